@@ -1,0 +1,47 @@
+# Todo Chatbot: the two commands a newcomer needs are `make run` and `make test`.
+# Everything else is bootstrapped: uv (from PyPI, into .tools/) and the virtual environment (.venv/).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+VENV := .venv/.synced
+
+.PHONY: help run test lint format typecheck bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	@echo "==> installing uv into .tools/ (one time)"
+	@python3 -m venv .tools && .tools/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV): $(UV) uv.lock pyproject.toml backend/pyproject.toml frontend/pyproject.toml
+	@echo "==> syncing the virtual environment (.venv)"
+	@$(UV) sync --frozen --all-packages --quiet
+	@touch $@
+
+run: $(VENV) ## run both services locally (SQLite, built-in agent); Ctrl-C stops them
+	@UV="$(UV)" scripts/run-local.sh
+
+lint: $(VENV) ## ruff and mypy
+	@echo "==> ruff"
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+	@echo "==> mypy"
+	@$(UV) run --frozen mypy backend/src frontend/src bench
+
+format: $(VENV) ## apply ruff's fixes and formatting
+	@$(UV) run --frozen ruff check --fix .
+	@$(UV) run --frozen ruff format .
+
+typecheck: lint
+
+test: lint ## lint, type-check and run every test
+	@echo "==> pytest"
+	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+bench: $(VENV) ## run the benchmarks (needs BENCH_DATABASE_URL or TEST_DATABASE_URL for PostgreSQL)
+	@$(UV) run --frozen python bench/run_all.py
+
+clean: ## remove local databases, caches and the virtual environment
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache todo.db test-artifacts
