@@ -1,0 +1,62 @@
+"""Typed dependencies for the routes: the database session, settings and the caller's identity."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from todo_backend.security import InvalidTokenError, decode_token
+from todo_backend.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.session_factory() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="The token from sign-up or sign-in")
+
+UNAUTHORIZED = HTTPException(
+    status_code=status.HTTP_401_UNAUTHORIZED,
+    detail="Sign in first: a valid Bearer token is required",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+def get_current_user_id(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The token's subject. Users are never deleted, so a valid token is a valid user."""
+    if credentials is None:
+        raise UNAUTHORIZED
+    try:
+        return decode_token(settings, credentials.credentials).subject
+    except InvalidTokenError:
+        raise UNAUTHORIZED from None
+
+
+CurrentUserId = Annotated[str, Depends(get_current_user_id)]
+
+
+def get_path_owner(user_id: str, current_user_id: CurrentUserId) -> str:
+    """`/api/{user_id}/...` routes: the path's user must be the caller."""
+    if user_id != current_user_id:
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail="You can only access your own tasks and conversations",
+        )
+    return user_id
+
+
+OwnerId = Annotated[str, Depends(get_path_owner)]

@@ -1,0 +1,73 @@
+"""One JSON error shape for every failure: {"detail": "<what went wrong>"}; never a trace."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from todo_backend.models import ErrorResponse
+
+logger = logging.getLogger("todo_backend.errors")
+
+
+def _describe(error: dict[str, Any]) -> str:
+    location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+    message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+    return f"{location}: {message}" if location else message
+
+
+def _public_errors(errors: Any) -> list[dict[str, Any]]:
+    # Without "input" and "ctx": they would echo submitted values, passwords included.
+    return [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors
+    ]
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    detail = "; ".join(_describe(e) for e in errors) or "The request is invalid"
+    return JSONResponse({"detail": detail, "errors": _public_errors(errors)}, status_code=422)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    request_id = request.scope.get("state", {}).get("request_id")
+    logger.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"path": request.url.path, "request_id": request_id},
+    )
+    return JSONResponse(
+        {"detail": "Something went wrong on our side; please try again", "request_id": request_id},
+        status_code=500,
+        headers={"x-request-id": request_id} if request_id else None,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of a route's error statuses."""
+    descriptions = {
+        401: "Missing or invalid token",
+        403: "The path's user is not the token's user",
+        404: "Not found (or not yours)",
+        409: "Conflict",
+        413: "Request body too large",
+        422: "Invalid request",
+        429: "Too many attempts",
+        503: "Unavailable",
+    }
+    return {code: {"model": ErrorResponse, "description": descriptions[code]} for code in codes}

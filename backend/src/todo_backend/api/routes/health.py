@@ -1,0 +1,30 @@
+"""Probes: liveness (the process answers) and readiness (the database answers)."""
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from todo_backend.models import HealthStatus
+
+router = APIRouter(prefix="/api/health", tags=["health"])
+logger = logging.getLogger("todo_backend.health")
+
+
+@router.get("", response_model=HealthStatus, responses={503: {"model": HealthStatus}})
+async def readiness(request: Request) -> JSONResponse:
+    """Ready to serve: runs a query; 503 while the database is unreachable."""
+    try:
+        async with request.app.state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as error:
+        logger.warning("database unavailable", extra={"error": type(error).__name__})
+        return JSONResponse({"status": "unavailable", "database": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@router.get("/live")
+async def liveness() -> HealthStatus:
+    """The process is up; does not touch the database, so a database outage restarts nothing."""
+    return HealthStatus(status="ok")

@@ -1,0 +1,74 @@
+"""The task REST API; every route is scoped to the signed-in user."""
+
+from fastapi import APIRouter, HTTPException, Response, status
+
+from todo_backend import crud
+from todo_backend.api.deps import OwnerId, SessionDep
+from todo_backend.api.errors import error_responses
+from todo_backend.models import Task, TaskCreate, TaskPublic, TaskStatus, TaskUpdate
+
+router = APIRouter(
+    prefix="/api/{user_id}/tasks", tags=["tasks"], responses=error_responses(401, 403)
+)
+
+
+async def _owned_task(session: SessionDep, user_id: str, task_id: int) -> Task:
+    task = await crud.get_task(session, user_id=user_id, task_id=task_id)
+    if task is None:  # another user's task is "not found" too: existence does not leak
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Task {task_id} not found")
+    return task
+
+
+@router.get("")
+async def list_tasks(
+    user_id: OwnerId, session: SessionDep, status: TaskStatus = "all"
+) -> list[TaskPublic]:
+    """The user's tasks, newest first; `status` filters pending or completed ones."""
+    tasks = await crud.list_tasks(session, user_id=user_id, status=status)
+    return [TaskPublic.model_validate(task) for task in tasks]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(422))
+async def create_task(user_id: OwnerId, body: TaskCreate, session: SessionDep) -> TaskPublic:
+    task = await crud.create_task(
+        session, user_id=user_id, title=body.title, description=body.description
+    )
+    return TaskPublic.model_validate(task)
+
+
+@router.get("/{task_id}", responses=error_responses(404))
+async def get_task(user_id: OwnerId, task_id: int, session: SessionDep) -> TaskPublic:
+    return TaskPublic.model_validate(await _owned_task(session, user_id, task_id))
+
+
+@router.put("/{task_id}", responses=error_responses(404, 422))
+async def update_task(
+    user_id: OwnerId, task_id: int, body: TaskUpdate, session: SessionDep
+) -> TaskPublic:
+    """Change the fields sent; a `description` of null or "" clears it."""
+    task = await _owned_task(session, user_id, task_id)
+    if "title" in body.model_fields_set and body.title is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "title: must not be empty")
+    task = await crud.update_task(
+        session,
+        task=task,
+        title=body.title,
+        description=body.description,
+        completed=body.completed,
+        clear_description="description" in body.model_fields_set and not body.description,
+    )
+    return TaskPublic.model_validate(task)
+
+
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
+async def delete_task(user_id: OwnerId, task_id: int, session: SessionDep) -> Response:
+    await crud.delete_task(session, task=await _owned_task(session, user_id, task_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.patch("/{task_id}/complete", responses=error_responses(404))
+async def toggle_complete(user_id: OwnerId, task_id: int, session: SessionDep) -> TaskPublic:
+    """Toggle the task between pending and completed."""
+    task = await _owned_task(session, user_id, task_id)
+    task = await crud.update_task(session, task=task, completed=not task.completed)
+    return TaskPublic.model_validate(task)

@@ -1,0 +1,67 @@
+"""`todo-backend serve` runs the service; `todo-backend migrate` applies migrations and exits."""
+
+import argparse
+import asyncio
+import sys
+
+from pydantic import ValidationError
+
+from todo_backend.settings import Settings
+
+
+def _load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        # One line a person can act on, not a trace.
+        messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        print(f"todo-backend: configuration error: {messages}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from todo_backend.main import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host="0.0.0.0",  # noqa: S104  (a container must listen on every interface)
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+        timeout_graceful_shutdown=20,
+    )
+
+
+def migrate(settings: Settings) -> None:
+    from todo_backend.db import create_engine
+    from todo_backend.logging_config import configure_logging
+    from todo_backend.migrate import apply_migrations
+
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await apply_migrations(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="todo-backend", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the API server on $PORT (default 8000)")
+    commands.add_parser("migrate", help="apply pending database migrations and exit")
+    args = parser.parse_args(argv)
+    settings = _load_settings()
+    {"serve": serve, "migrate": migrate}[args.command](settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Data functions: the one implementation behind the REST API, the MCP tools and the agent.
+
+Every function is keyword-only and scoped by `user_id`, so no caller can reach another
+user's rows by forgetting a filter.
+"""
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, update
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from todo_backend.models import (
+    Conversation,
+    Message,
+    Role,
+    Task,
+    TaskStatus,
+    User,
+    UserCreate,
+    utc_now,
+)
+
+# ---- users ----
+
+
+async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
+    result = await session.exec(select(User).where(User.email == email))
+    return result.first()
+
+
+async def get_user(session: AsyncSession, *, user_id: str) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def create_user(
+    session: AsyncSession, *, user_create: UserCreate, password_hash: str
+) -> User:
+    user = User(email=user_create.email, name=user_create.name, password_hash=password_hash)
+    session.add(user)
+    await session.commit()
+    return user
+
+
+# ---- tasks ----
+
+
+async def create_task(
+    session: AsyncSession, *, user_id: str, title: str, description: str | None = None
+) -> Task:
+    task = Task(user_id=user_id, title=title, description=description or None)
+    session.add(task)
+    await session.commit()
+    return task
+
+
+async def list_tasks(
+    session: AsyncSession, *, user_id: str, status: TaskStatus = "all"
+) -> Sequence[Task]:
+    query = select(Task).where(Task.user_id == user_id)
+    if status != "all":
+        query = query.where(Task.completed == (status == "completed"))
+    result = await session.exec(query.order_by(col(Task.id).desc()))
+    return result.all()
+
+
+async def get_task(session: AsyncSession, *, user_id: str, task_id: int) -> Task | None:
+    result = await session.exec(select(Task).where(Task.id == task_id, Task.user_id == user_id))
+    return result.first()
+
+
+async def update_task(
+    session: AsyncSession,
+    *,
+    task: Task,
+    title: str | None = None,
+    description: str | None = None,
+    completed: bool | None = None,
+    clear_description: bool = False,
+) -> Task:
+    if title is not None:
+        task.title = title
+    if description is not None or clear_description:
+        task.description = description or None
+    if completed is not None:
+        task.completed = completed
+    task.updated_at = utc_now()
+    session.add(task)
+    await session.commit()
+    return task
+
+
+async def delete_task(session: AsyncSession, *, task: Task) -> None:
+    await session.delete(task)
+    await session.commit()
+
+
+async def find_tasks_by_title(
+    session: AsyncSession, *, user_id: str, words: Sequence[str], status: TaskStatus = "all"
+) -> Sequence[Task]:
+    """Tasks whose title contains every one of `words` (case-insensitive), newest first."""
+    query = select(Task).where(Task.user_id == user_id)
+    for word in words:
+        query = query.where(func.lower(Task.title).contains(word.lower(), autoescape=True))
+    if status != "all":
+        query = query.where(Task.completed == (status == "completed"))
+    result = await session.exec(query.order_by(col(Task.id).desc()))
+    return result.all()
+
+
+# ---- conversations ----
+
+
+async def create_conversation(session: AsyncSession, *, user_id: str, title: str) -> Conversation:
+    conversation = Conversation(user_id=user_id, title=title)
+    session.add(conversation)
+    await session.flush()
+    return conversation
+
+
+async def get_conversation(
+    session: AsyncSession, *, user_id: str, conversation_id: int
+) -> Conversation | None:
+    result = await session.exec(
+        select(Conversation).where(
+            Conversation.id == conversation_id, Conversation.user_id == user_id
+        )
+    )
+    return result.first()
+
+
+async def list_conversations(session: AsyncSession, *, user_id: str) -> Sequence[Conversation]:
+    result = await session.exec(
+        select(Conversation)
+        .where(Conversation.user_id == user_id)
+        .order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
+    )
+    return result.all()
+
+
+async def delete_conversation(session: AsyncSession, *, conversation: Conversation) -> None:
+    await session.exec(delete(Message).where(col(Message.conversation_id) == conversation.id))
+    await session.delete(conversation)
+    await session.commit()
+
+
+async def list_messages(
+    session: AsyncSession, *, user_id: str, conversation_id: int, limit: int | None = None
+) -> list[Message]:
+    """The conversation's messages in order; with `limit`, only the most recent ones."""
+    query = select(Message).where(
+        Message.conversation_id == conversation_id, Message.user_id == user_id
+    )
+    if limit is None:
+        result = await session.exec(query.order_by(col(Message.id)))
+        return list(result.all())
+    result = await session.exec(query.order_by(col(Message.id).desc()).limit(limit))
+    return list(reversed(result.all()))
+
+
+async def add_message(
+    session: AsyncSession, *, conversation: Conversation, role: Role, content: str
+) -> Message:
+    """Store a message and touch the conversation, in one commit."""
+    assert conversation.id is not None
+    message = Message(
+        user_id=conversation.user_id,
+        conversation_id=conversation.id,
+        role=role,
+        content=content,
+    )
+    session.add(message)
+    await session.exec(
+        update(Conversation)
+        .where(col(Conversation.id) == conversation.id)
+        .values(updated_at=message.created_at)
+    )
+    await session.commit()
+    return message

@@ -1,0 +1,68 @@
+"""The backend application: REST API, chat, MCP server and health, in one FastAPI app."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from todo_backend import __doc__ as package_doc
+from todo_backend.api.errors import install_error_handlers
+from todo_backend.api.routes import auth, health, tasks
+from todo_backend.db import create_engine, create_session_factory, parse_database_url
+from todo_backend.logging_config import configure_logging
+from todo_backend.middleware import Metrics, RequestMiddleware
+from todo_backend.migrate import apply_migrations
+from todo_backend.settings import Settings, get_settings
+from todo_backend.throttle import SignInThrottle
+
+logger = logging.getLogger("todo_backend")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.session_factory = create_session_factory(engine)
+        target = parse_database_url(settings.database_url)
+        if settings.migrate_on_start:
+            await apply_migrations(engine)
+        logger.info(
+            "backend started",
+            extra={
+                "database": target.safe_url,
+                "agent": "openai" if settings.agent_uses_llm else "builtin",
+                "local_mode": settings.local_mode,
+            },
+        )
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Todo Chatbot API",
+        version="1.0.0",
+        description=package_doc,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sign_in_throttle = SignInThrottle()
+    install_error_handlers(app)
+    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(tasks.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,148 @@
+"""Request middleware (pure ASGI, so streamed responses pass through untouched):
+request id, one structured log line per request, Prometheus metrics and a body-size limit."""
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("todo_backend.request")
+REQUEST_ID_HEADER = "x-request-id"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total",
+            "HTTP requests by method, route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency by method and route.",
+            ["method", "route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+
+
+class RequestTooLargeError(Exception):
+    pass
+
+
+def _json_error(status: int, detail: str, request_id: str) -> tuple[Message, Message]:
+    body = orjson.dumps({"detail": detail, "request_id": request_id})
+    start: Message = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (REQUEST_ID_HEADER.encode(), request_id.encode()),
+        ],
+    }
+    return start, {"type": "http.response.body", "body": body}
+
+
+class RequestMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = self._request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        response_started = False
+
+        declared = self._content_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            start, body = _json_error(413, "Request body is too large", request_id)
+            await send(start)
+            await send(body)
+            self._record(scope, 413, started, request_id)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise RequestTooLargeError
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        except RequestTooLargeError:
+            status = 413
+            if not response_started:
+                start, body = _json_error(413, "Request body is too large", request_id)
+                await send(start)
+                await send(body)
+        finally:
+            self._record(scope, status, started, request_id)
+
+    @staticmethod
+    def _request_id(scope: Scope) -> str:
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")
+                if _VALID_REQUEST_ID.match(candidate):
+                    return str(candidate)
+        return uuid.uuid4().hex
+
+    @staticmethod
+    def _content_length(scope: Scope) -> int | None:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    return int(value)
+                except ValueError:
+                    return None
+        return None
+
+    def _record(self, scope: Scope, status: int, started: float, request_id: str) -> None:
+        duration = time.perf_counter() - started
+        route: Any = scope.get("route")
+        # The route template keeps metric labels bounded (no user ids or task ids in them).
+        route_path = getattr(route, "path", None) or "unmatched"
+        method = scope["method"]
+        self.metrics.requests.labels(method, route_path, str(status)).inc()
+        self.metrics.latency.labels(method, route_path).observe(duration)
+        logger.info(
+            "request",
+            extra={
+                "method": method,
+                "path": scope["path"],
+                "route": route_path,
+                "status": status,
+                "duration_ms": round(duration * 1000, 2),
+                "request_id": request_id,
+            },
+        )

@@ -1,0 +1,246 @@
+"""Data models: table models and the request/response models built from the same fields."""
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import field_validator
+from sqlalchemy import DateTime, Index, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 1000
+MESSAGE_MAX = 4000
+NAME_MAX = 100
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every database (SQLite returns naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value  # type: ignore[no-any-return]
+
+
+def _timestamp() -> Any:
+    return Field(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+# ---- users ----
+
+
+# Deliberately simple: one "@", no spaces, a dot in the domain; deliverability is not checked.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_email(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+class UserBase(SQLModel):
+    email: str = Field(max_length=254)
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _valid_email(cls, value: object) -> object:
+        value = normalize_email(value)
+        if isinstance(value, str) and not EMAIL_PATTERN.match(value):
+            raise ValueError("enter a valid email address, like name@example.com")
+        return value
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _strip_name(cls, value: object) -> object:
+        return _strip(value)
+
+
+class UserCreate(UserBase):
+    password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+
+
+class SignIn(SQLModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=PASSWORD_MAX)
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _normalize_email(cls, value: object) -> object:
+        return normalize_email(value)
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex, primary_key=True, max_length=32)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = _timestamp()
+
+
+class UserPublic(UserBase):
+    id: str
+    email: str
+    created_at: datetime
+
+
+class AuthResponse(SQLModel):
+    token: str
+    user: UserPublic
+
+
+# ---- tasks ----
+
+TaskStatus = Literal["all", "pending", "completed"]
+
+
+class TaskBase(SQLModel):
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+
+    @field_validator("title", "description", mode="before")
+    @classmethod
+    def _strip_text(cls, value: object) -> object:
+        return _strip(value)
+
+
+class TaskCreate(TaskBase):
+    model_config = SQLModelConfig(extra="forbid")
+
+
+class TaskUpdate(SQLModel):
+    """PUT body: every field optional; only the fields sent change."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    completed: bool | None = None
+
+    @field_validator("title", "description", mode="before")
+    @classmethod
+    def _strip_text(cls, value: object) -> object:
+        return _strip(value)
+
+
+class Task(TaskBase, table=True):
+    __tablename__ = "tasks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32, ondelete="CASCADE")
+    completed: bool = Field(default=False, index=True)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class TaskPublic(TaskBase):
+    id: int
+    user_id: str
+    completed: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+# ---- conversations ----
+
+Role = Literal["user", "assistant"]
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_user_id_updated_at", "user_id", "updated_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(foreign_key="users.id", max_length=32, ondelete="CASCADE")
+    title: str = Field(default="New conversation", max_length=TITLE_MAX)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ConversationPublic(SQLModel):
+    id: int
+    user_id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_conversation_id_id", "conversation_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(foreign_key="users.id", max_length=32, ondelete="CASCADE")
+    conversation_id: int = Field(foreign_key="conversations.id", ondelete="CASCADE")
+    role: str = Field(max_length=16)
+    content: str = Field(sa_type=Text)
+    created_at: datetime = _timestamp()
+
+
+class MessagePublic(SQLModel):
+    id: int
+    user_id: str
+    conversation_id: int
+    role: Role
+    content: str
+    created_at: datetime
+
+
+class ConversationDetail(ConversationPublic):
+    messages: list[MessagePublic]
+
+
+# ---- chat ----
+
+
+class ChatRequest(SQLModel):
+    model_config = SQLModelConfig(extra="forbid")
+
+    conversation_id: int | None = None
+    message: str = Field(min_length=1, max_length=MESSAGE_MAX)
+
+    @field_validator("message", mode="before")
+    @classmethod
+    def _strip_message(cls, value: object) -> object:
+        return _strip(value)
+
+
+class ToolCallPublic(SQLModel):
+    name: str
+    arguments: dict[str, Any]
+    result: Any
+
+
+class ChatResponse(SQLModel):
+    conversation_id: int
+    response: str
+    tool_calls: list[ToolCallPublic]
+
+
+# ---- errors and health ----
+
+
+class ErrorResponse(SQLModel):
+    detail: str
+
+
+class HealthStatus(SQLModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unavailable"] | None = None
