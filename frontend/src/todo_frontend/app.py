@@ -1,0 +1,96 @@
+"""The frontend application: pages, static assets, health and the /api proxy."""
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from todo_frontend import pages, proxy
+from todo_frontend.middleware import RequestMiddleware
+from todo_frontend.services import PACKAGE_DIR, Services
+from todo_frontend.settings import Settings
+
+logger = logging.getLogger("todo_frontend")
+
+
+class RevalidatedStaticFiles(StaticFiles):
+    """Assets are cached but checked (by ETag) on every use, so a new release shows at once."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["cache-control"] = "no-cache"
+        return response
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+PAGE_ERRORS = {
+    404: ("Page not found", "There is nothing at this address."),
+    405: ("Not allowed", "This page can't be used that way."),
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    services = Services.create(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(
+            base_url=settings.backend_url,
+            timeout=httpx.Timeout(settings.backend_timeout_seconds, connect=3.0),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        ) as client:
+            services.http = client
+            logger.info("frontend started", extra={"backend_url": settings.backend_url})
+            yield
+            services.http = None
+
+    app = FastAPI(
+        title="Todo Chatbot frontend",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.services = services
+    app.add_middleware(RequestMiddleware)
+
+    @app.get("/api/health")
+    async def health() -> dict[str, str]:
+        """Readiness of the frontend itself: it serves pages (and says so) without the backend."""
+        return {"status": "ok"}
+
+    @app.get("/api/health/live")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(pages.router)
+    app.include_router(proxy.router)
+    app.mount("/static", RevalidatedStaticFiles(directory=PACKAGE_DIR / "static"), name="static")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+        title, message = PAGE_ERRORS.get(error.status_code, ("Something went wrong", ""))
+        return pages.render(
+            request, "error.html", {"title": title, "message": message}, error.status_code
+        )
+
+    return app

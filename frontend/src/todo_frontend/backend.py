@@ -1,0 +1,131 @@
+"""The calls the frontend's own pages make to the backend (the proxy forwards everything else)."""
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+
+class User(BaseModel):
+    id: str
+    email: str
+    name: str
+
+
+class AuthResult(BaseModel):
+    token: str
+    user: User
+
+
+class Task(BaseModel):
+    id: int
+    title: str
+    description: str | None = None
+    completed: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+_TASKS = TypeAdapter(list[Task])
+
+
+class BackendUnavailableError(Exception):
+    """The backend could not be reached, timed out or answered with a server error."""
+
+
+class BackendRejectedError(Exception):
+    """The backend answered with a 4xx: `detail` is its human message."""
+
+    def __init__(self, status_code: int, detail: str, retry_after: str | None = None) -> None:
+        super().__init__(f"{status_code}: {detail}")
+        self.status_code = status_code
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return response.reason_phrase
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return detail if isinstance(detail, str) else response.reason_phrase
+
+
+class Backend:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        request_id: str,
+        token: str | None = None,
+        json: dict[str, str] | None = None,
+        wait_seconds: float | None = None,
+    ) -> httpx.Response:
+        headers = {"x-request-id": request_id, "accept": "application/json"}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        try:
+            response = await self._client.request(
+                method,
+                path,
+                json=json,
+                headers=headers,
+                timeout=httpx.USE_CLIENT_DEFAULT if wait_seconds is None else wait_seconds,
+            )
+        except httpx.HTTPError as error:
+            raise BackendUnavailableError(str(error) or type(error).__name__) from error
+        if response.status_code >= 500:
+            raise BackendUnavailableError(f"backend answered {response.status_code}")
+        if response.status_code >= 400:
+            raise BackendRejectedError(
+                response.status_code, _detail(response), response.headers.get("retry-after")
+            )
+        return response
+
+    @staticmethod
+    def _parse_auth(response: httpx.Response) -> AuthResult:
+        try:
+            return AuthResult.model_validate_json(response.content)
+        except ValidationError as error:
+            raise BackendUnavailableError("backend sent an unexpected sign-in answer") from error
+
+    async def sign_in(self, *, email: str, password: str, request_id: str) -> AuthResult:
+        response = await self._call(
+            "POST",
+            "/api/auth/sign-in",
+            json={"email": email, "password": password},
+            request_id=request_id,
+        )
+        return self._parse_auth(response)
+
+    async def sign_up(self, *, name: str, email: str, password: str, request_id: str) -> AuthResult:
+        response = await self._call(
+            "POST",
+            "/api/auth/sign-up",
+            json={"name": name, "email": email, "password": password},
+            request_id=request_id,
+        )
+        return self._parse_auth(response)
+
+    async def list_tasks(self, *, token: str, user_id: str, request_id: str) -> list[Task]:
+        response = await self._call(
+            "GET", f"/api/{user_id}/tasks", token=token, request_id=request_id
+        )
+        try:
+            return _TASKS.validate_json(response.content)
+        except ValidationError as error:
+            raise BackendUnavailableError("backend sent an unexpected task list") from error
+
+    async def is_ready(self, *, request_id: str) -> bool:
+        """A quick readiness check, so a page can say up front that signing in will fail."""
+        try:
+            await self._call("GET", "/api/health", request_id=request_id, wait_seconds=2.0)
+        except (BackendUnavailableError, BackendRejectedError):
+            return False
+        return True

@@ -1,0 +1,113 @@
+"""The browser's API: /api/* forwarded to the backend with the session's token attached.
+
+Answers are relayed chunk by chunk as the backend produces them, so a streamed chat reply
+(server-sent events) reaches the browser token by token instead of all at the end.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from todo_frontend.middleware import request_id_of
+from todo_frontend.security import CSRF_HEADER
+from todo_frontend.services import services_of
+
+logger = logging.getLogger("todo_frontend.proxy")
+router = APIRouter()
+
+STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_BODY_BYTES = 64 * 1024
+FORWARDED_REQUEST_HEADERS = ("content-type", "accept")
+FORWARDED_RESPONSE_HEADERS = (
+    "content-type",
+    "content-encoding",
+    "content-length",
+    "cache-control",
+    "retry-after",
+    "x-accel-buffering",
+)
+BACKEND_DOWN = "The task service is unavailable right now. Please try again in a moment."
+STREAM_BROKE_OFF = b'event: error\ndata: {"detail": "The reply was cut off; please try again."}\n\n'
+
+
+def json_error(status_code: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status_code)
+
+
+def _issues_tokens(path: str) -> bool:
+    # Sign-in and sign-up answer with the token itself; those go through the frontend's forms,
+    # which keep the token in the HttpOnly cookie.
+    return path.startswith("auth/") and path != "auth/me"
+
+
+async def _relay(upstream: httpx.Response, *, request_id: str) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in upstream.aiter_raw():
+            yield chunk
+    except httpx.HTTPError as error:
+        logger.warning(
+            "backend answer broke off", extra={"error": str(error), "request_id": request_id}
+        )
+        if upstream.headers.get("content-type", "").startswith("text/event-stream"):
+            yield STREAM_BROKE_OFF
+    finally:
+        await upstream.aclose()
+
+
+@router.api_route("/api/{path:path}", methods=sorted({"GET", *STATE_CHANGING_METHODS}))
+async def proxy(path: str, request: Request) -> Response:
+    services = services_of(request)
+    if _issues_tokens(path):
+        return json_error(404, "Not found; sign in and sign up through the /sign-in page.")
+    session = services.sessions.read(request)
+    if session is None:
+        return json_error(401, "You are not signed in.")
+    if request.method in STATE_CHANGING_METHODS and not services.csrf.is_valid(
+        request, request.headers.get(CSRF_HEADER)
+    ):
+        return json_error(403, "Missing or invalid CSRF token; reload the page and try again.")
+
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return json_error(413, "Request body is too large.")
+    request_id = request_id_of(request.scope)
+    headers = {
+        name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers
+    }
+    headers["authorization"] = f"Bearer {session.token}"
+    headers["x-request-id"] = request_id
+    # Relayed byte for byte, so the backend may only compress in a way the browser accepts.
+    headers["accept-encoding"] = request.headers.get("accept-encoding", "identity")
+
+    client = services.client
+    upstream_request = client.build_request(
+        request.method,
+        httpx.URL(path=f"/api/{path}", query=request.url.query.encode()),
+        content=body,
+        headers=headers,
+        timeout=services.settings.backend_stream_timeout_seconds,
+    )
+    try:
+        upstream = await client.send(upstream_request, stream=True)
+    except httpx.TimeoutException:
+        return json_error(504, "The task service took too long to answer. Please try again.")
+    except httpx.HTTPError as error:
+        logger.warning("backend unreachable", extra={"error": str(error), "request_id": request_id})
+        return json_error(503, BACKEND_DOWN)
+
+    response = StreamingResponse(
+        _relay(upstream, request_id=request_id),
+        status_code=upstream.status_code,
+        headers={
+            name: upstream.headers[name]
+            for name in FORWARDED_RESPONSE_HEADERS
+            if name in upstream.headers
+        },
+    )
+    if upstream.status_code == 401:
+        # The backend no longer accepts this token (expired, or its secret changed).
+        services.sessions.clear(response)
+    return response

@@ -1,0 +1,99 @@
+"""The session cookie (carries the backend's token, never readable by JavaScript) and CSRF tokens.
+
+CSRF uses the double-submit pattern: a random token lives in a signed HttpOnly cookie and is
+rendered into each page; forms send it back as a field, JavaScript as the X-CSRF-Token header.
+Another site can make the browser send the cookie but cannot read the page to learn the token.
+"""
+
+import hmac
+import secrets
+from dataclasses import asdict, dataclass
+
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.responses import Response
+
+SESSION_COOKIE = "todo_session"
+CSRF_COOKIE = "todo_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    user_id: str
+    name: str
+    email: str
+
+
+def _is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+class Sessions:
+    def __init__(self, secret: str, max_age_seconds: int) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="todo-frontend-session")
+        self._max_age = max_age_seconds
+
+    def read(self, request: Request) -> Session | None:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            return None
+        try:
+            data = self._serializer.loads(cookie, max_age=self._max_age)
+            return Session(**data)
+        except (BadSignature, TypeError):
+            return None
+
+    def write(self, request: Request, response: Response, session: Session) -> None:
+        response.set_cookie(
+            SESSION_COOKIE,
+            self._serializer.dumps(asdict(session)),
+            max_age=self._max_age,
+            httponly=True,
+            samesite="lax",
+            secure=_is_https(request),
+        )
+
+    def clear(self, response: Response) -> None:
+        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
+
+
+class Csrf:
+    def __init__(self, secret: str, max_age_seconds: int) -> None:
+        self._serializer = URLSafeSerializer(secret, salt="todo-frontend-csrf")
+        self._max_age = max_age_seconds
+
+    def _cookie_token(self, request: Request) -> str | None:
+        cookie = request.cookies.get(CSRF_COOKIE)
+        if not cookie:
+            return None
+        try:
+            token = self._serializer.loads(cookie)
+        except BadSignature:
+            return None
+        return token if isinstance(token, str) else None
+
+    def token_for(self, request: Request) -> tuple[str, bool]:
+        """The request's CSRF token, and whether it is new (then the cookie must be set)."""
+        existing = self._cookie_token(request)
+        if existing:
+            return existing, False
+        return secrets.token_urlsafe(32), True
+
+    def set_cookie(self, request: Request, response: Response, token: str) -> None:
+        response.set_cookie(
+            CSRF_COOKIE,
+            self._serializer.dumps(token),
+            max_age=self._max_age,
+            httponly=True,
+            samesite="lax",
+            secure=_is_https(request),
+        )
+
+    def is_valid(self, request: Request, submitted: str | None) -> bool:
+        expected = self._cookie_token(request)
+        if not expected or not submitted:
+            return False
+        return hmac.compare_digest(expected.encode(), submitted.encode())
