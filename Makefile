@@ -6,7 +6,7 @@ SHELL := /bin/bash
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 VENV := .venv/.synced
 
-.PHONY: help run test lint format typecheck bench clean
+.PHONY: help run test lint format typecheck bench clean images
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,17 @@ test: lint ## lint, type-check and run every test
 
 bench: $(VENV) ## run the benchmarks (needs BENCH_DATABASE_URL or TEST_DATABASE_URL for PostgreSQL)
 	@$(UV) run --frozen python bench/run_all.py
+
+# Debian's client where present: another `docker` earlier on PATH may lack BuildKit (cache mounts).
+DOCKER ?= $(or $(wildcard /usr/bin/docker),docker)
+DOCKER_BUILD_FLAGS ?= --network host
+IMAGE_REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+images: ## build the container images todo-backend:phase4 and todo-frontend:phase4
+	DOCKER_BUILDKIT=1 $(DOCKER) build $(DOCKER_BUILD_FLAGS) --build-arg REVISION=$(IMAGE_REVISION) \
+		-f Dockerfile.backend -t todo-backend:phase4 .
+	DOCKER_BUILDKIT=1 $(DOCKER) build $(DOCKER_BUILD_FLAGS) --build-arg REVISION=$(IMAGE_REVISION) \
+		-f Dockerfile.frontend -t todo-frontend:phase4 .
 
 clean: ## remove local databases, caches and the virtual environment
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache todo.db test-artifacts
