@@ -48,7 +48,14 @@ async def create_user(
 async def create_task(
     session: AsyncSession, *, user_id: str, title: str, description: str | None = None
 ) -> Task:
-    task = Task(user_id=user_id, title=title, description=description or None)
+    now = utc_now()
+    task = Task(
+        user_id=user_id,
+        title=title,
+        description=description or None,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(task)
     await session.commit()
     return task
@@ -112,7 +119,8 @@ async def find_tasks_by_title(
 
 
 async def create_conversation(session: AsyncSession, *, user_id: str, title: str) -> Conversation:
-    conversation = Conversation(user_id=user_id, title=title)
+    now = utc_now()
+    conversation = Conversation(user_id=user_id, title=title, created_at=now, updated_at=now)
     session.add(conversation)
     await session.flush()
     return conversation

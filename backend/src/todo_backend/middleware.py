@@ -34,10 +34,6 @@ class Metrics:
         )
 
 
-class RequestTooLargeError(Exception):
-    pass
-
-
 def _json_error(status: int, detail: str, request_id: str) -> tuple[Message, Message]:
     body = orjson.dumps({"detail": detail, "request_id": request_id})
     start: Message = {
@@ -66,7 +62,6 @@ class RequestMiddleware:
         request_id = self._request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
-        response_started = False
 
         declared = self._content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
@@ -76,37 +71,58 @@ class RequestMiddleware:
             self._record(scope, 413, started, request_id)
             return
 
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise RequestTooLargeError
-            return message
+        if declared is None:
+            # A chunked body has no declared size: read it here, up to the limit, and replay it.
+            body_or_none = await self._read_limited_body(receive)
+            if body_or_none is None:
+                start, body = _json_error(413, "Request body is too large", request_id)
+                await send(start)
+                await send(body)
+                self._record(scope, 413, started, request_id)
+                return
+            receive = self._replay(body_or_none, receive)
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status, response_started
+            nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                response_started = True
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_with_id)
-        except RequestTooLargeError:
-            status = 413
-            if not response_started:
-                start, body = _json_error(413, "Request body is too large", request_id)
-                await send(start)
-                await send(body)
+            await self.app(scope, receive, send_with_id)
         finally:
             self._record(scope, status, started, request_id)
+
+    async def _read_limited_body(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    @staticmethod
+    def _replay(body: bytes, receive: Receive) -> Receive:
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay
 
     @staticmethod
     def _request_id(scope: Scope) -> str:

@@ -1,0 +1,119 @@
+"""Shared pieces of the backend tests (importable: backend/tests is on pytest's pythonpath)."""
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from todo_backend.settings import Settings
+
+TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for a test, independent of the developer's environment and .env."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "better_auth_secret": TEST_SECRET,
+        "agent_provider": "builtin",
+        "local_mode": False,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class PostgresServer:
+    """Creates and drops throwaway databases on the test PostgreSQL server."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = make_url(admin_url.replace("postgres://", "postgresql://", 1))
+
+    def _dsn(self, database: str) -> str:
+        return self.admin_url.set(drivername="postgresql", database=database).render_as_string(
+            hide_password=False
+        )
+
+    def url_for(self, database: str) -> str:
+        return self._dsn(database)
+
+    async def _admin(self, sql: str) -> None:
+        connection = await asyncpg.connect(self._dsn(self.admin_url.database or "postgres"))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    def create_database(self) -> str:
+        name = f"todo_t_{uuid.uuid4().hex[:12]}"
+        asyncio.run(self._admin(f'CREATE DATABASE "{name}"'))
+        return name
+
+    def drop_database(self, name: str) -> None:
+        asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    email: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+SignUp = Callable[..., Awaitable[Account]]
+
+
+class TcpProxy:
+    """A TCP forwarder in front of a real server, to cut the connection and restore it.
+
+    Cutting closes the listener and every open connection, as a database restart would."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target_host = target_host
+        self.target_port = target_port
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._writers):
+            writer.close()
+        self._writers.clear()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(
+                self.target_host, self.target_port
+            )
+        except OSError:
+            writer.close()
+            return
+        self._writers.update({writer, upstream_writer})
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))

@@ -1,0 +1,83 @@
+"""Schema changes only through Alembic; concurrent starts do not race."""
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import asyncpg
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+
+from backend_testkit import TEST_SECRET
+from todo_backend.db import create_engine
+from todo_backend.migrate import apply_migrations
+
+
+def _migrate_process(database_url: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "BETTER_AUTH_SECRET": TEST_SECRET}
+    return subprocess.Popen(
+        [sys.executable, "-m", "todo_backend.cli", "migrate"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+async def _schema(database_url: str) -> tuple[list[str], list[tuple[str, str]]]:
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        )
+        versions = await connection.fetch("SELECT version_num FROM alembic_version")
+        indexes = await connection.fetch(
+            "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'public' "
+            "AND indexname LIKE 'ix_%' ORDER BY 1, 2"
+        )
+    finally:
+        await connection.close()
+    assert [v["version_num"] for v in versions] == ["0001"]
+    return [t["tablename"] for t in tables], [(i[0], i[1]) for i in indexes]
+
+
+@pytest.mark.postgres
+def test_two_concurrent_migrations_both_succeed_with_one_schema(fresh_postgres_url: str) -> None:
+    first = _migrate_process(fresh_postgres_url)
+    second = _migrate_process(fresh_postgres_url)
+    outputs = [process.communicate(timeout=120)[0] for process in (first, second)]
+    assert first.returncode == 0, outputs[0]
+    assert second.returncode == 0, outputs[1]
+    # Exactly one of them ran the upgrade; the other found the schema up to date.
+    assert sum("Running upgrade  -> 0001" in output for output in outputs) == 1
+
+    tables, indexes = asyncio.run(_schema(fresh_postgres_url))
+    assert tables == ["alembic_version", "conversations", "messages", "tasks", "users"]
+    assert ("tasks", "ix_tasks_user_id") in indexes
+    assert ("tasks", "ix_tasks_completed") in indexes
+
+
+async def test_migrations_match_the_models(database_url: str) -> None:
+    """The models and the migrations describe the same tables and columns."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    engine = create_engine(database_url)
+    try:
+        await apply_migrations(engine)
+        async with engine.connect() as connection:
+
+            def diff(sync_connection: object) -> list[object]:
+                context = MigrationContext.configure(sync_connection)  # type: ignore[arg-type]
+                return list(compare_metadata(context, SQLModel.metadata))
+
+            differences = await connection.run_sync(diff)
+            tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+    finally:
+        await engine.dispose()
+    assert differences == []
+    assert {"users", "tasks", "conversations", "messages"} <= set(tables)
