@@ -4,6 +4,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -55,6 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             base_url=settings.backend_url,
             timeout=httpx.Timeout(settings.backend_timeout_seconds, connect=3.0),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            # One client serves every user: it must never keep a cookie from one answer and
+            # send it along with someone else's request.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         ) as client:
             services.http = client
             logger.info("frontend started", extra={"backend_url": settings.backend_url})
