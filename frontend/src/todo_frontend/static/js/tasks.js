@@ -101,13 +101,23 @@ export function createTaskList({ root, addForm, statusLine, editTemplate }) {
 
   addForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    const title = addForm.elements.title.value.trim();
-    const description = addForm.elements.description.value.trim();
+    const { title: titleInput, description: descriptionInput } = addForm.elements;
+    const title = titleInput.value.trim();
+    const description = descriptionInput.value.trim();
     if (!title) return;
+    // Cleared at once, so the next task can be typed while this one is saved.
+    addForm.reset();
+    titleInput.focus();
     act(async () => {
-      await api("tasks", { method: "POST", body: { title, description: description || null } });
-      addForm.reset();
-      addForm.elements.title.focus();
+      try {
+        await api("tasks", { method: "POST", body: { title, description: description || null } });
+      } catch (error) {
+        if (!titleInput.value) {
+          titleInput.value = title;
+          descriptionInput.value = description;
+        }
+        throw error;
+      }
       announce(`Added “${title}”.`);
     });
   });
