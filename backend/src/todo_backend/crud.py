@@ -6,7 +6,7 @@ user's rows by forgetting a filter.
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -100,19 +100,6 @@ async def update_task(
 async def delete_task(session: AsyncSession, *, task: Task) -> None:
     await session.delete(task)
     await session.commit()
-
-
-async def find_tasks_by_title(
-    session: AsyncSession, *, user_id: str, words: Sequence[str], status: TaskStatus = "all"
-) -> Sequence[Task]:
-    """Tasks whose title contains every one of `words` (case-insensitive), newest first."""
-    query = select(Task).where(Task.user_id == user_id)
-    for word in words:
-        query = query.where(func.lower(Task.title).contains(word.lower(), autoescape=True))
-    if status != "all":
-        query = query.where(Task.completed == (status == "completed"))
-    result = await session.exec(query.order_by(col(Task.id).desc()))
-    return result.all()
 
 
 # ---- conversations ----

@@ -7,12 +7,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import State
 
 from todo_backend import __doc__ as package_doc
+from todo_backend.agent.builtin import BuiltinAgent
+from todo_backend.agent.llm import LlmAgent
 from todo_backend.api.errors import install_error_handlers
-from todo_backend.api.routes import auth, health, tasks
+from todo_backend.api.routes import auth, chat, conversations, health, tasks
 from todo_backend.db import create_engine, create_session_factory, parse_database_url
 from todo_backend.logging_config import configure_logging
+from todo_backend.mcp_server import create_mcp_app, create_mcp_server
 from todo_backend.middleware import Metrics, RequestMiddleware
 from todo_backend.migrate import apply_migrations
 from todo_backend.settings import Settings, get_settings
@@ -25,6 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     metrics = Metrics()
+    state = State()
+    mcp_server = create_mcp_server(state)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -43,7 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
         )
         try:
-            yield
+            async with mcp_server.session_manager.run():
+                yield
         finally:
             await engine.dispose()
 
@@ -53,13 +60,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=package_doc,
         lifespan=lifespan,
     )
+    app.state = state
     app.state.settings = settings
     app.state.sign_in_throttle = SignInThrottle()
+    app.state.agent = LlmAgent(settings, app) if settings.agent_uses_llm else BuiltinAgent()
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(tasks.router)
+    app.include_router(chat.router)
+    app.include_router(conversations.router)
+    app.mount("/mcp", create_mcp_app(mcp_server, settings))
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> PlainTextResponse:

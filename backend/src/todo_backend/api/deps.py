@@ -7,6 +7,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from todo_backend.agent.base import ChatAgent
 from todo_backend.security import InvalidTokenError, decode_token
 from todo_backend.settings import Settings
 
@@ -23,6 +24,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_agent(request: Request) -> ChatAgent:
+    agent: ChatAgent = request.app.state.agent
+    return agent
+
+
+AgentDep = Annotated[ChatAgent, Depends(get_agent)]
 
 _bearer = HTTPBearer(auto_error=False, description="The token from sign-up or sign-in")
 
@@ -47,6 +56,18 @@ def get_current_user_id(
 
 
 CurrentUserId = Annotated[str, Depends(get_current_user_id)]
+
+
+def get_bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The raw token, for passing the caller's identity on (the agent's MCP calls)."""
+    if credentials is None:
+        raise UNAUTHORIZED
+    return credentials.credentials
+
+
+BearerToken = Annotated[str, Depends(get_bearer_token)]
 
 
 def get_path_owner(user_id: str, current_user_id: CurrentUserId) -> str:

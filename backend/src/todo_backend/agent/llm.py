@@ -1,0 +1,135 @@
+"""The LLM agent: the OpenAI Agents SDK with the MCP task tools, on any OpenAI-compatible server."""
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx2
+from agents import Agent, OpenAIChatCompletionsModel, RunConfig, Runner
+from agents.mcp import MCPServerStreamableHttp
+from openai import AsyncOpenAI
+from openai.types.responses import ResponseTextDeltaEvent
+from starlette.types import ASGIApp
+
+from todo_backend.agent.base import AgentEvent, ChatTurn, TextDelta, ToolCallEvent
+from todo_backend.settings import Settings
+
+logger = logging.getLogger("todo_backend.agent")
+
+INSTRUCTIONS = """\
+You are the Todo Chatbot, a friendly assistant that manages the user's todo list with tools.
+The user's id is {user_id}: pass it as user_id to every tool.
+- To add a task, call add_task with a short, clean title (e.g. "I need to remember to pay bills"
+  becomes "Pay bills").
+- To show tasks, call list_tasks with status all, pending or completed as asked.
+- When the user names a task by words rather than its number, call list_tasks first and pick
+  the task whose title matches. If none matches, say plainly that the task was not found. If
+  several match, list them and ask which one. Never guess or invent a task id.
+- Confirm every action in one short sentence that names the task, e.g. "Added task 3: 'Buy milk'."
+- If a tool returns an error, explain it plainly; "not found" means the task does not exist.
+Keep answers short. Use plain text, no markdown tables."""
+
+# The agent reaches the MCP endpoint of this same app in-process: no port, host or network to
+# configure, and still the full MCP protocol over HTTP semantics.
+MCP_URL = "http://localhost/mcp/"
+
+
+class LlmAgent:
+    def __init__(self, settings: Settings, app: ASGIApp) -> None:
+        self.settings = settings
+        self.app = app
+        self.client = AsyncOpenAI(
+            api_key=settings.openai_api_key or "not-needed",  # local servers ignore it
+            base_url=settings.openai_base_url or None,
+            timeout=settings.llm_timeout_seconds,
+            max_retries=1,
+        )
+        self.model = OpenAIChatCompletionsModel(
+            model=settings.openai_model, openai_client=self.client
+        )
+        # Traces go to OpenAI's platform: only when talking to OpenAI itself with a real key.
+        self.tracing_disabled = not settings.openai_api_key or bool(settings.openai_base_url)
+
+    def _http_client(
+        self, headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None
+    ) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=self.app),
+            headers=headers,
+            timeout=timeout,
+            auth=auth,
+        )
+
+    async def run(self, turn: ChatTurn) -> AsyncIterator[AgentEvent]:
+        mcp = MCPServerStreamableHttp(
+            name="todo-tasks",
+            params={
+                "url": MCP_URL,
+                "headers": {"Authorization": f"Bearer {turn.token}"},
+                "httpx_client_factory": self._http_client,
+                "timeout": self.settings.llm_timeout_seconds,
+            },
+            client_session_timeout_seconds=self.settings.llm_timeout_seconds,
+        )
+        async with mcp:
+            agent = Agent(
+                name="Todo assistant",
+                instructions=INSTRUCTIONS.format(user_id=turn.tools.caller_id),
+                model=self.model,
+                mcp_servers=[mcp],
+            )
+            history: list[Any] = [
+                {"role": message.role, "content": message.content} for message in turn.history
+            ]
+            result = Runner.run_streamed(
+                agent,
+                input=[*history, {"role": "user", "content": turn.message}],
+                max_turns=10,
+                run_config=RunConfig(tracing_disabled=self.tracing_disabled),
+            )
+            calls: dict[str, tuple[str, dict[str, Any]]] = {}
+            async for event in result.stream_events():
+                if event.type == "raw_response_event":
+                    if isinstance(event.data, ResponseTextDeltaEvent) and event.data.delta:
+                        yield TextDelta(event.data.delta)
+                elif event.type == "run_item_stream_event":
+                    item = event.item
+                    if item.type == "tool_call_item":
+                        raw = item.raw_item
+                        call_id = getattr(raw, "call_id", None) or ""
+                        calls[call_id] = (
+                            getattr(raw, "name", "tool"),
+                            _json_or_text(getattr(raw, "arguments", "{}")),
+                        )
+                    elif item.type == "tool_call_output_item":
+                        call_id = _call_id(item.raw_item)
+                        name, arguments = calls.pop(call_id, ("tool", {}))
+                        yield ToolCallEvent(name, arguments, _tool_result(item.output))
+
+
+def _call_id(raw: Any) -> str:
+    if isinstance(raw, dict):
+        return str(raw.get("call_id") or raw.get("id") or "")
+    return str(getattr(raw, "call_id", "") or "")
+
+
+def _json_or_text(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _tool_result(output: Any) -> Any:
+    """The SDK hands back MCP results as text; restore their JSON shape where there is one."""
+    value = _json_or_text(output)
+    if isinstance(value, dict) and value.get("type") == "text" and "text" in value:
+        value = _json_or_text(value["text"])
+    if isinstance(value, list) and all(
+        isinstance(part, dict) and part.get("type") == "text" for part in value
+    ):
+        value = [_json_or_text(part["text"]) for part in value]
+    return value

@@ -1,0 +1,116 @@
+"""The chat endpoint: one turn with the agent, as JSON or as a stream of server-sent events."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from todo_backend import chat
+from todo_backend.agent.base import TextDelta
+from todo_backend.api.deps import AgentDep, BearerToken, OwnerId, SessionDep, SettingsDep
+from todo_backend.api.errors import error_responses
+from todo_backend.models import ChatRequest, ChatResponse
+
+router = APIRouter(
+    prefix="/api/{user_id}/chat", tags=["chat"], responses=error_responses(401, 403, 404, 422)
+)
+
+CONVERSATION_NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, "Conversation not found")
+
+
+@router.post("")
+async def send_message(
+    user_id: OwnerId,
+    body: ChatRequest,
+    token: BearerToken,
+    session: SessionDep,
+    settings: SettingsDep,
+    agent: AgentDep,
+) -> ChatResponse:
+    """Send a message to the assistant; it may act on tasks and says what it did."""
+    try:
+        conversation, turn = await chat.begin_turn(
+            session,
+            user_id=user_id,
+            conversation_id=body.conversation_id,
+            message=body.message,
+            token=token,
+            history_limit=settings.chat_history_messages,
+        )
+    except chat.ConversationNotFoundError:
+        raise CONVERSATION_NOT_FOUND from None
+    outcome = chat.TurnOutcome()
+    async for event in chat.run_agent(agent, turn):
+        outcome.record(event)
+    await chat.finish_turn(session, conversation=conversation, outcome=outcome)
+    assert conversation.id is not None
+    return ChatResponse(
+        conversation_id=conversation.id, response=outcome.reply, tool_calls=outcome.tool_calls
+    )
+
+
+def _sse(event: str, data: Any) -> bytes:
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+@router.post(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "Events: conversation, delta, tool_call, done (or error).",
+        }
+    },
+)
+async def stream_message(
+    request: Request,
+    user_id: OwnerId,
+    body: ChatRequest,
+    token: BearerToken,
+    settings: SettingsDep,
+    agent: AgentDep,
+) -> StreamingResponse:
+    """The same turn as a stream: `conversation` first, then `delta` text pieces and
+    `tool_call` events as they happen, and `done` with the whole reply."""
+    session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    session = session_factory()
+    try:
+        conversation, turn = await chat.begin_turn(
+            session,
+            user_id=user_id,
+            conversation_id=body.conversation_id,
+            message=body.message,
+            token=token,
+            history_limit=settings.chat_history_messages,
+        )
+    except chat.ConversationNotFoundError:
+        await session.close()
+        raise CONVERSATION_NOT_FOUND from None
+
+    async def events() -> AsyncIterator[bytes]:
+        # The stream owns the session: a dependency's session could close before it ends.
+        async with session:
+            yield _sse("conversation", {"conversation_id": conversation.id})
+            outcome = chat.TurnOutcome()
+            async for event in chat.run_agent(agent, turn):
+                outcome.record(event)
+                if isinstance(event, TextDelta):
+                    yield _sse("delta", {"text": event.text})
+                else:
+                    yield _sse(
+                        "tool_call",
+                        {"name": event.name, "arguments": event.arguments, "result": event.result},
+                    )
+            await chat.finish_turn(session, conversation=conversation, outcome=outcome)
+            yield _sse("done", {"conversation_id": conversation.id, "response": outcome.reply})
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

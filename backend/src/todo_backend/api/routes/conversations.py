@@ -1,0 +1,58 @@
+"""A user's conversations with the assistant: list, read with messages, delete."""
+
+from fastapi import APIRouter, HTTPException, Response, status
+
+from todo_backend import crud
+from todo_backend.api.deps import OwnerId, SessionDep
+from todo_backend.api.errors import error_responses
+from todo_backend.models import Conversation, ConversationDetail, ConversationPublic, MessagePublic
+
+router = APIRouter(
+    prefix="/api/{user_id}/conversations",
+    tags=["conversations"],
+    responses=error_responses(401, 403),
+)
+
+
+async def _owned_conversation(
+    session: SessionDep, user_id: str, conversation_id: int
+) -> Conversation:
+    conversation = await crud.get_conversation(
+        session, user_id=user_id, conversation_id=conversation_id
+    )
+    if conversation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Conversation not found")
+    return conversation
+
+
+@router.get("")
+async def list_conversations(user_id: OwnerId, session: SessionDep) -> list[ConversationPublic]:
+    """The user's conversations, most recently active first."""
+    conversations = await crud.list_conversations(session, user_id=user_id)
+    return [ConversationPublic.model_validate(c, from_attributes=True) for c in conversations]
+
+
+@router.get("/{conversation_id}", responses=error_responses(404))
+async def read_conversation(
+    user_id: OwnerId, conversation_id: int, session: SessionDep
+) -> ConversationDetail:
+    """A conversation with all its messages, oldest first."""
+    conversation = await _owned_conversation(session, user_id, conversation_id)
+    messages = await crud.list_messages(session, user_id=user_id, conversation_id=conversation_id)
+    return ConversationDetail.model_validate(
+        {
+            **conversation.model_dump(),
+            "messages": [MessagePublic.model_validate(m, from_attributes=True) for m in messages],
+        }
+    )
+
+
+@router.delete(
+    "/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404)
+)
+async def delete_conversation(
+    user_id: OwnerId, conversation_id: int, session: SessionDep
+) -> Response:
+    conversation = await _owned_conversation(session, user_id, conversation_id)
+    await crud.delete_conversation(session, conversation=conversation)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

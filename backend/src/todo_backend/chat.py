@@ -1,0 +1,118 @@
+"""One chat turn, statelessly: history from the database, the agent's events out, both messages
+stored. The user's message is committed before the agent runs, so a failed turn loses nothing."""
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from todo_backend import crud
+from todo_backend.agent.base import (
+    AgentEvent,
+    ChatAgent,
+    ChatTurn,
+    HistoryMessage,
+    TextDelta,
+)
+from todo_backend.models import Conversation, ToolCallPublic
+from todo_backend.tools import ToolContext
+
+logger = logging.getLogger("todo_backend.chat")
+CONVERSATION_TITLE_MAX = 60
+AGENT_FAILED_REPLY = (
+    "Sorry, I couldn't finish that just now. Your message is saved; please try again in a moment."
+)
+
+
+class ConversationNotFoundError(Exception):
+    pass
+
+
+@dataclass
+class TurnOutcome:
+    """What a finished turn said and did."""
+
+    reply: str = ""
+    tool_calls: list[ToolCallPublic] = field(default_factory=list)
+
+    def record(self, event: AgentEvent) -> None:
+        if isinstance(event, TextDelta):
+            self.reply += event.text
+        else:
+            self.tool_calls.append(
+                ToolCallPublic(name=event.name, arguments=event.arguments, result=event.result)
+            )
+
+
+def _title_for(message: str) -> str:
+    first_line = message.strip().splitlines()[0]
+    if len(first_line) <= CONVERSATION_TITLE_MAX:
+        return first_line
+    return first_line[: CONVERSATION_TITLE_MAX - 1].rstrip() + "…"
+
+
+async def begin_turn(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: int | None,
+    message: str,
+    token: str,
+    history_limit: int,
+) -> tuple[Conversation, ChatTurn]:
+    """Find or start the conversation, read its recent history, store the user's message."""
+    if conversation_id is None:
+        conversation = await crud.create_conversation(
+            session, user_id=user_id, title=_title_for(message)
+        )
+        history: list[HistoryMessage] = []
+    else:
+        found = await crud.get_conversation(
+            session, user_id=user_id, conversation_id=conversation_id
+        )
+        if found is None:
+            raise ConversationNotFoundError
+        conversation = found
+        assert conversation.id is not None
+        stored = await crud.list_messages(
+            session, user_id=user_id, conversation_id=conversation.id, limit=history_limit
+        )
+        history = [HistoryMessage(role=m.role, content=m.content) for m in stored]
+    await crud.add_message(session, conversation=conversation, role="user", content=message)
+    turn = ChatTurn(
+        message=message,
+        history=history,
+        tools=ToolContext(session=session, caller_id=user_id),
+        token=token,
+    )
+    return conversation, turn
+
+
+async def run_agent(agent: ChatAgent, turn: ChatTurn) -> AsyncIterator[AgentEvent]:
+    """The agent's events; a failure becomes a polite reply and a logged error, never a 500."""
+    produced_text = False
+    try:
+        async for event in agent.run(turn):
+            produced_text = produced_text or isinstance(event, TextDelta)
+            yield event
+    except Exception:
+        logger.exception("agent failed", extra={"user_id": turn.tools.caller_id})
+        await turn.tools.session.rollback()
+        yield TextDelta(("\n\n" if produced_text else "") + AGENT_FAILED_REPLY)
+
+
+async def finish_turn(
+    session: AsyncSession, *, conversation: Conversation, outcome: TurnOutcome
+) -> None:
+    outcome.reply = outcome.reply.strip() or AGENT_FAILED_REPLY
+    await crud.add_message(
+        session, conversation=conversation, role="assistant", content=outcome.reply
+    )
+    logger.info(
+        "chat turn",
+        extra={
+            "conversation_id": conversation.id,
+            "tools": [call.name for call in outcome.tool_calls],
+        },
+    )

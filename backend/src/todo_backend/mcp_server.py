@@ -1,0 +1,102 @@
+"""The MCP server: the task tools over streamable HTTP at /mcp, behind the same bearer token."""
+
+import functools
+import logging
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.transport_security import TransportSecuritySettings
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import State
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from todo_backend.security import InvalidTokenError, decode_token
+from todo_backend.settings import Settings
+from todo_backend.tools import TASK_TOOLS, TaskTool, TaskToolError, ToolContext
+
+logger = logging.getLogger("todo_backend.mcp")
+CALLER_SCOPE_KEY = "todo.caller_id"
+
+
+class BearerAuth:
+    """Admits an MCP request only with a valid token, and records whose it is."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = ""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                token = token.strip() if scheme.lower() == "bearer" else ""
+        try:
+            caller_id = decode_token(self.settings, token).subject
+        except InvalidTokenError:
+            response = JSONResponse(
+                {"detail": "Sign in first: a valid Bearer token is required"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            await response(scope, receive, send)
+            return
+        scope[CALLER_SCOPE_KEY] = caller_id
+        await self.app(scope, receive, send)
+
+
+def _caller_id(ctx: Context[Any, Any]) -> str:
+    request = ctx.request_context.request
+    caller_id = getattr(request, "scope", {}).get(CALLER_SCOPE_KEY)
+    if not isinstance(caller_id, str):  # BearerAuth guarantees it; never act without it
+        raise ToolError("Not authenticated")
+    return caller_id
+
+
+def _published(tool: TaskTool, app_state: State) -> Tool:
+    """The tool as MCP publishes it: same name, schema and description; a session per call."""
+
+    @functools.wraps(tool)
+    async def run(ctx: Context[Any, Any], **arguments: Any) -> Any:
+        session_factory: async_sessionmaker[AsyncSession] = app_state.session_factory
+        async with session_factory() as session:
+            try:
+                return await tool(
+                    ToolContext(session=session, caller_id=_caller_id(ctx)), **arguments
+                )
+            except TaskToolError as error:
+                logger.info("tool refused", extra={"tool": tool.__name__, "reason": str(error)})
+                raise ToolError(str(error)) from None
+
+    return Tool.from_function(run, name=tool.__name__, context_kwarg="ctx")
+
+
+def create_mcp_server(app_state: State) -> MCPServer:
+    return MCPServer(
+        name="todo-tasks",
+        instructions="Manage a user's todo list: add, list, complete, update and delete tasks.",
+        tools=[_published(tool, app_state) for tool in TASK_TOOLS.values()],
+    )
+
+
+def create_mcp_app(server: MCPServer, settings: Settings) -> ASGIApp:
+    """The streamable-HTTP endpoint, stateless and answering JSON, to mount at /mcp."""
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=settings.mcp_host_patterns,
+        allowed_origins=[f"http://{host}" for host in settings.mcp_host_patterns],
+    )
+    starlette_app = server.streamable_http_app(
+        streamable_http_path="/",
+        stateless_http=True,
+        json_response=True,
+        transport_security=security,
+    )
+    return BearerAuth(starlette_app, settings)

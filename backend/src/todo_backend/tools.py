@@ -1,0 +1,160 @@
+"""The five task tools, defined once.
+
+The MCP server publishes these functions (their signatures are the tools' JSON schemas and
+their docstrings the descriptions), the LLM agent calls them through MCP, and the built-in
+agent calls them directly. They act only through the data functions of `crud`, like the REST API.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, validate_call
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from todo_backend import crud
+from todo_backend.models import DESCRIPTION_MAX, TITLE_MAX, Task, TaskStatus
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What every tool call runs with: a database session and the authenticated caller."""
+
+    session: AsyncSession
+    caller_id: str
+
+
+class TaskToolError(Exception):
+    """A tool refused or failed; the message is meant for the user (or the model) to read."""
+
+
+class TaskActionResult(BaseModel):
+    task_id: int
+    status: Literal["created", "completed", "deleted", "updated"]
+    title: str
+
+
+class TaskSummary(BaseModel):
+    id: int
+    title: str
+    completed: bool
+
+
+UserId = Annotated[str, Field(description="The id of the user whose tasks these are.")]
+TaskId = Annotated[int, Field(description="The task's numeric id, as list_tasks returns it.")]
+Title = Annotated[
+    str,
+    Field(min_length=1, max_length=TITLE_MAX, description="Short title of the task."),
+]
+Description = Annotated[
+    str | None,
+    Field(max_length=DESCRIPTION_MAX, description="Optional longer description."),
+]
+
+_validated = validate_call(
+    config=ConfigDict(arbitrary_types_allowed=True, str_strip_whitespace=True)
+)
+
+
+def _check_caller(ctx: ToolContext, user_id: str) -> None:
+    if user_id != ctx.caller_id:
+        raise TaskToolError("user_id does not match the signed-in user; use your own user id")
+
+
+async def _owned_task(ctx: ToolContext, user_id: str, task_id: int) -> Task:
+    _check_caller(ctx, user_id)
+    task = await crud.get_task(ctx.session, user_id=user_id, task_id=task_id)
+    if task is None:
+        raise TaskToolError(f"Task {task_id} not found")
+    return task
+
+
+def _result(task: Task, status: str) -> TaskActionResult:
+    assert task.id is not None
+    return TaskActionResult.model_validate(
+        {"task_id": task.id, "status": status, "title": task.title}
+    )
+
+
+@_validated
+async def add_task(
+    ctx: ToolContext, user_id: UserId, title: Title, description: Description = None
+) -> TaskActionResult:
+    """Create a new task for the user. Returns the new task's id and title."""
+    _check_caller(ctx, user_id)
+    task = await crud.create_task(
+        ctx.session, user_id=user_id, title=title, description=description
+    )
+    return _result(task, "created")
+
+
+@_validated
+async def list_tasks(
+    ctx: ToolContext,
+    user_id: UserId,
+    status: Annotated[
+        TaskStatus,
+        Field(description="Which tasks: all (default), pending or completed."),
+    ] = "all",
+) -> list[TaskSummary]:
+    """List the user's tasks, newest first, optionally only pending or completed ones."""
+    _check_caller(ctx, user_id)
+    tasks = await crud.list_tasks(ctx.session, user_id=user_id, status=status)
+    return [TaskSummary.model_validate(task, from_attributes=True) for task in tasks]
+
+
+@_validated
+async def complete_task(ctx: ToolContext, user_id: UserId, task_id: TaskId) -> TaskActionResult:
+    """Mark a task as completed."""
+    task = await _owned_task(ctx, user_id, task_id)
+    task = await crud.update_task(ctx.session, task=task, completed=True)
+    return _result(task, "completed")
+
+
+@_validated
+async def delete_task(ctx: ToolContext, user_id: UserId, task_id: TaskId) -> TaskActionResult:
+    """Delete a task permanently."""
+    task = await _owned_task(ctx, user_id, task_id)
+    await crud.delete_task(ctx.session, task=task)
+    return _result(task, "deleted")
+
+
+@_validated
+async def update_task(
+    ctx: ToolContext,
+    user_id: UserId,
+    task_id: TaskId,
+    title: Annotated[
+        str | None,
+        Field(min_length=1, max_length=TITLE_MAX, description="The new title, if it changes."),
+    ] = None,
+    description: Description = None,
+) -> TaskActionResult:
+    """Change a task's title and/or description."""
+    if title is None and description is None:
+        raise TaskToolError("Nothing to change: give a new title or description")
+    task = await _owned_task(ctx, user_id, task_id)
+    task = await crud.update_task(ctx.session, task=task, title=title, description=description)
+    return _result(task, "updated")
+
+
+TaskTool = Callable[..., Awaitable[Any]]
+TASK_TOOLS: dict[str, TaskTool] = {
+    tool.__name__: tool for tool in (add_task, list_tasks, complete_task, delete_task, update_task)
+}
+
+
+async def call_tool(ctx: ToolContext, name: str, arguments: dict[str, Any]) -> Any:
+    """Run a tool by name; invalid arguments become a TaskToolError with a readable message.
+
+    Returns the JSON-ready result (what the MCP server sends as structured content)."""
+    try:
+        result = await TASK_TOOLS[name](ctx, **arguments)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise TaskToolError(f"Invalid arguments for {name}: {problems}") from None
+    if isinstance(result, list):
+        return [item.model_dump() for item in result]
+    return result.model_dump()
