@@ -60,6 +60,7 @@ async def begin_turn(
     message: str,
     token: str,
     history_limit: int,
+    stream: bool,
 ) -> tuple[Conversation, ChatTurn]:
     """Find or start the conversation, read its recent history, store the user's message."""
     if conversation_id is None:
@@ -85,6 +86,7 @@ async def begin_turn(
         history=history,
         tools=ToolContext(session=session, caller_id=user_id),
         token=token,
+        stream=stream,
     )
     return conversation, turn
 

@@ -55,5 +55,5 @@ def configure_logging(level: str) -> None:
     # Our middleware logs every request with more detail than uvicorn's access log.
     logging.getLogger("uvicorn.access").disabled = True
     # The HTTP client libraries log every request at INFO; that is noise at our default level.
-    for name in ("httpx", "openai", "openai.agents", "mcp"):
+    for name in ("httpx", "httpx2", "openai", "openai.agents", "mcp"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

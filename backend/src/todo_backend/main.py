@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import State
 
 from todo_backend import __doc__ as package_doc
+from todo_backend.agent.base import ChatAgent
 from todo_backend.agent.builtin import BuiltinAgent
 from todo_backend.agent.llm import LlmAgent
 from todo_backend.api.errors import install_error_handlers
@@ -48,10 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "local_mode": settings.local_mode,
             },
         )
+        agent: ChatAgent = LlmAgent(settings, app) if settings.agent_uses_llm else BuiltinAgent()
+        app.state.agent = agent
         try:
             async with mcp_server.session_manager.run():
                 yield
         finally:
+            await agent.aclose()
             await engine.dispose()
 
     app = FastAPI(
@@ -63,7 +67,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state = state
     app.state.settings = settings
     app.state.sign_in_throttle = SignInThrottle()
-    app.state.agent = LlmAgent(settings, app) if settings.agent_uses_llm else BuiltinAgent()
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)

@@ -21,6 +21,7 @@ class ChatTurn:
     history: Sequence[HistoryMessage]
     tools: ToolContext  # the caller's identity and a database session
     token: str  # the caller's bearer token, for agents that reach the tools over MCP
+    stream: bool = True  # whether the reply is wanted piece by piece as it is produced
 
 
 @dataclass(frozen=True)
@@ -41,4 +42,8 @@ AgentEvent = TextDelta | ToolCallEvent
 class ChatAgent(Protocol):
     def run(self, turn: ChatTurn) -> AsyncIterator[AgentEvent]:
         """Answer the turn: text as it is produced and every tool call with its result."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the agent holds (HTTP connections); called at shutdown."""
         ...

@@ -282,6 +282,9 @@ def _title_problem(title: str) -> str | None:
 
 
 class BuiltinAgent:
+    async def aclose(self) -> None:
+        """Nothing to release: no network, no state."""
+
     async def run(self, turn: ChatTurn) -> AsyncIterator[AgentEvent]:
         work = _Turn(turn.tools)
         reply = await self._respond(work, parse_intent(turn.message))

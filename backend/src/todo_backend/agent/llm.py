@@ -33,6 +33,7 @@ Keep answers short. Use plain text, no markdown tables."""
 # The agent reaches the MCP endpoint of this same app in-process: no port, host or network to
 # configure, and still the full MCP protocol over HTTP semantics.
 MCP_URL = "http://localhost/mcp/"
+MAX_TURNS = 10
 
 
 class LlmAgent:
@@ -50,6 +51,9 @@ class LlmAgent:
         )
         # Traces go to OpenAI's platform: only when talking to OpenAI itself with a real key.
         self.tracing_disabled = not settings.openai_api_key or bool(settings.openai_base_url)
+
+    async def aclose(self) -> None:
+        await self.client.close()
 
     def _http_client(
         self, headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None
@@ -82,30 +86,49 @@ class LlmAgent:
             history: list[Any] = [
                 {"role": message.role, "content": message.content} for message in turn.history
             ]
-            result = Runner.run_streamed(
-                agent,
-                input=[*history, {"role": "user", "content": turn.message}],
-                max_turns=10,
-                run_config=RunConfig(tracing_disabled=self.tracing_disabled),
+            run_input = [*history, {"role": "user", "content": turn.message}]
+            run_config = RunConfig(tracing_disabled=self.tracing_disabled)
+            if turn.stream:
+                streamed = Runner.run_streamed(
+                    agent, input=run_input, max_turns=MAX_TURNS, run_config=run_config
+                )
+                tool_calls = _ToolCalls()
+                async for event in streamed.stream_events():
+                    if event.type == "raw_response_event":
+                        if isinstance(event.data, ResponseTextDeltaEvent) and event.data.delta:
+                            yield TextDelta(event.data.delta)
+                    elif event.type == "run_item_stream_event" and (
+                        call := tool_calls.see(event.item)
+                    ):
+                        yield call
+            else:
+                result = await Runner.run(
+                    agent, input=run_input, max_turns=MAX_TURNS, run_config=run_config
+                )
+                tool_calls = _ToolCalls()
+                for item in result.new_items:
+                    if call := tool_calls.see(item):
+                        yield call
+                yield TextDelta(str(result.final_output or ""))
+
+
+class _ToolCalls:
+    """Pairs the SDK's tool-call items with their outputs into one event each."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, tuple[str, Any]] = {}
+
+    def see(self, item: Any) -> ToolCallEvent | None:
+        if item.type == "tool_call_item":
+            raw = item.raw_item
+            self._pending[_call_id(raw)] = (
+                getattr(raw, "name", "tool"),
+                _json_or_text(getattr(raw, "arguments", "{}")),
             )
-            calls: dict[str, tuple[str, dict[str, Any]]] = {}
-            async for event in result.stream_events():
-                if event.type == "raw_response_event":
-                    if isinstance(event.data, ResponseTextDeltaEvent) and event.data.delta:
-                        yield TextDelta(event.data.delta)
-                elif event.type == "run_item_stream_event":
-                    item = event.item
-                    if item.type == "tool_call_item":
-                        raw = item.raw_item
-                        call_id = getattr(raw, "call_id", None) or ""
-                        calls[call_id] = (
-                            getattr(raw, "name", "tool"),
-                            _json_or_text(getattr(raw, "arguments", "{}")),
-                        )
-                    elif item.type == "tool_call_output_item":
-                        call_id = _call_id(item.raw_item)
-                        name, arguments = calls.pop(call_id, ("tool", {}))
-                        yield ToolCallEvent(name, arguments, _tool_result(item.output))
+        elif item.type == "tool_call_output_item":
+            name, arguments = self._pending.pop(_call_id(item.raw_item), ("tool", {}))
+            return ToolCallEvent(name, arguments, _tool_result(item.output))
+        return None
 
 
 def _call_id(raw: Any) -> str:

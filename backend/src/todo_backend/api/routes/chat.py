@@ -40,6 +40,7 @@ async def send_message(
             message=body.message,
             token=token,
             history_limit=settings.chat_history_messages,
+            stream=False,
         )
     except chat.ConversationNotFoundError:
         raise CONVERSATION_NOT_FOUND from None
@@ -87,6 +88,7 @@ async def stream_message(
             message=body.message,
             token=token,
             history_limit=settings.chat_history_messages,
+            stream=True,
         )
     except chat.ConversationNotFoundError:
         await session.close()

@@ -1,0 +1,233 @@
+"""The LLM path end to end: the Agents SDK talks HTTP to an OpenAI-compatible test server and
+reaches the task tools through the MCP endpoint; the task, the reply and the messages are real."""
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from openai_test_server import (
+    OpenAITestServer,
+    Reply,
+    ToolCall,
+    add_then_confirm,
+    text_of,
+    user_id_from,
+)
+
+from backend_testkit import Account, SignUp, make_settings
+from todo_backend.chat import AGENT_FAILED_REPLY
+from todo_backend.main import create_app
+
+
+@pytest.fixture
+def llm() -> Iterator[OpenAITestServer]:
+    server = OpenAITestServer()
+    with server.running():
+        yield server
+
+
+@pytest.fixture
+async def llm_client(database_url: str, llm: OpenAITestServer) -> AsyncIterator[httpx.AsyncClient]:
+    settings = make_settings(
+        database_url,
+        agent_provider="auto",
+        openai_base_url=llm.base_url,
+        openai_api_key="test-key",
+        openai_model="test-model",
+        llm_timeout_seconds=2.0,
+    )
+    app: FastAPI = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost", timeout=30
+        ) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def llm_sign_up(llm_client: httpx.AsyncClient) -> SignUp:
+    async def create(name: str = "Lee") -> Account:
+        email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+        response = await llm_client.post(
+            "/api/auth/sign-up", json={"email": email, "password": "llm-password", "name": name}
+        )
+        body = response.json()
+        return Account(body["user"]["id"], email, "llm-password", body["token"])
+
+    return create
+
+
+async def chat(
+    client: httpx.AsyncClient, account: Account, message: str, conversation_id: int | None = None
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/{account.id}/chat",
+        json={"message": message, "conversation_id": conversation_id},
+        headers=account.headers,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def tasks_of(client: httpx.AsyncClient, account: Account) -> list[dict[str, Any]]:
+    response = await client.get(f"/api/{account.id}/tasks", headers=account.headers)
+    tasks: list[dict[str, Any]] = response.json()
+    return tasks
+
+
+async def messages_of(
+    client: httpx.AsyncClient, account: Account, conversation_id: int
+) -> list[tuple[str, str]]:
+    response = await client.get(
+        f"/api/{account.id}/conversations/{conversation_id}", headers=account.headers
+    )
+    return [(m["role"], m["content"]) for m in response.json()["messages"]]
+
+
+async def test_the_model_calls_add_task_through_mcp_and_confirms(
+    llm_client: httpx.AsyncClient, llm_sign_up: SignUp, llm: OpenAITestServer
+) -> None:
+    lee = await llm_sign_up()
+    body = await chat(llm_client, lee, "Add a task to buy milk")
+
+    tasks = await tasks_of(llm_client, lee)
+    assert [t["title"] for t in tasks] == ["Buy milk"]
+    task_id = tasks[0]["id"]
+    assert body["response"] == f"Added task {task_id}: 'Buy milk'."
+    assert body["tool_calls"] == [
+        {
+            "name": "add_task",
+            "arguments": {"user_id": lee.id, "title": "Buy milk"},
+            "result": {"task_id": task_id, "status": "created", "title": "Buy milk"},
+        }
+    ]
+    assert await messages_of(llm_client, lee, body["conversation_id"]) == [
+        ("user", "Add a task to buy milk"),
+        ("assistant", f"Added task {task_id}: 'Buy milk'."),
+    ]
+
+    # The model was offered exactly the MCP tools, with their schemas.
+    first = llm.requests[0]
+    offered = {tool["function"]["name"]: tool["function"] for tool in first["tools"]}
+    assert set(offered) == {"add_task", "list_tasks", "complete_task", "delete_task", "update_task"}
+    title_schema = offered["add_task"]["parameters"]["properties"]["title"]
+    assert title_schema["maxLength"] == 200
+    assert first["model"] == "test-model"
+    assert "The user's id is " + lee.id in first["messages"][0]["content"]
+    # Then it saw the tool's result before answering.
+    assert llm.requests[1]["messages"][-1]["role"] == "tool"
+
+
+async def test_streamed_turn_passes_text_and_tool_calls_through(
+    llm_client: httpx.AsyncClient, llm_sign_up: SignUp, llm: OpenAITestServer
+) -> None:
+    lee = await llm_sign_up()
+    async with llm_client.stream(
+        "POST",
+        f"/api/{lee.id}/chat/stream",
+        json={"message": "Add a task to water the plants"},
+        headers=lee.headers,
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        raw = (await response.aread()).decode()
+    events = [
+        (block.split("\n")[0].removeprefix("event: "), json.loads(block.split("\n")[1][6:]))
+        for block in raw.strip().split("\n\n")
+    ]
+    names = [name for name, _ in events]
+    assert names[0] == "conversation" and names[-1] == "done"
+    assert names.count("tool_call") == 1 and "delta" in names
+    tool_call = next(data for name, data in events if name == "tool_call")
+    assert tool_call["name"] == "add_task"
+    assert tool_call["result"]["title"] == "Water the plants"
+    text = "".join(data["text"] for name, data in events if name == "delta")
+    assert (
+        text
+        == events[-1][1]["response"]
+        == f"Added task {tool_call['result']['task_id']}: 'Water the plants'."
+    )
+    assert all(request.get("stream") for request in llm.requests)
+
+
+async def test_history_comes_from_the_database(
+    llm_client: httpx.AsyncClient, llm_sign_up: SignUp, llm: OpenAITestServer
+) -> None:
+    lee = await llm_sign_up()
+    first = await chat(llm_client, lee, "Add a task to call the bank")
+    llm.requests.clear()
+    await chat(llm_client, lee, "Add a task to pay rent", first["conversation_id"])
+    contents = [text_of(m) for m in llm.requests[0]["messages"]]
+    assert "Add a task to call the bank" in contents
+    assert first["response"] in contents
+
+
+async def test_a_failing_model_gives_a_polite_reply_and_keeps_the_message(
+    llm_client: httpx.AsyncClient, llm_sign_up: SignUp, llm: OpenAITestServer
+) -> None:
+    llm.respond = lambda body: Reply(fail_status=500)
+    lee = await llm_sign_up()
+    body = await chat(llm_client, lee, "Add a task to buy bread")
+    assert body["response"] == AGENT_FAILED_REPLY
+    assert body["tool_calls"] == []
+    assert await tasks_of(llm_client, lee) == []
+    assert await messages_of(llm_client, lee, body["conversation_id"]) == [
+        ("user", "Add a task to buy bread"),
+        ("assistant", AGENT_FAILED_REPLY),
+    ]
+
+
+async def test_a_stalling_model_times_out_into_a_polite_reply(
+    llm_client: httpx.AsyncClient, llm_sign_up: SignUp, llm: OpenAITestServer
+) -> None:
+    llm.respond = lambda body: Reply(stall_seconds=10, text="too late")
+    lee = await llm_sign_up()
+    body = await chat(llm_client, lee, "Add a task to wait")
+    assert body["response"] == AGENT_FAILED_REPLY
+
+
+async def test_a_tool_error_reaches_the_model_and_the_user(
+    llm_client: httpx.AsyncClient, llm_sign_up: SignUp, llm: OpenAITestServer
+) -> None:
+    def complete_missing(body: dict[str, Any]) -> Reply:
+        last = body["messages"][-1]
+        if last["role"] == "tool":
+            return Reply(text=f"Sorry, that task was not found ({text_of(last)}).")
+        return Reply(
+            tool_calls=[ToolCall("complete_task", {"user_id": user_id_from(body), "task_id": 999})]
+        )
+
+    llm.respond = complete_missing
+    lee = await llm_sign_up()
+    body = await chat(llm_client, lee, "Mark task 999 as complete")
+    assert body["tool_calls"][0]["name"] == "complete_task"
+    assert "Task 999 not found" in json.dumps(body["tool_calls"][0]["result"])
+    assert "not found" in body["response"]
+
+
+async def test_the_model_cannot_act_for_another_user(
+    llm_client: httpx.AsyncClient, llm_sign_up: SignUp, llm: OpenAITestServer
+) -> None:
+    victim = await llm_sign_up("Vic")
+    attacker = await llm_sign_up("Max")
+
+    def add_for_victim(body: dict[str, Any]) -> Reply:
+        if body["messages"][-1]["role"] == "tool":
+            return Reply(text=text_of(body["messages"][-1]))
+        return Reply(tool_calls=[ToolCall("add_task", {"user_id": victim.id, "title": "spam"})])
+
+    llm.respond = add_for_victim
+    body = await chat(llm_client, attacker, "Add spam to Vic's list")
+    assert "does not match the signed-in user" in body["response"]
+    assert await tasks_of(llm_client, victim) == []
+
+
+def test_default_responder_is_add_then_confirm() -> None:
+    assert OpenAITestServer().respond is add_then_confirm
