@@ -1,0 +1,237 @@
+"""The MCP endpoint with the official `mcp` client over streamable HTTP, against a real server."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from mcp.client.session import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from backend_testkit import TEST_SECRET
+
+TOOL_NAMES = {"add_task", "list_tasks", "complete_task", "delete_task", "update_task"}
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    database = Path(tmp_path_factory.mktemp("mcp")) / "todo.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "todo_backend.cli", "serve"],
+        env={
+            **os.environ,
+            "PORT": str(port),
+            "DATABASE_URL": f"sqlite:///{database}",
+            "BETTER_AUTH_SECRET": TEST_SECRET,
+            "MCP_ALLOWED_HOSTS": "backend,backend:*",
+        },
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, "backend did not start"
+        time.sleep(0.05)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def sign_up(server_url: str, name: str) -> tuple[str, str]:
+    response = httpx.post(
+        f"{server_url}/api/auth/sign-up",
+        json={
+            "email": f"{name}-{time.time_ns()}@example.com",
+            "password": "mcp-pass-1",
+            "name": name,
+        },
+    )
+    body = response.json()
+    return body["user"]["id"], body["token"]
+
+
+@asynccontextmanager
+async def mcp_session(url: str, token: str | None) -> AsyncIterator[ClientSession]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    http_client = create_mcp_http_client(headers=headers)
+    async with (
+        http_client,
+        streamable_http_client(f"{url}/mcp/", http_client=http_client) as streams,
+        ClientSession(streams[0], streams[1]) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+async def rest_tasks(server_url: str, user_id: str, token: str) -> Any:
+    async with httpx.AsyncClient() as client:
+        response = await client.get(
+            f"{server_url}/api/{user_id}/tasks", headers={"Authorization": f"Bearer {token}"}
+        )
+    return response.json()
+
+
+def structured(result: Any) -> Any:
+    assert not result.is_error, result.content
+    return result.structured_content
+
+
+async def test_lists_exactly_the_five_tools_with_their_schemas(server_url: str) -> None:
+    _, token = sign_up(server_url, "lister")
+    async with mcp_session(server_url, token) as session:
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+    assert set(tools) == TOOL_NAMES
+    add = tools["add_task"]
+    assert add.description and "Create a new task" in add.description
+    assert add.input_schema["required"] == ["user_id", "title"]
+    assert add.input_schema["properties"]["title"]["maxLength"] == 200
+    assert add.input_schema["properties"]["description"]["anyOf"][0]["maxLength"] == 1000
+    status = tools["list_tasks"].input_schema["properties"]["status"]
+    assert status["enum"] == ["all", "pending", "completed"] and status["default"] == "all"
+    for name in ("complete_task", "delete_task"):
+        assert tools[name].input_schema["required"] == ["user_id", "task_id"]
+        assert tools[name].input_schema["properties"]["task_id"]["type"] == "integer"
+    assert set(tools["update_task"].input_schema["properties"]) == {
+        "user_id",
+        "task_id",
+        "title",
+        "description",
+    }
+
+
+async def test_each_tool_does_what_the_contract_says(server_url: str) -> None:
+    user_id, token = sign_up(server_url, "caller")
+    async with mcp_session(server_url, token) as session:
+        added = structured(
+            await session.call_tool("add_task", {"user_id": user_id, "title": "Buy milk"})
+        )
+        assert added == {"task_id": added["task_id"], "status": "created", "title": "Buy milk"}
+        task_id = added["task_id"]
+        second = structured(
+            await session.call_tool(
+                "add_task", {"user_id": user_id, "title": "Pay bills", "description": "by Friday"}
+            )
+        )
+        listed = structured(await session.call_tool("list_tasks", {"user_id": user_id}))
+        assert listed == {
+            "result": [
+                {"id": second["task_id"], "title": "Pay bills", "completed": False},
+                {"id": task_id, "title": "Buy milk", "completed": False},
+            ]
+        }
+        completed = structured(
+            await session.call_tool("complete_task", {"user_id": user_id, "task_id": task_id})
+        )
+        assert completed == {"task_id": task_id, "status": "completed", "title": "Buy milk"}
+        done = structured(
+            await session.call_tool("list_tasks", {"user_id": user_id, "status": "completed"})
+        )
+        assert done == {"result": [{"id": task_id, "title": "Buy milk", "completed": True}]}
+        updated = structured(
+            await session.call_tool(
+                "update_task", {"user_id": user_id, "task_id": task_id, "title": "Buy oat milk"}
+            )
+        )
+        assert updated == {"task_id": task_id, "status": "updated", "title": "Buy oat milk"}
+        deleted = structured(
+            await session.call_tool("delete_task", {"user_id": user_id, "task_id": task_id})
+        )
+        assert deleted == {"task_id": task_id, "status": "deleted", "title": "Buy oat milk"}
+        missing = await session.call_tool("delete_task", {"user_id": user_id, "task_id": task_id})
+        assert missing.is_error
+        assert f"Task {task_id} not found" in missing.content[0].text  # type: ignore[union-attr]
+        invalid = await session.call_tool("add_task", {"user_id": user_id, "title": "x" * 201})
+        assert invalid.is_error
+
+    # The REST API sees exactly what the tools did: one implementation.
+    tasks = await rest_tasks(server_url, user_id, token)
+    assert [(t["title"], t["description"]) for t in tasks] == [("Pay bills", "by Friday")]
+
+
+async def test_another_users_id_is_refused(server_url: str) -> None:
+    victim_id, victim_token = sign_up(server_url, "victim")
+    _, attacker_token = sign_up(server_url, "attacker")
+    async with mcp_session(server_url, victim_token) as session:
+        own = structured(
+            await session.call_tool("add_task", {"user_id": victim_id, "title": "Mine"})
+        )
+    async with mcp_session(server_url, attacker_token) as session:
+        for name, arguments in [
+            ("list_tasks", {"user_id": victim_id}),
+            ("add_task", {"user_id": victim_id, "title": "spam"}),
+            ("complete_task", {"user_id": victim_id, "task_id": own["task_id"]}),
+            ("delete_task", {"user_id": victim_id, "task_id": own["task_id"]}),
+            ("update_task", {"user_id": victim_id, "task_id": own["task_id"], "title": "x"}),
+        ]:
+            result = await session.call_tool(name, arguments)
+            assert result.is_error, name
+            assert "does not match the signed-in user" in result.content[0].text  # type: ignore[union-attr]
+    tasks = await rest_tasks(server_url, victim_id, victim_token)
+    assert [(t["title"], t["completed"]) for t in tasks] == [("Mine", False)]
+
+
+@pytest.mark.parametrize("token", [None, "not-a-token"])
+def test_no_or_bad_token_is_401(server_url: str, token: str | None) -> None:
+    headers = {"Accept": "application/json, text/event-stream"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    response = httpx.post(f"{server_url}/mcp/", json=initialize, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert json.loads(response.text) == {
+        "detail": "Sign in first: a valid Bearer token is required"
+    }
+
+
+def test_host_header_protection_accepts_configured_cluster_names(server_url: str) -> None:
+    _, token = sign_up(server_url, "hosts")
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+
+    def post_with_host(host: str) -> int:
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json, text/event-stream",
+            "Host": host,
+        }
+        return httpx.post(f"{server_url}/mcp/", json=initialize, headers=headers).status_code
+
+    assert post_with_host("backend:8000") == 200
+    assert post_with_host("backend") == 200
+    assert post_with_host("localhost:8000") == 200
+    assert post_with_host("evil.example.com") == 421
