@@ -52,7 +52,9 @@ def clean_title(raw: str) -> str:
     title = re.sub(r"\s+please$", "", title, flags=re.IGNORECASE)
     title = re.sub(rf"(?<=\S)\s+{_TASK_WORD}$", "", title, flags=re.IGNORECASE)  # "a dentist task"
     title = _strip_quotes(title.strip(" .,;:!"))
-    return title[:1].upper() + title[1:] if title else title
+    if re.fullmatch(rf"(?:a |an |new )*{_TASK_WORD}", title, flags=re.IGNORECASE):
+        return ""  # "Add a task" says nothing about what the task is
+    return title[:1].upper() + title[1:]
 
 
 # ---- intents ----
