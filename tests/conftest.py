@@ -21,9 +21,10 @@ charts deploy (`todo-backend:phase4`, `todo-frontend:phase4`):
 - `record_figure(image, name, value)`: a measured figure; all are printed at the end of the run
   and written to test-artifacts/image-figures.json.
 
-Images the session built are removed at its end (the base images and BuildKit's layer cache are
-kept, so the next session rebuilds in seconds); set KEEP_TEST_IMAGES=1 to keep them. The client
-is $DOCKER, else Debian's /usr/bin/docker (BuildKit built in), else `docker` on PATH.
+The images keep their tags after the session, like `make images` would leave them: the charts
+deploy exactly these tags, and another test session on the same engine may be using them. Images
+do not pile up: a build that moves a tag removes the image the tag named before. The client is
+$DOCKER, else Debian's /usr/bin/docker (BuildKit built in), else `docker` on PATH.
 """
 
 import json
@@ -202,7 +203,18 @@ class Container:
         return result.stdout + result.stderr
 
     def exec(self, *command: str) -> str:
+        """Run a command in the container; return its output (fails the test if it fails)."""
         return self.docker("exec", self.name, *command)
+
+    def exec_result(self, *command: str) -> subprocess.CompletedProcess[str]:
+        """Run a command in the container that may fail; return its exit code and output."""
+        return subprocess.run(
+            [self.docker.binary, "exec", self.name, *command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
     def _fail_if_exited(self, state: Mapping[str, Any]) -> None:
         if state["Status"] in {"exited", "dead"}:
@@ -356,25 +368,23 @@ def docker(unavailable: Callable[[str], NoReturn]) -> Docker:
     return client
 
 
-def _session_image(docker: Docker, dockerfile: str, tag: str) -> Iterator[BuiltImage]:
+def _session_image(docker: Docker, dockerfile: str, tag: str) -> BuiltImage:
     image = build_image(docker, dockerfile=dockerfile, tag=tag)
     name = tag.split(":")[0].removeprefix("todo-")
     record(name, "build_seconds_session", round(image.build_seconds, 1))
-    yield image
-    if os.environ.get("KEEP_TEST_IMAGES", "") not in {"1", "true", "yes"}:
-        docker("image", "rm", tag, check=False)
+    return image
 
 
 @pytest.fixture(scope="session")
-def backend_image(docker: Docker) -> Iterator[BuiltImage]:
+def backend_image(docker: Docker) -> BuiltImage:
     """todo-backend:phase4, built once per session from Dockerfile.backend."""
-    yield from _session_image(docker, "Dockerfile.backend", BACKEND_IMAGE_TAG)
+    return _session_image(docker, "Dockerfile.backend", BACKEND_IMAGE_TAG)
 
 
 @pytest.fixture(scope="session")
-def frontend_image(docker: Docker) -> Iterator[BuiltImage]:
+def frontend_image(docker: Docker) -> BuiltImage:
     """todo-frontend:phase4, built once per session from Dockerfile.frontend."""
-    yield from _session_image(docker, "Dockerfile.frontend", FRONTEND_IMAGE_TAG)
+    return _session_image(docker, "Dockerfile.frontend", FRONTEND_IMAGE_TAG)
 
 
 @pytest.fixture
@@ -412,3 +422,56 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     path = ARTIFACTS_DIR / "image-figures.json"
     path.write_text(json.dumps(FIGURES, indent=2, sort_keys=True) + "\n")
     terminalreporter.write_line(f"(written to {path.relative_to(REPO_ROOT)})")
+
+
+class FrontendClient:
+    """What a browser does against the frontend: it signs up through the form (CSRF token from the
+    page, session in an HttpOnly cookie) and then calls the backend through the frontend's /api
+    proxy with that cookie and the page's X-CSRF-Token header."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=60)
+        self.csrf_token = ""
+        self.user_id = ""
+
+    def page(self, path: str) -> str:
+        """GET a page and keep its CSRF token; return its HTML."""
+        response = self.http.get(path)
+        assert response.status_code == 200, f"GET {path}: {response.status_code} {response.text}"
+        match = re.search(r'<meta name="csrf-token" content="([^"]+)">', response.text)
+        assert match, f"no CSRF token on {path}"
+        self.csrf_token = match.group(1)
+        return response.text
+
+    def sign_up(self, *, name: str, email: str, password: str) -> str:
+        """Create an account through /sign-up; return the user id the dashboard carries."""
+        self.page("/sign-up")
+        form = {"csrf_token": self.csrf_token, "name": name, "email": email, "password": password}
+        response = self.http.post("/sign-up", data=form)
+        assert response.status_code == 303, f"sign-up: {response.status_code} {response.text}"
+        assert response.headers["location"] == "/dashboard"
+        match = re.search(r'data-user-id="([^"]+)"', self.page("/dashboard"))
+        assert match, "the dashboard names no user"
+        self.user_id = match.group(1)
+        return self.user_id
+
+    def api(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        """`method /api/{user_id}/{path}` through the frontend's proxy."""
+        return self.http.request(
+            method,
+            f"/api/{self.user_id}/{path}",
+            json=json,
+            headers={"X-CSRF-Token": self.csrf_token},
+        )
+
+    def chat(self, message: str, conversation_id: int | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"message": message}
+        if conversation_id is not None:
+            body["conversation_id"] = conversation_id
+        response = self.api("POST", "chat", json=body)
+        assert response.status_code == 200, f"chat: {response.status_code} {response.text}"
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def close(self) -> None:
+        self.http.close()
