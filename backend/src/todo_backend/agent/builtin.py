@@ -292,8 +292,8 @@ class BuiltinAgent:
         reply = await self._respond(work, parse_intent(turn.message))
         for event in work.events:
             yield event
-        # Stream the reply in a few pieces, as an LLM would.
-        for piece in re.findall(r"\S+\s*", reply):
+        # A streamed reply comes word by word, as an LLM's would.
+        for piece in re.findall(r"\S+\s*", reply) if turn.stream else [reply]:
             yield TextDelta(piece)
 
     async def _respond(self, work: _Turn, intent: Intent) -> str:
