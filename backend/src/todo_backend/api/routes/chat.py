@@ -10,16 +10,38 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend import chat
-from todo_backend.agent.base import TextDelta
+from todo_backend.agent.base import ChatTurn, TextDelta
 from todo_backend.api.deps import AgentDep, BearerToken, OwnerId, SessionDep, SettingsDep
 from todo_backend.api.errors import error_responses
-from todo_backend.models import ChatRequest, ChatResponse
+from todo_backend.models import ChatRequest, ChatResponse, Conversation
+from todo_backend.settings import Settings
 
 router = APIRouter(
     prefix="/api/{user_id}/chat", tags=["chat"], responses=error_responses(401, 403, 404, 422)
 )
 
-CONVERSATION_NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, "Conversation not found")
+
+async def _begin(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    body: ChatRequest,
+    token: str,
+    settings: Settings,
+    stream: bool,
+) -> tuple[Conversation, ChatTurn]:
+    try:
+        return await chat.begin_turn(
+            session,
+            user_id=user_id,
+            conversation_id=body.conversation_id,
+            message=body.message,
+            token=token,
+            history_limit=settings.chat_history_messages,
+            stream=stream,
+        )
+    except chat.ConversationNotFoundError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Conversation not found") from None
 
 
 @router.post("")
@@ -32,18 +54,9 @@ async def send_message(
     agent: AgentDep,
 ) -> ChatResponse:
     """Send a message to the assistant; it may act on tasks and says what it did."""
-    try:
-        conversation, turn = await chat.begin_turn(
-            session,
-            user_id=user_id,
-            conversation_id=body.conversation_id,
-            message=body.message,
-            token=token,
-            history_limit=settings.chat_history_messages,
-            stream=False,
-        )
-    except chat.ConversationNotFoundError:
-        raise CONVERSATION_NOT_FOUND from None
+    conversation, turn = await _begin(
+        session, user_id=user_id, body=body, token=token, settings=settings, stream=False
+    )
     outcome = chat.TurnOutcome()
     async for event in chat.run_agent(agent, turn):
         outcome.record(event)
@@ -81,18 +94,12 @@ async def stream_message(
     session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     session = session_factory()
     try:
-        conversation, turn = await chat.begin_turn(
-            session,
-            user_id=user_id,
-            conversation_id=body.conversation_id,
-            message=body.message,
-            token=token,
-            history_limit=settings.chat_history_messages,
-            stream=True,
+        conversation, turn = await _begin(
+            session, user_id=user_id, body=body, token=token, settings=settings, stream=True
         )
-    except chat.ConversationNotFoundError:
+    except HTTPException:
         await session.close()
-        raise CONVERSATION_NOT_FOUND from None
+        raise
 
     async def events() -> AsyncIterator[bytes]:
         # The stream owns the session: a dependency's session could close before it ends.
