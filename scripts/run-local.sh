@@ -26,12 +26,19 @@ PORT=$frontend_port BACKEND_URL=http://127.0.0.1:$backend_port \
   "$UV" run --frozen --package todo-frontend todo-frontend serve &
 pids+=($!)
 
-for _ in $(seq 100); do
-  if python3 - "$frontend_port" "$backend_port" <<'PY' 2>/dev/null; then break; fi
-import sys, urllib.request
-for port in sys.argv[1:]:
-    urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1)
-PY
+# Pure bash, no child process: a Ctrl-C while starting reaches the INT trap at once.
+healthy() {
+  local status
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'GET /api/health HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
+  read -r -t 2 status <&3 || status=""
+  exec 3<&-
+  [[ $status == "HTTP/1.1 200"* ]]
+}
+for _ in $(seq 300); do
+  # A service that died (a port in use, or Ctrl-C while starting) ends the run, via the EXIT trap.
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || exit 1; done
+  if healthy "$backend_port" 2>/dev/null && healthy "$frontend_port" 2>/dev/null; then break; fi
   sleep 0.2
 done
 echo
