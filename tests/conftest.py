@@ -192,7 +192,8 @@ class Container:
     def url(self, container_port: int, path: str = "") -> str:
         return f"http://127.0.0.1:{self.host_port(container_port)}{path}"
 
-    def logs(self) -> str:
+    def logs(self, *, stdout_only: bool = False) -> str:
+        """What the container wrote: stdout and stderr, or only stdout."""
         result = subprocess.run(
             [self.docker.binary, "logs", self.name],
             capture_output=True,
@@ -200,7 +201,7 @@ class Container:
             timeout=30,
             check=False,
         )
-        return result.stdout + result.stderr
+        return result.stdout if stdout_only else result.stdout + result.stderr
 
     def exec(self, *command: str) -> str:
         """Run a command in the container; return its output (fails the test if it fails)."""

@@ -264,6 +264,14 @@ def test_layers_hold_no_secrets_sources_or_tests(
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_logs_json_lines_on_stdout(service: str, services: dict[str, RunningService]) -> None:
+    lines = services[service].container.logs(stdout_only=True).splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert any(entry["message"] == f"{service} started" for entry in entries)
+    assert all({"time", "level", "message"} <= entry.keys() for entry in entries)
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_stops_within_seconds_on_sigterm(service: str, services: dict[str, RunningService]) -> None:
     running = services[service]
     seconds = running.container.stop(timeout=10)
