@@ -90,6 +90,7 @@ export function createChat({ onTasksChanged }) {
 
   async function open() {
     panel.hidden = false;
+    document.body.classList.add("chat-open");
     launcher.setAttribute("aria-expanded", "true");
     sessionStorage.setItem(OPEN_KEY, "1");
     input.focus();
@@ -98,6 +99,7 @@ export function createChat({ onTasksChanged }) {
 
   function close() {
     panel.hidden = true;
+    document.body.classList.remove("chat-open");
     launcher.setAttribute("aria-expanded", "false");
     sessionStorage.removeItem(OPEN_KEY);
     launcher.focus();
