@@ -45,9 +45,24 @@ def test_the_assistant_manages_tasks_and_the_list_follows_without_a_reload(
     chat = _open_chat(page)
     tool_lines = chat.locator(".tool")
 
+    # Record every text the reply bubble shows, to see it grow as the deltas arrive.
+    page.evaluate(
+        """() => {
+            window.replyTexts = [];
+            new MutationObserver(() => {
+                const bubble = document.querySelector(".message.assistant:last-of-type");
+                if (bubble) window.replyTexts.push(bubble.textContent);
+            }).observe(document.getElementById("chat-log"), {
+                childList: true, subtree: true, characterData: true,
+            });
+        }"""
+    )
     reply = _say(page, "Add a task to buy milk")
     expect(tool_lines.last).to_have_text("Added 'Buy milk'")
     expect(reply).to_contain_text("Buy milk")
+    final = reply.inner_text()
+    shown = page.evaluate("window.replyTexts")
+    assert any(text and text != final and final.startswith(text) for text in shown), shown
     expect(tasks.locator(".task-title")).to_have_text(["Buy milk", "Pay bills"])
 
     _say(page, "Mark the milk task as done")

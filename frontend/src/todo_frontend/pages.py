@@ -132,7 +132,7 @@ async def _submit_auth_form(request: Request, *, signing_up: bool) -> Response:
                 email=values["email"], password=password, request_id=request_id
             )
     except BackendUnavailableError as error:
-        logger.warning("sign-in failed: backend unavailable", extra={"error": str(error)})
+        logger.warning("account form failed: backend unavailable", extra={"error": str(error)})
         return again(BACKEND_DOWN_NOTICE, 503)
     except BackendRejectedError as error:
         return again(_rejection_message(error, signing_up=signing_up), error.status_code)

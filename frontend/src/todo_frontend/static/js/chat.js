@@ -13,7 +13,7 @@ const CONVERSATION_KEY = `todo.chat.${userId}.conversation`;
 const OPEN_KEY = `todo.chat.${userId}.open`;
 
 // "Added 'Buy milk'", "Found 3 tasks", or what went wrong.
-export function describeToolCall({ name, arguments: args = {}, result }) {
+function describeToolCall({ name, arguments: args = {}, result }) {
   const outcome = result && typeof result === "object" ? result : {};
   const problem = outcome.error ?? outcome.detail;
   if (problem) return `Couldn't ${name.replace(/_/g, " ")}: ${problem}`;
