@@ -118,7 +118,10 @@ def test_a_phone_and_the_keyboard_alone_are_enough(new_page, artifacts: Path) ->
 
     page.get_by_role("checkbox", name="Water plants").focus()
     page.keyboard.press("Space")
+    expect(page.locator(".task.done .task-title")).to_have_text(["Water plants"])
+    expect(page.locator('[data-count="completed"]')).to_have_text("1")
     expect(page.get_by_role("checkbox", name="Water plants")).to_be_checked()
+    # The list was redrawn; the keyboard is still where it was.
     expect(page.get_by_role("checkbox", name="Water plants")).to_be_focused()
     page.screenshot(path=artifacts / "dashboard-phone.png", full_page=True)
 
