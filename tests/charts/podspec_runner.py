@@ -12,6 +12,7 @@ rendered and turns each pod spec into `docker run` the way a kubelet interprets 
 - volumes: emptyDir as a tmpfs of its sizeLimit, a StatefulSet's volumeClaimTemplates as a named
   Docker volume that outlives the pod (as a PersistentVolumeClaim does);
 - resource limits as `--cpus`/`--memory`;
+- init containers run one after the other to a successful exit before the main container;
 - every Service that selects the pod's labels as a network alias on one user-defined network
   (so `backend:8000` resolves as cluster DNS would), and a NodePort Service's node port published
   on the host from the workload's first replica (Docker cannot publish one host port from two
@@ -170,22 +171,25 @@ class PodSpecRun:
 
     # --- running pods ---------------------------------------------------------------------------
 
-    def _run_arguments(self, pod: Pod, *, replica: int, claims: dict[str, str]) -> list[str]:
-        spec, container = pod.spec, pod.main
-        if len(spec["containers"]) != 1 or spec.get("initContainers"):
-            raise PodSpecError("only pods with one container are supported here")
+    def _run_arguments(
+        self, pod: Pod, container: Manifest, *, name: str, replica: int, claims: dict[str, str]
+    ) -> list[str]:
+        """`docker run` for one container of the pod. Only the main container carries the
+        Services' aliases and node ports (an init container has no traffic to receive)."""
+        spec = pod.spec
+        is_main = container is pod.main
         context = {**spec.get("securityContext", {}), **container.get("securityContext", {})}
-        arguments = ["run", "-d", "--name", pod.container, "--hostname", pod.name]
+        arguments = ["run", "-d", "--name", name, "--hostname", pod.name]
         arguments += ["--network", self.network, "--pull", "never"]
-        for service in self.services_selecting(pod.labels):
+        for service in self.services_selecting(pod.labels) if is_main else []:
             arguments += ["--network-alias", service["metadata"]["name"]]
             node_ports = [p for p in service["spec"]["ports"] if p.get("nodePort")]
             if service["spec"]["type"] == "NodePort" and replica == 0:
                 for port in node_ports:
                     target = self._container_port(container, port["targetPort"])
                     arguments += ["-p", f"127.0.0.1:{port['nodePort']}:{target}"]
-        for name, value in self.environment(container).items():
-            arguments += ["-e", f"{name}={value}"]
+        for variable, value in self.environment(container).items():
+            arguments += ["-e", f"{variable}={value}"]
 
         user, group = context.get("runAsUser"), context.get("runAsGroup")
         if context.get("runAsNonRoot") and not user:
@@ -254,7 +258,21 @@ class PodSpecRun:
         raise PodSpecError(f"no container port named {port!r}")
 
     def _start(self, pod: Pod, *, replica: int, claims: dict[str, str]) -> Pod:
-        self.docker(*self._run_arguments(pod, replica=replica, claims=claims), timeout=300)
+        """Init containers one after the other, each to a successful exit; then the main one."""
+        if len(pod.spec["containers"]) != 1:
+            raise PodSpecError("only pods with one (main) container are supported here")
+        for init in pod.spec.get("initContainers", []):
+            name = f"{pod.container}-init-{init['name']}"
+            self.docker(*self._run_arguments(pod, init, name=name, replica=replica, claims=claims))
+            exit_code = int(self.docker("wait", name, timeout=600))
+            log = self._log(name)
+            self.docker("rm", "-v", name)
+            if exit_code != 0:
+                raise PodSpecError(f"{pod.name}: init container {init['name']} failed:\n{log}")
+        arguments = self._run_arguments(
+            pod, pod.main, name=pod.container, replica=replica, claims=claims
+        )
+        self.docker(*arguments, timeout=300)
         self.pods.append(pod)
         details = json.loads(self.docker("inspect", pod.container))[0]
         pod.ip = details["NetworkSettings"]["Networks"][self.network]["IPAddress"]
@@ -306,8 +324,11 @@ class PodSpecRun:
         self.pods.remove(pod)
 
     def logs(self, pod: Pod) -> str:
+        return self._log(pod.container)
+
+    def _log(self, container: str) -> str:
         result = subprocess.run(
-            [self.docker.binary, "logs", pod.container],
+            [self.docker.binary, "logs", container],
             capture_output=True,
             text=True,
             timeout=60,

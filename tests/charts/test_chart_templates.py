@@ -309,6 +309,14 @@ def test_the_in_chart_database_url_uses_the_password_secret_defined_before_it(
     assert "database-url" not in find(manifests, "Secret", "backend-secrets")["stringData"]
 
 
+def test_with_the_in_chart_database_the_api_waits_for_it_before_starting(render: Render) -> None:
+    assert "initContainers" not in find(render("backend"), "Deployment")["spec"]["template"]["spec"]
+    spec = find(render("backend", *QUICKSTART_BACKEND), "Deployment")["spec"]["template"]["spec"]
+    (init,) = spec["initContainers"]
+    assert init["image"] == spec["containers"][0]["image"]
+    assert init["command"][-2:] == ["backend-postgresql", "5432"]
+
+
 def test_mcp_allows_the_services_in_cluster_names_in_its_namespace(render: Render) -> None:
     env = container_env(only_container(find(render("backend", namespace="todo"), "Deployment")))
     hosts = env["MCP_ALLOWED_HOSTS"]["value"].split(",")
