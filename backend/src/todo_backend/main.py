@@ -10,9 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import State
 
 from todo_backend import __doc__ as package_doc
-from todo_backend.agent.base import ChatAgent
-from todo_backend.agent.builtin import BuiltinAgent
-from todo_backend.agent.llm import LlmAgent
+from todo_backend.agent import create_agent
 from todo_backend.api.errors import install_error_handlers
 from todo_backend.api.routes import auth, chat, conversations, health, tasks
 from todo_backend.db import create_engine, create_session_factory, parse_database_url
@@ -49,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "local_mode": settings.local_mode,
             },
         )
-        agent: ChatAgent = LlmAgent(settings, app) if settings.agent_uses_llm else BuiltinAgent()
+        agent = create_agent(settings, app)
         app.state.agent = agent
         try:
             async with mcp_server.session_manager.run():
