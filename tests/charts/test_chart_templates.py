@@ -459,6 +459,11 @@ def test_helm_test_pods_check_health_through_the_services(render: Render) -> Non
 
 
 def test_notes_say_how_to_reach_the_app(helm: str) -> None:
+    version = subprocess.run(
+        [helm, "version", "--template", "{{.Version}}"], capture_output=True, text=True, check=True
+    ).stdout
+    if re.match(r"v3\.(\d|1[0-2])\.", version):
+        pytest.skip(f"helm {version} renders NOTES.txt only against a cluster (3.13+ does not)")
     result = subprocess.run(
         [helm, "install", "frontend", str(ROOT / "helm/frontend"), "--dry-run=client"],
         capture_output=True,
