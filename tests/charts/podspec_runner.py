@@ -308,10 +308,18 @@ class PodSpecRun:
         )
         return self._start(pod, replica=ordinal, claims=claims)
 
-    def run_test_pod(self, name: str, timeout: float = 120) -> tuple[int, str]:
-        """Run a `helm test` hook pod to completion; return its exit code and output."""
-        manifest = self.find("Pod", name)
-        pod = Pod(name, f"{self.prefix}-{name}", manifest["metadata"]["labels"], manifest["spec"])
+    def run_to_completion(self, kind: str, name: str, timeout: float = 180) -> tuple[int, str]:
+        """Run a Job's pod, or a bare Pod (a `helm test` hook), until it exits; return its exit
+        code and output."""
+        manifest = self.find(kind, name)
+        if kind == "Job":
+            labels, spec = (
+                manifest["spec"]["template"]["metadata"]["labels"],
+                manifest["spec"]["template"]["spec"],
+            )
+        else:
+            labels, spec = manifest["metadata"]["labels"], manifest["spec"]
+        pod = Pod(name, f"{self.prefix}-{self._next_name(name)}", labels, spec)
         self._start(pod, replica=0, claims={})
         exit_code = self.docker("wait", pod.container, timeout=timeout)
         return int(exit_code), self.logs(pod)

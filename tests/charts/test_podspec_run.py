@@ -144,6 +144,8 @@ def stack(
         f"secrets.authSecret={secrets.token_hex(32)}",
         "--set",
         f"postgresql.auth.password={secrets.token_hex(16)}",
+        "--set",
+        "migrations.job.enabled=true",
     )
     frontend = render(
         "frontend",
@@ -210,8 +212,15 @@ def test_helm_test_pods_pass(stack: Stack) -> None:
     """`helm test` for both charts: health through the Services, the database through the API,
     and the backend at the frontend's BACKEND_URL."""
     for name in ("backend-test-health", "frontend-test-health"):
-        exit_code, output = stack.run.run_test_pod(name)
+        exit_code, output = stack.run.run_to_completion("Pod", name)
         assert exit_code == 0, output
+
+
+def test_the_optional_migration_job_runs_against_the_migrated_database(stack: Stack) -> None:
+    """The pre-upgrade hook's pod: `todo-backend migrate` with the API's environment; the
+    database is already at the newest schema, so it succeeds without changing anything."""
+    exit_code, output = stack.run.run_to_completion("Job", "backend-migrate")
+    assert exit_code == 0, output
 
 
 # --- the plan's phase-5 checks ------------------------------------------------------------------
