@@ -9,7 +9,7 @@ import re
 import secrets
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,7 +43,6 @@ class Stack:
     database: Pod
     backend: Pod
     frontends: list[Pod]
-    ready_seconds: dict[str, float]
 
     @property
     def url(self) -> str:
@@ -133,7 +132,11 @@ def assert_port_free(port: int) -> None:
 
 @pytest.fixture(scope="module")
 def stack(
-    docker: DockerCli, backend_image: BuiltImage, frontend_image: BuiltImage, render: Render
+    docker: DockerCli,
+    backend_image: BuiltImage,
+    frontend_image: BuiltImage,
+    render: Render,
+    record_figure: Callable[[str, str, Any], None],
 ) -> Iterator[Stack]:
     """Both charts' quick-start renderings running, every pod ready by its readiness probe."""
     backend = render(
@@ -177,7 +180,9 @@ def stack(
         ready["backend"] = run.wait_ready(api)
         for pod in web:
             ready[pod.name] = run.wait_ready(pod)
-        yield Stack(run, database, api, web, ready)
+        for name, seconds in ready.items():
+            record_figure("pod-spec run", f"{name} ready after (s)", round(seconds, 1))
+        yield Stack(run, database, api, web)
     finally:
         run.close()
 
@@ -205,7 +210,6 @@ def test_pods_run_with_the_rendered_security_context_and_limits(
         assert refused.returncode != 0 and "Read-only file system" in refused.stderr, pod.name
         docker("exec", pod.container, "sh", "-c", "touch /tmp/written")
         assert docker("inspect", "--format", "{{.HostConfig.Memory}}", pod.container) == str(memory)
-    print(f"seconds to ready: {stack.ready_seconds}")
 
 
 def test_helm_test_pods_pass(stack: Stack) -> None:
