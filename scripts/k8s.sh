@@ -159,8 +159,7 @@ build_images() {
 
 create_secrets() {
   step "Secrets in namespace $NAMESPACE"
-  kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml |
-    kubectl apply --server-side --field-manager=todo-chatbot-deploy -f - >/dev/null
+  kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
 
   local backend_dir=$workdir/backend-secrets frontend_dir=$workdir/frontend-secrets auth frontend_auth
   mkdir -p "$backend_dir" "$frontend_dir"
@@ -246,7 +245,8 @@ install_charts() {
     fi
     step "helm upgrade --install $release (waiting up to $HELM_TIMEOUT; rolled back on failure)"
     helm upgrade --install "$release" "helm/$release" -n "$NAMESPACE" -f "$values" \
-      --wait --timeout "$HELM_TIMEOUT" "$flag"
+      --wait --timeout "$HELM_TIMEOUT" "$flag" ||
+      die "helm upgrade of $release failed (an upgrade that never got ready is rolled back); see \`kubectl get events -n $NAMESPACE --sort-by=.lastTimestamp\` and helm/QUICKSTART.md"
   done
 }
 

@@ -231,6 +231,14 @@ def test_a_sqlite_database_url_from_local_runs_means_postgresql_in_the_cluster(
     assert values_passed(machine)["backend"]["postgresql"]["enabled"] is True
 
 
+def test_a_value_the_chart_refuses_stops_the_deploy_with_helms_reason(machine: Machine) -> None:
+    result = machine.run("deploy", OPENAI_BASE_URL="llm.local:11434/v1")
+    assert result.returncode != 0
+    assert "openaiBaseUrl" in result.stderr  # from the values schema, via the real helm
+    assert "helm upgrade of backend failed" in result.stderr
+    assert "backend" not in machine.state()["releases"]
+
+
 @pytest.mark.parametrize("secret", ["change-me", "short-secret", "secret"])
 def test_a_weak_auth_secret_is_refused_before_anything_is_applied(
     machine: Machine, secret: str
