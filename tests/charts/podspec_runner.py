@@ -264,17 +264,23 @@ class PodSpecRun:
             raise PodSpecError("only pods with one (main) container are supported here")
         for init in pod.spec.get("initContainers", []):
             name = f"{pod.container}-init-{init['name']}"
-            self.docker(*self._run_arguments(pod, init, name=name, replica=replica, claims=claims))
-            exit_code = int(self.docker("wait", name, timeout=600))
-            log = self._log(name)
-            self.docker("rm", "-v", name)
+            try:
+                self.docker(
+                    *self._run_arguments(pod, init, name=name, replica=replica, claims=claims)
+                )
+                exit_code = int(self.docker("wait", name, timeout=600))
+                log = self._log(name)
+            finally:
+                self.docker("rm", "-f", "-v", name, check=False)
             if exit_code != 0:
                 raise PodSpecError(f"{pod.name}: init container {init['name']} failed:\n{log}")
         arguments = self._run_arguments(
             pod, pod.main, name=pod.container, replica=replica, claims=claims
         )
-        self.docker(*arguments, timeout=300)
+        # Tracked before it runs: a container that `docker run` created but could not start is
+        # still removed by close().
         self.pods.append(pod)
+        self.docker(*arguments, timeout=300)
         details = json.loads(self.docker("inspect", pod.container))[0]
         pod.ip = details["NetworkSettings"]["Networks"][self.network]["IPAddress"]
         return pod
