@@ -28,7 +28,7 @@ lint: $(VENV) ## ruff and mypy
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@echo "==> mypy"
-	@$(UV) run --frozen mypy backend/src frontend/src bench
+	@$(UV) run --frozen mypy backend/src frontend/src common/src bench
 
 format: $(VENV) ## apply ruff's fixes and formatting
 	@$(UV) run --frozen ruff check --fix .

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from backend_testkit import make_settings
 from todo_backend.db import parse_database_url
-from todo_backend.settings import LOCAL_MODE_SECRET
+from todo_common.secrets import LOCAL_MODE_SECRET
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

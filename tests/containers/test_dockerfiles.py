@@ -80,6 +80,8 @@ CONTEXT_FILES = {
     "backend/src/todo_backend/migrations/script.py.mako": True,
     "frontend/pyproject.toml": True,
     "frontend/src/todo_frontend/static/js/api.js": True,
+    "common/pyproject.toml": True,
+    "common/src/todo_common/logs.py": True,
     ".git/HEAD": False,
     ".venv/bin/python": False,
     ".tools/bin/uv": False,

@@ -6,7 +6,7 @@ import sys
 
 from pydantic import ValidationError
 
-from todo_backend.settings import Settings
+from todo_backend.settings import QUIET_LOGGERS, Settings
 
 
 def _load_settings() -> Settings:
@@ -38,10 +38,10 @@ def serve(settings: Settings) -> None:
 
 def migrate(settings: Settings) -> None:
     from todo_backend.db import create_engine
-    from todo_backend.logging_config import configure_logging
     from todo_backend.migrate import apply_migrations
+    from todo_common.logs import configure_logging
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, quiet=QUIET_LOGGERS)
 
     async def run() -> None:
         engine = create_engine(settings.database_url)

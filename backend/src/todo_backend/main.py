@@ -14,19 +14,19 @@ from todo_backend.agent import create_agent
 from todo_backend.api.errors import install_error_handlers
 from todo_backend.api.routes import auth, chat, conversations, health, tasks
 from todo_backend.db import create_engine, create_session_factory, parse_database_url
-from todo_backend.logging_config import configure_logging
 from todo_backend.mcp_server import create_mcp_app, create_mcp_server
 from todo_backend.middleware import Metrics, RequestMiddleware
 from todo_backend.migrate import apply_migrations
-from todo_backend.settings import Settings, get_settings
+from todo_backend.settings import QUIET_LOGGERS, Settings, get_settings
 from todo_backend.throttle import SignInThrottle
+from todo_common.logs import configure_logging
 
 logger = logging.getLogger("todo_backend")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, quiet=QUIET_LOGGERS)
     metrics = Metrics()
     state = State()
     mcp_server = create_mcp_server(state)

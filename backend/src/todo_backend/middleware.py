@@ -2,18 +2,16 @@
 request id, one structured log line per request, Prometheus metrics and a body-size limit."""
 
 import logging
-import re
 import time
-import uuid
 from typing import Any
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from todo_common.request_id import REQUEST_ID_HEADER, request_id_for
+
 logger = logging.getLogger("todo_backend.request")
-REQUEST_ID_HEADER = "x-request-id"
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class Metrics:
@@ -59,7 +57,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = self._request_id(scope)
+        request_id = request_id_for(scope["headers"])
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
 
@@ -123,15 +121,6 @@ class RequestMiddleware:
             return await receive()
 
         return replay
-
-    @staticmethod
-    def _request_id(scope: Scope) -> str:
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                candidate = value.decode("latin-1")
-                if _VALID_REQUEST_ID.match(candidate):
-                    return str(candidate)
-        return uuid.uuid4().hex
 
     @staticmethod
     def _content_length(scope: Scope) -> int | None:

@@ -6,17 +6,10 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Values people copy from examples; running a real deployment with one of them is a mistake.
-PLACEHOLDER_SECRETS = frozenset(
-    {"", "changeme", "change-me", "secret", "test", "your-secret-here", "replace-me"}
-)
-# Used only in LOCAL_MODE (what `make run` sets), so a laptop needs no configuration.
-LOCAL_MODE_SECRET = "local-mode-secret-not-for-production-use-0000"
-MIN_SECRET_LENGTH = 32
+from todo_common.secrets import checked_secret
 
-
-class SettingsError(ValueError):
-    """A setting is missing or unsafe; the message says what to set."""
+# HTTP clients that log every call at INFO: the request log line already covers them.
+QUIET_LOGGERS = ("httpx", "httpx2", "openai", "openai.agents", "mcp")
 
 
 class Settings(BaseSettings):
@@ -55,16 +48,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _require_a_real_secret(self) -> "Settings":
-        secret = self.better_auth_secret.strip()
-        if self.local_mode and secret in PLACEHOLDER_SECRETS:
-            self.better_auth_secret = LOCAL_MODE_SECRET
-            return self
-        if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
-            raise SettingsError(
-                "BETTER_AUTH_SECRET must be set to a random value of at least "
-                f"{MIN_SECRET_LENGTH} characters (for example: openssl rand -hex 32); "
-                "set LOCAL_MODE=true only for a local, single-user run"
-            )
+        self.better_auth_secret = checked_secret(
+            self.better_auth_secret, local_mode=self.local_mode
+        )
         return self
 
     @property

@@ -6,8 +6,8 @@ import sys
 import uvicorn
 from pydantic import ValidationError
 
+from todo_common.logs import configure_logging
 from todo_frontend.app import create_app
-from todo_frontend.logs import configure_logging
 from todo_frontend.settings import Settings
 
 # Seconds an open request (a streaming chat reply, say) gets to finish after SIGTERM.
@@ -29,7 +29,7 @@ def serve() -> int:
     except ValidationError as error:
         print(f"todo-frontend: configuration error: {_one_line(error)}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, quiet=("httpx",))
     uvicorn.run(
         create_app(settings),
         host="0.0.0.0",  # noqa: S104 - a container's service listens on every interface

@@ -3,15 +3,13 @@ security headers on every response and one structured log line per request."""
 
 import json
 import logging
-import re
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from todo_common.request_id import REQUEST_ID_HEADER, request_id_for
+
 logger = logging.getLogger("todo_frontend.request")
-REQUEST_ID_HEADER = "x-request-id"
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 # Every script and style comes from this origin as a file: no inline script can run, even if
 # some text slipped into a page unescaped.
@@ -50,7 +48,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = self._request_id(scope)
+        request_id = request_id_for(scope["headers"])
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         response_started = False
@@ -106,12 +104,3 @@ class RequestMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-    @staticmethod
-    def _request_id(scope: Scope) -> str:
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                candidate: str = value.decode("latin-1")
-                if _VALID_REQUEST_ID.match(candidate):
-                    return candidate
-        return uuid.uuid4().hex

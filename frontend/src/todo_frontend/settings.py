@@ -1,21 +1,12 @@
 """Every setting of the frontend, read from the environment (and `.env`) at start."""
 
-import secrets
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Values people copy from examples; running a real deployment with one of them is a mistake.
-PLACEHOLDER_SECRETS = frozenset(
-    {"", "changeme", "change-me", "secret", "test", "your-secret-here", "replace-me"}
-)
-MIN_SECRET_LENGTH = 32
-
-
-class SettingsError(ValueError):
-    """A setting is missing or unsafe; the message says what to set."""
+from todo_common.secrets import SettingsError, checked_secret
 
 
 class Settings(BaseSettings):
@@ -48,15 +39,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _require_a_real_secret(self) -> "Settings":
-        secret = self.better_auth_secret.strip()
-        if self.local_mode and secret in PLACEHOLDER_SECRETS:
-            # Local runs need no configuration; sessions then end when the process restarts.
-            self.better_auth_secret = secrets.token_urlsafe(32)
-            return self
-        if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
-            raise SettingsError(
-                "BETTER_AUTH_SECRET must be set to a random value of at least "
-                f"{MIN_SECRET_LENGTH} characters (for example: openssl rand -hex 32); "
-                "set LOCAL_MODE=true only for a local, single-user run"
-            )
+        self.better_auth_secret = checked_secret(
+            self.better_auth_secret, local_mode=self.local_mode
+        )
         return self

@@ -1,16 +1,16 @@
 """Structured logs: one JSON object per line on stdout."""
 
+import json
 import logging
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-
-import orjson
 
 # Attributes every LogRecord has; anything else passed through `extra=` is a structured field.
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
-    "color_message",  # uvicorn's ANSI-coloured duplicate of "message"
+    "color_message",  # uvicorn's copy of the message with terminal colour codes
 }
 
 
@@ -25,7 +25,7 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry, default=str).decode()
+        return json.dumps(entry, default=str)
 
 
 class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -43,7 +43,9 @@ class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, *, quiet: Iterable[str] = ()) -> None:
+    """JSON lines on stdout for everything, uvicorn included; `quiet` loggers (HTTP clients
+    that log every call at INFO) only from WARNING."""
     handler = StdoutHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
@@ -52,8 +54,7 @@ def configure_logging(level: str) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # Our middleware logs every request with more detail than uvicorn's access log.
+    # Each service logs every request itself, with more detail than uvicorn's access log.
     logging.getLogger("uvicorn.access").disabled = True
-    # The HTTP client libraries log every request at INFO; that is noise at our default level.
-    for name in ("httpx", "httpx2", "openai", "openai.agents", "mcp"):
+    for name in quiet:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

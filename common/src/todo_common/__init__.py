@@ -1,0 +1,1 @@
+"""What both Todo Chatbot services share: JSON logs, request ids and the secret rules."""
