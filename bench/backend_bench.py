@@ -6,7 +6,7 @@ BENCH_DATABASE_URL pointing at PostgreSQL. Prints one line per scenario."""
 import asyncio
 import os
 
-from common import running_backend, temporary_database, user_with_tasks
+from benchkit import running_backend, temporary_database, user_with_tasks
 from loadgen import LoadResult, run_load
 
 CONCURRENCY = 16

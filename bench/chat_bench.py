@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import httpx
-from common import BENCH_SECRET, call, running_backend, temporary_database, user_with_tasks
+from benchkit import BENCH_SECRET, call, running_backend, temporary_database, user_with_tasks
 from loadgen import LoadResult, run_load
 from sqlalchemy import event
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from urllib.parse import urljoin
 
 import httpx
-from common import BENCH_SECRET, free_port, running_backend, temporary_database
+from benchkit import BENCH_SECRET, free_port, running_backend, temporary_database
 
 TASKS = 100
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
