@@ -13,7 +13,7 @@ help: ## list the targets
 
 $(CURDIR)/.tools/bin/uv:
 	@echo "==> installing uv into .tools/ (one time)"
-	@python3 -m venv .tools && .tools/bin/pip install --quiet --disable-pip-version-check uv
+	@python3 -m venv .tools && .tools/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
 
 $(VENV): $(UV) uv.lock pyproject.toml backend/pyproject.toml frontend/pyproject.toml
 	@echo "==> syncing the virtual environment (.venv)"
