@@ -5,8 +5,9 @@ user's rows by forgetting a filter.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Row, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,6 +45,8 @@ async def create_user(
 
 # ---- tasks ----
 
+_TASK_COLUMNS = tuple(Task.__table__.columns)  # type: ignore[attr-defined]  # SQLModel hides it
+
 
 async def create_task(
     session: AsyncSession, *, user_id: str, title: str, description: str | None = None
@@ -63,12 +66,16 @@ async def create_task(
 
 async def list_tasks(
     session: AsyncSession, *, user_id: str, status: TaskStatus = "all"
-) -> Sequence[Task]:
-    query = select(Task).where(Task.user_id == user_id)
+) -> Sequence[Row[Any]]:
+    """The user's tasks, newest first, as rows with the task's columns as attributes.
+
+    Plain rows, not ORM objects: listing is the hottest path and nothing here changes them."""
+    query = select(*_TASK_COLUMNS).where(col(Task.user_id) == user_id)
     if status != "all":
         query = query.where(Task.completed == (status == "completed"))
     result = await session.exec(query.order_by(col(Task.id).desc()))
-    return result.all()
+    rows: Sequence[Row[Any]] = result.all()
+    return rows
 
 
 async def get_task(session: AsyncSession, *, user_id: str, task_id: int) -> Task | None:

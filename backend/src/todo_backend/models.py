@@ -150,9 +150,14 @@ class Task(TaskBase, table=True):
     updated_at: datetime = _timestamp()
 
 
-class TaskPublic(TaskBase):
+class TaskPublic(SQLModel):
+    """A task as the API returns it. Not derived from TaskBase: output needs no input cleaning,
+    and skipping those validators makes listing 100 tasks measurably cheaper."""
+
     id: int
     user_id: str
+    title: str
+    description: str | None
     completed: bool
     created_at: datetime
     updated_at: datetime

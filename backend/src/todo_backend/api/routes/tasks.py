@@ -1,8 +1,10 @@
 """The task REST API; every route is scoped to the signed-in user."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
+from sqlalchemy import Row
 
 from todo_backend import crud
 from todo_backend.api.deps import OwnerId, SessionDep
@@ -24,9 +26,9 @@ async def _owned_task(session: SessionDep, user_id: str, task_id: int) -> Task:
 @router.get("", response_model=list[TaskPublic])
 async def list_tasks(
     user_id: OwnerId, session: SessionDep, status: TaskStatus = "all"
-) -> Sequence[Task]:
+) -> Sequence[Row[Any]]:
     """The user's tasks, newest first; `status` filters pending or completed ones."""
-    # Returned as table rows: FastAPI validates and serialises them in one pass (pydantic-core).
+    # Returned as rows: FastAPI validates and serialises them in one pass (pydantic-core).
     return await crud.list_tasks(session, user_id=user_id, status=status)
 
 
