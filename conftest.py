@@ -2,10 +2,13 @@
 
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NoReturn
 
+import asyncpg
 import pytest
+
+from testkit import create_database, drop_database, run_admin_sql
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -19,6 +22,27 @@ def _unavailable(reason: str) -> NoReturn:
 def unavailable() -> Callable[[str], NoReturn]:
     """`unavailable("no Docker engine")`: skip outside CI, fail in CI."""
     return _unavailable
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(unavailable: Callable[[str], NoReturn]) -> str:
+    """TEST_DATABASE_URL: a PostgreSQL role that may create databases."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        unavailable("TEST_DATABASE_URL is not set: no PostgreSQL to test against")
+    try:
+        run_admin_sql(url, "SELECT 1")
+    except (OSError, asyncpg.PostgresError) as error:
+        unavailable(f"PostgreSQL at TEST_DATABASE_URL does not answer: {error}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session, dropped afterwards."""
+    url = create_database(postgres_admin_url)
+    yield url
+    drop_database(postgres_admin_url, url)
 
 
 @pytest.fixture

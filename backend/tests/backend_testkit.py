@@ -1,13 +1,9 @@
 """Shared pieces of the backend tests (importable: backend/tests is on pytest's pythonpath)."""
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-
-import asyncpg
-from sqlalchemy.engine import make_url
 
 from todo_backend.settings import Settings
 
@@ -24,36 +20,6 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-class PostgresServer:
-    """Creates and drops throwaway databases on the test PostgreSQL server."""
-
-    def __init__(self, admin_url: str) -> None:
-        self.admin_url = make_url(admin_url.replace("postgres://", "postgresql://", 1))
-
-    def _dsn(self, database: str) -> str:
-        return self.admin_url.set(drivername="postgresql", database=database).render_as_string(
-            hide_password=False
-        )
-
-    def url_for(self, database: str) -> str:
-        return self._dsn(database)
-
-    async def _admin(self, sql: str) -> None:
-        connection = await asyncpg.connect(self._dsn(self.admin_url.database or "postgres"))
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    def create_database(self) -> str:
-        name = f"todo_t_{uuid.uuid4().hex[:12]}"
-        asyncio.run(self._admin(f'CREATE DATABASE "{name}"'))
-        return name
-
-    def drop_database(self, name: str) -> None:
-        asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @dataclass(frozen=True)

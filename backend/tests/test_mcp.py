@@ -1,14 +1,9 @@
 """The MCP endpoint with the official `mcp` client over streamable HTTP, against a real server."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,40 +13,32 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from backend_testkit import TEST_SECRET
+from testkit import run_service
 
+# The first message of every MCP session, for requests made without the client library.
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
 TOOL_NAMES = {"add_task", "list_tasks", "complete_task", "delete_task", "update_task"}
 
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    database = Path(tmp_path_factory.mktemp("mcp")) / "todo.db"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "todo_backend.cli", "serve"],
-        env={
-            **os.environ,
-            "PORT": str(port),
-            "DATABASE_URL": f"sqlite:///{database}",
-            "BETTER_AUTH_SECRET": TEST_SECRET,
-            "MCP_ALLOWED_HOSTS": "backend,backend:*",
-        },
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "backend did not start"
-        time.sleep(0.05)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    folder = tmp_path_factory.mktemp("mcp")
+    env = {
+        "DATABASE_URL": f"sqlite:///{folder}/todo.db",
+        "BETTER_AUTH_SECRET": TEST_SECRET,
+        "MCP_ALLOWED_HOSTS": "backend,backend:*",
+    }
+    with run_service("todo-backend", env, folder / "backend.log") as backend:
+        yield backend.url
 
 
 def sign_up(server_url: str, name: str) -> tuple[str, str]:
@@ -192,17 +179,7 @@ def test_no_or_bad_token_is_401(server_url: str, token: str | None) -> None:
     headers = {"Accept": "application/json, text/event-stream"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
-    response = httpx.post(f"{server_url}/mcp/", json=initialize, headers=headers)
+    response = httpx.post(f"{server_url}/mcp/", json=INITIALIZE, headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert json.loads(response.text) == {
@@ -212,16 +189,6 @@ def test_no_or_bad_token_is_401(server_url: str, token: str | None) -> None:
 
 def test_host_header_protection_accepts_configured_cluster_names(server_url: str) -> None:
     _, token = sign_up(server_url, "hosts")
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
 
     def post_with_host(host: str) -> int:
         headers = {
@@ -229,7 +196,7 @@ def test_host_header_protection_accepts_configured_cluster_names(server_url: str
             "Accept": "application/json, text/event-stream",
             "Host": host,
         }
-        return httpx.post(f"{server_url}/mcp/", json=initialize, headers=headers).status_code
+        return httpx.post(f"{server_url}/mcp/", json=INITIALIZE, headers=headers).status_code
 
     assert post_with_host("backend:8000") == 200
     assert post_with_host("backend") == 200

@@ -1,58 +1,19 @@
 """The real server process: it starts from the console script and stops gracefully on SIGTERM."""
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
 from backend_testkit import TEST_SECRET
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_ready(base_url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
-        try:
-            if httpx.get(f"{base_url}/api/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("the server did not become ready within 30 s")
+from testkit import run_service, wait_until
 
 
 def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "DATABASE_URL": f"sqlite:///{tmp_path}/todo.db",
-        "BETTER_AUTH_SECRET": TEST_SECRET,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "todo_backend.cli", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_ready(base_url, process)
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/todo.db", "BETTER_AUTH_SECRET": TEST_SECRET}
+    with run_service("todo-backend", env, tmp_path / "backend.log") as backend:
         first_chunk_sent = threading.Event()
         release_rest = threading.Event()
 
@@ -66,7 +27,7 @@ def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path) -> None:
 
         def send() -> None:
             result["response"] = httpx.post(
-                f"{base_url}/api/auth/sign-up",
+                f"{backend.url}/api/auth/sign-up",
                 content=slow_body(),
                 headers={"content-type": "application/json"},
                 timeout=30,
@@ -75,25 +36,21 @@ def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path) -> None:
         sender = threading.Thread(target=send)
         sender.start()
         assert first_chunk_sent.wait(10)
-        process.send_signal(signal.SIGTERM)
+        backend.process.send_signal(signal.SIGTERM)
+
         # While draining, the server accepts no new connections...
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        def refuses_connections() -> bool:
             try:
-                httpx.get(f"{base_url}/api/health/live", timeout=0.5)
+                httpx.get(f"{backend.url}/api/health/live", timeout=0.5)
             except httpx.TransportError:
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the server kept accepting new connections after SIGTERM")
+                return True
+            return False
+
+        wait_until(refuses_connections, seconds=10, what="the server to stop accepting")
         # ...but the request already in flight completes.
         release_rest.set()
         sender.join(30)
         assert result["response"].status_code == 201
         # uvicorn re-raises the signal after its graceful shutdown, as the shell expects.
-        assert process.wait(timeout=30) in (0, -signal.SIGTERM)
-        assert "Finished server process" in (process.stdout.read() if process.stdout else "")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        assert backend.process.wait(timeout=30) in (0, -signal.SIGTERM)
+        assert "Finished server process" in backend.output()

@@ -2,37 +2,24 @@
 backend process on a fresh PostgreSQL database, and tiny fake backends where the real one is not
 what is under test (proxy mechanics, outages)."""
 
-import asyncio
-import os
 import re
 import secrets
-import socket
-import subprocess
-import sys
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, NoReturn
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
-import asyncpg
-import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp
 
+from testkit import Service, free_port, run_service, wait_until
 from todo_frontend.app import create_app
 from todo_frontend.settings import Settings
 
 SECRET = "frontend-test-secret-" + "x" * 32
-BIN = Path(sys.executable).parent
 
 
 def make_settings(backend_url: str, **overrides: Any) -> Settings:
@@ -46,21 +33,6 @@ def make_settings(backend_url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until(condition: Callable[[], bool], *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-        time.sleep(0.05)
-
-
 def _csrf_token_in(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "the page has no CSRF token"
@@ -70,11 +42,11 @@ def _csrf_token_in(html: str) -> str:
 @contextmanager
 def _serve_in_thread(app: ASGIApp) -> Iterator[str]:
     """Serve an ASGI app with uvicorn on a free port; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    _wait_until(lambda: server.started, seconds=10, what="the test server to start")
+    wait_until(lambda: server.started, seconds=10, what="the test server to start")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -111,83 +83,11 @@ def frontend_for() -> FrontendFor:
 @pytest.fixture
 def unreachable_url() -> str:
     """A backend address where nothing listens."""
-    return f"http://127.0.0.1:{_free_port()}"
-
-
-def _admin(database_url: str, sql: str) -> None:
-    async def run() -> None:
-        connection = await asyncpg.connect(database_url)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    # A thread of its own, so this works whatever event loop the caller may be running.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, run()).result()
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @pytest.fixture(scope="session")
-def postgres_url(unavailable: Callable[[str], NoReturn]) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test session."""
-    admin_url = os.environ.get("TEST_DATABASE_URL")
-    if not admin_url:
-        unavailable("TEST_DATABASE_URL is not set: no PostgreSQL to test against")
-    name = f"todo_fe_{uuid.uuid4().hex[:12]}"
-    try:
-        _admin(admin_url, f'CREATE DATABASE "{name}"')
-    except (OSError, asyncpg.PostgresError) as error:
-        unavailable(f"PostgreSQL at TEST_DATABASE_URL does not answer: {error}")
-    parts = urlsplit(admin_url)
-    yield urlunsplit(parts._replace(path=f"/{name}"))
-    _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@dataclass(frozen=True)
-class Process:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-@contextmanager
-def _run_service(command: str, env: dict[str, str], log: Path) -> Iterator[Process]:
-    """Run `todo-backend serve` / `todo-frontend serve` until ready; SIGTERM it afterwards."""
-    port = _free_port()
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(BIN / command), "serve"],
-            env={**os.environ, **env, "PORT": str(port)},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    service = Process(f"http://127.0.0.1:{port}", process, log)
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"{command} exited early:\n{service.output()}")
-        try:
-            return httpx.get(f"{service.url}/api/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        _wait_until(ready, seconds=60, what=f"{command} to answer /api/health")
-        yield service
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(scope="session")
-def real_backend(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
+def real_backend(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The real backend process (`todo-backend serve`) on its own PostgreSQL database."""
     env = {
         "DATABASE_URL": postgres_url,
@@ -197,7 +97,7 @@ def real_backend(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         "LOG_LEVEL": "warning",
     }
     log = tmp_path_factory.mktemp("backend") / "backend.log"
-    with _run_service("todo-backend", env, log) as backend:
+    with run_service("todo-backend", env, log) as backend:
         yield backend
 
 
@@ -237,13 +137,3 @@ def new_email() -> Callable[[str], str]:
 @pytest.fixture
 def serve_app() -> Callable[[ASGIApp], AbstractContextManager[str]]:
     return _serve_in_thread
-
-
-@pytest.fixture
-def start_service() -> Callable[[str, dict[str, str], Path], AbstractContextManager[Process]]:
-    return _run_service
-
-
-@pytest.fixture
-def wait_until() -> Callable[..., None]:
-    return _wait_until

@@ -17,6 +17,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
+from testkit import run_service
+
 BIN = Path(sys.executable).parent / "todo-frontend"
 
 
@@ -80,13 +82,13 @@ def _slow_backend(release: threading.Event) -> FastAPI:
 
 
 def test_serve_honours_port_logs_json_and_finishes_open_replies_on_sigterm(
-    start_service, serve_app, csrf_token_in, tmp_path: Path
+    serve_app, csrf_token_in, tmp_path: Path
 ) -> None:
     release = threading.Event()
     with serve_app(_slow_backend(release)) as backend_url:
         env = {"LOCAL_MODE": "true", "BACKEND_URL": backend_url, "BETTER_AUTH_SECRET": ""}
         with (
-            start_service("todo-frontend", env, tmp_path / "frontend.log") as frontend,
+            run_service("todo-frontend", env, tmp_path / "frontend.log") as frontend,
             httpx.Client(base_url=frontend.url, timeout=15) as browser,
         ):
             token = csrf_token_in(browser.get("/sign-in").text)

@@ -2,26 +2,16 @@
 `todo-frontend serve`) on a fresh PostgreSQL database, driven by Playwright with Debian's
 Chromium."""
 
-import asyncio
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from testkit import run_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,80 +22,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-BIN = Path(sys.executable).parent
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 expect.set_options(timeout=15_000)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _admin(database_url: str, sql: str) -> None:
-    async def run() -> None:
-        connection = await asyncpg.connect(database_url)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    # A thread of its own: Playwright's sync API owns an event loop in this one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, run()).result()
-
-
-@pytest.fixture(scope="session")
-def postgres_url(unavailable: Callable[[str], NoReturn]) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this run."""
-    admin_url = os.environ.get("TEST_DATABASE_URL")
-    if not admin_url:
-        unavailable("TEST_DATABASE_URL is not set: no PostgreSQL to test against")
-    name = f"todo_e2e_{uuid.uuid4().hex[:12]}"
-    try:
-        _admin(admin_url, f'CREATE DATABASE "{name}"')
-    except (OSError, asyncpg.PostgresError) as error:
-        unavailable(f"PostgreSQL at TEST_DATABASE_URL does not answer: {error}")
-    yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def _service(command: str, env: dict[str, str], log: Path) -> Iterator[str]:
-    """Run `<command> serve` on a free port until /api/health answers; SIGTERM it afterwards."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(BIN / command), "serve"],
-            env={**os.environ, **env, "PORT": str(port)},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"{command} exited early:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{command} did not become ready:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass(frozen=True)
@@ -124,18 +43,20 @@ def stack(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "LOCAL_MODE": "false",
         "LOG_LEVEL": "warning",
     }
-    with _service("todo-backend", backend_env, logs / "backend.log") as backend_url:
+    with run_service("todo-backend", backend_env, logs / "backend.log") as backend:
         frontend_env = {
-            "BACKEND_URL": backend_url,
+            "BACKEND_URL": backend.url,
             "BETTER_AUTH_SECRET": secrets.token_hex(32),
             "LOCAL_MODE": "false",
             "LOG_LEVEL": "warning",
         }
-        with _service("todo-frontend", frontend_env, logs / "frontend.log") as frontend_url:
-            yield Stack(frontend_url=frontend_url, backend_url=backend_url)
+        with run_service("todo-frontend", frontend_env, logs / "frontend.log") as frontend:
+            yield Stack(frontend_url=frontend.url, backend_url=backend.url)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while the
+# browser is open, which async tests elsewhere must not find.
+@pytest.fixture(scope="module")
 def browser(unavailable: Callable[[str], NoReturn]) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")

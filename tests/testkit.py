@@ -1,0 +1,116 @@
+"""What tests across the repository share: free ports, waiting on a condition, throwaway
+PostgreSQL databases and the services run as real processes (`todo-backend serve`,
+`todo-frontend serve`). Importable from any test: `tests/` is on pytest's pythonpath."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until(condition: Callable[[], bool], *, seconds: float, what: str) -> None:
+    """Poll `condition` until it holds; fail with `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds}s waiting for {what}")
+        time.sleep(0.05)
+
+
+# ---- PostgreSQL ----
+
+
+def run_admin_sql(database_url: str, sql: str) -> None:
+    """One statement on the server; in a thread of its own, so it works whatever event loop
+    the caller runs (anyio's, Playwright's)."""
+
+    async def run() -> None:
+        connection = await asyncpg.connect(database_url.replace("postgres://", "postgresql://", 1))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+def create_database(admin_url: str, prefix: str = "todo_t") -> str:
+    """A new empty database on the server of `admin_url`; returns its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    run_admin_sql(admin_url, f'CREATE DATABASE "{name}"')
+    return urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+
+
+def drop_database(admin_url: str, database_url: str) -> None:
+    name = urlsplit(database_url).path.lstrip("/")
+    run_admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ---- services as processes ----
+
+
+@dataclass(frozen=True)
+class Service:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def run_service(command: str, env: dict[str, str], log: Path) -> Iterator[Service]:
+    """`<command> serve` on a free port until /api/health answers; SIGTERM it afterwards.
+
+    Its output (JSON logs) goes to `log`."""
+    port = free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(BIN / command), "serve"],
+            env={**os.environ, **env, "PORT": str(port)},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    service = Service(f"http://127.0.0.1:{port}", process, log)
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"{command} exited early:\n{service.output()}")
+        try:
+            return httpx.get(f"{service.url}/api/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(ready, seconds=60, what=f"{command} to answer /api/health")
+        yield service
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
