@@ -10,7 +10,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import asyncpg
@@ -57,19 +57,12 @@ def temporary_database() -> Iterator[str]:
 
 
 @contextmanager
-def running_backend(database_url: str, **env: str) -> Iterator[str]:
-    """`todo-backend serve` (uvicorn, one worker) on a free port; yields its base URL."""
+def running_service(module: str, env: dict[str, str]) -> Iterator[str]:
+    """`python -m <module> serve` (uvicorn, one worker) on a free port; yields its base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "todo_backend.cli", "serve"],
-        env={
-            **os.environ,
-            "PORT": str(port),
-            "DATABASE_URL": database_url,
-            "BETTER_AUTH_SECRET": BENCH_SECRET,
-            "AGENT_PROVIDER": "builtin",
-            **env,
-        },
+        [sys.executable, "-m", module, "serve"],
+        env={**os.environ, "PORT": str(port), "LOG_LEVEL": "warning", **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -78,20 +71,30 @@ def running_backend(database_url: str, **env: str) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise SystemExit(
-                    f"backend exited: {process.stderr.read().decode() if process.stderr else ''}"
-                )
+                error = process.stderr.read().decode() if process.stderr else ""
+                raise SystemExit(f"{module} exited: {error}")
             try:
                 with urllib.request.urlopen(f"{base_url}/api/health", timeout=1):
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise SystemExit("backend did not become ready in 60 s") from None
+                    raise SystemExit(f"{module} did not become ready in 60 s") from None
                 time.sleep(0.1)
         yield base_url
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def running_backend(database_url: str) -> AbstractContextManager[str]:
+    """The backend on `database_url` with the built-in agent."""
+    env = {
+        "DATABASE_URL": database_url,
+        "BETTER_AUTH_SECRET": BENCH_SECRET,
+        "AGENT_PROVIDER": "builtin",
+        "LOG_LEVEL": "info",  # the request log line is part of a request's real cost
+    }
+    return running_service("todo_backend.cli", env)
 
 
 def call(base_url: str, method: str, path: str, body: Any = None, token: str = "") -> Any:

@@ -7,15 +7,13 @@ BENCH_DATABASE_URL pointing at PostgreSQL. Both services run as real processes."
 import os
 import re
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from urllib.parse import urljoin
 
 import httpx
-from benchkit import BENCH_SECRET, free_port, running_backend, temporary_database
+from benchkit import BENCH_SECRET, running_backend, running_service, temporary_database
 
 TASKS = 100
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
@@ -25,39 +23,9 @@ _IMPORT = re.compile(r'from "(\.[^"]+)"')
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@contextmanager
-def running_frontend(backend_url: str) -> Iterator[str]:
-    """`todo-frontend serve` (uvicorn, one worker) on a free port; yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "todo_frontend.cli", "serve"],
-        env={
-            **os.environ,
-            "PORT": str(port),
-            "BACKEND_URL": backend_url,
-            "BETTER_AUTH_SECRET": BENCH_SECRET,
-            "LOCAL_MODE": "false",
-            "LOG_LEVEL": "warning",
-        },
-        stdout=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit("frontend exited before it was ready")
-            try:
-                httpx.get(f"{base_url}/api/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("frontend did not become ready in 60 s") from None
-                time.sleep(0.1)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def running_frontend(backend_url: str) -> AbstractContextManager[str]:
+    env = {"BACKEND_URL": backend_url, "BETTER_AUTH_SECRET": BENCH_SECRET, "LOCAL_MODE": "false"}
+    return running_service("todo_frontend.cli", env)
 
 
 class FirstVisit:
