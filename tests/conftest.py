@@ -43,6 +43,8 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 
+from testkit import wait_until
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
 BACKEND_IMAGE_TAG = "todo-backend:phase4"
@@ -157,17 +159,6 @@ def docker_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def wait_until(
-    condition: Callable[[], bool], *, timeout: float, interval: float = 0.05, what: str
-) -> None:
-    """Poll `condition` until it holds; fail the test with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
-
-
 _UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "kB": 1000, "MB": MB, "GB": 10**9}
 
 
@@ -235,7 +226,7 @@ class Container:
             self._fail_if_exited(state)
             return bool(state.get("Health", {}).get("Status") == "healthy")
 
-        wait_until(healthy, timeout=timeout, interval=0.1, what=f"{self.name} to turn healthy")
+        wait_until(healthy, seconds=timeout, interval=0.1, what=f"{self.name} to turn healthy")
         passed = [check for check in state["Health"]["Log"] if check["ExitCode"] == 0]
         return (docker_time(passed[0]["End"]) - docker_time(state["StartedAt"])).total_seconds()
 
@@ -251,7 +242,7 @@ class Container:
                 self._fail_if_exited(self.inspect()["State"])
                 return False
 
-        wait_until(answers, timeout=timeout, interval=0.02, what=f"{url} to answer 200")
+        wait_until(answers, seconds=timeout, interval=0.02, what=f"{url} to answer 200")
         answered = time.time()
         return answered - self.started_at().timestamp()
 
@@ -259,7 +250,7 @@ class Container:
         """Wait for the container to stop on its own; return its exit code."""
         wait_until(
             lambda: self.inspect()["State"]["Status"] in {"exited", "dead"},
-            timeout=timeout,
+            seconds=timeout,
             what=f"{self.name} to exit",
         )
         return int(self.inspect()["State"]["ExitCode"])

@@ -29,13 +29,15 @@ def free_port() -> int:
         return port
 
 
-def wait_until(condition: Callable[[], bool], *, seconds: float, what: str) -> None:
+def wait_until(
+    condition: Callable[[], bool], *, seconds: float, what: str, interval: float = 0.05
+) -> None:
     """Poll `condition` until it holds; fail with `what` after `seconds`."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-        time.sleep(0.05)
+            raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
+        time.sleep(interval)
 
 
 # ---- PostgreSQL ----

@@ -1,9 +1,12 @@
 """Shared pieces of the backend tests (importable: backend/tests is on pytest's pythonpath)."""
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+
+import httpx
 
 from todo_backend.settings import Settings
 
@@ -83,3 +86,26 @@ class TcpProxy:
                 sink.close()
 
         await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
+SseEvent = tuple[str, dict[str, Any]]
+
+
+async def stream_chat(client: httpx.AsyncClient, account: Account, message: str) -> list[SseEvent]:
+    """A message to /chat/stream; returns its server-sent events as (name, data) pairs."""
+    async with client.stream(
+        "POST",
+        f"/api/{account.id}/chat/stream",
+        json={"message": message},
+        headers=account.headers,
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        raw = (await response.aread()).decode()
+    events = []
+    for block in raw.strip().split("\n\n"):
+        name_line, data_line = block.split("\n")
+        events.append(
+            (name_line.removeprefix("event: "), json.loads(data_line.removeprefix("data: ")))
+        )
+    return events

@@ -1,6 +1,5 @@
 """The chat endpoint and conversations, with the built-in agent, on SQLite and PostgreSQL."""
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -8,7 +7,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend_testkit import Account, SignUp, make_settings
+from backend_testkit import Account, SignUp, make_settings, stream_chat
 from todo_backend.agent.base import AgentEvent, ChatTurn, ToolCallEvent
 from todo_backend.chat import AGENT_FAILED_REPLY
 from todo_backend.main import create_app
@@ -21,16 +20,6 @@ async def chat(
     if conversation_id is not None:
         body["conversation_id"] = conversation_id
     return await client.post(f"/api/{account.id}/chat", json=body, headers=account.headers)
-
-
-def parse_sse(raw: str) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    for block in raw.strip().split("\n\n"):
-        name_line, data_line = block.split("\n")
-        events.append(
-            (name_line.removeprefix("event: "), json.loads(data_line.removeprefix("data: ")))
-        )
-    return events
 
 
 async def test_a_turn_answers_acts_and_is_stored(
@@ -108,16 +97,7 @@ async def test_the_stream_sends_conversation_tool_calls_deltas_and_done(
     client: httpx.AsyncClient, sign_up: SignUp
 ) -> None:
     ann = await sign_up()
-    async with client.stream(
-        "POST",
-        f"/api/{ann.id}/chat/stream",
-        json={"message": "Add a task to water the plants"},
-        headers=ann.headers,
-    ) as response:
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/event-stream")
-        raw = (await response.aread()).decode()
-    events = parse_sse(raw)
+    events = await stream_chat(client, ann, "Add a task to water the plants")
     names = [name for name, _ in events]
     assert names[0] == "conversation" and names[1] == "tool_call" and names[-1] == "done"
     assert set(names[2:-1]) == {"delta"}

@@ -18,7 +18,7 @@ from openai_test_server import (
     user_id_from,
 )
 
-from backend_testkit import Account, SignUp, make_settings
+from backend_testkit import Account, SignUp, make_settings, stream_chat
 from todo_backend.chat import AGENT_FAILED_REPLY
 from todo_backend.main import create_app
 
@@ -129,19 +129,7 @@ async def test_streamed_turn_passes_text_and_tool_calls_through(
     llm_client: httpx.AsyncClient, llm_sign_up: SignUp, llm: OpenAITestServer
 ) -> None:
     lee = await llm_sign_up()
-    async with llm_client.stream(
-        "POST",
-        f"/api/{lee.id}/chat/stream",
-        json={"message": "Add a task to water the plants"},
-        headers=lee.headers,
-    ) as response:
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/event-stream")
-        raw = (await response.aread()).decode()
-    events = [
-        (block.split("\n")[0].removeprefix("event: "), json.loads(block.split("\n")[1][6:]))
-        for block in raw.strip().split("\n\n")
-    ]
+    events = await stream_chat(llm_client, lee, "Add a task to water the plants")
     names = [name for name, _ in events]
     assert names[0] == "conversation" and names[-1] == "done"
     assert names.count("tool_call") == 1 and "delta" in names

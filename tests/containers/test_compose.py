@@ -15,7 +15,8 @@ from typing import NoReturn
 import httpx
 import pytest
 
-from tests.conftest import REPO_ROOT, BuiltImage, Docker, FrontendClient, record, wait_until
+from testkit import wait_until
+from tests.conftest import REPO_ROOT, BuiltImage, Docker, FrontendClient, record
 
 pytestmark = pytest.mark.docker
 
@@ -129,7 +130,7 @@ def test_compose_brings_the_stack_up_in_order(
             except httpx.HTTPError:
                 return False
 
-        wait_until(frontend_answers, timeout=120, interval=0.2, what="the compose frontend")
+        wait_until(frontend_answers, seconds=120, interval=0.2, what="the compose frontend")
         record("compose", "up_to_frontend_answering_seconds", round(time.monotonic() - started, 1))
         ready = httpx.get(f"http://127.0.0.1:{backend_port}/api/health")
         assert ready.json() == {"status": "ok", "database": "ok"}

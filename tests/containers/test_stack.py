@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from testkit import wait_until
 from tests.conftest import (
     MB,
     BuiltImage,
@@ -17,7 +18,6 @@ from tests.conftest import (
     Docker,
     FrontendClient,
     record,
-    wait_until,
 )
 
 pytestmark = pytest.mark.docker
@@ -66,7 +66,7 @@ def stack(
                 ).returncode
                 == 0
             ),
-            timeout=60,
+            seconds=60,
             interval=0.2,
             what="PostgreSQL to accept connections",
         )
