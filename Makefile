@@ -6,7 +6,8 @@ SHELL := /bin/bash
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 VENV := .venv/.synced
 
-.PHONY: help run test lint format typecheck bench clean images deploy rollback status undeploy
+.PHONY: help run test lint format typecheck bench clean images deploy rollback status undeploy \
+	cluster-up cluster-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,18 +55,26 @@ images: ## build the container images todo-backend:phase4 and todo-frontend:phas
 	DOCKER_BUILDKIT=1 $(DOCKER) build $(DOCKER_BUILD_FLAGS) --build-arg REVISION=$(IMAGE_REVISION) \
 		-f Dockerfile.frontend -t todo-frontend:phase4 .
 
-# Minikube (scripts/k8s.sh; helm/QUICKSTART.md): configuration from the environment or .env.
-deploy: ## start Minikube if needed, build both images in it, install both charts (idempotent)
-	@scripts/k8s.sh deploy
+# Minikube by default, or DEPLOY_TARGET=current with IMAGE_REGISTRY (scripts/k8s.sh; helm/QUICKSTART.md);
+# configuration from the environment or .env.
+deploy: ## build both images, install both charts (idempotent); DEPLOY_TARGET=minikube|current
+	@DOCKER="$(DOCKER)" DOCKER_BUILD_FLAGS="$(DOCKER_BUILD_FLAGS)" scripts/k8s.sh deploy
 
 rollback: ## helm rollback; CHART=backend|frontend (default both), REVISION=n (default previous)
 	@scripts/k8s.sh rollback $(or $(CHART),all) $(REVISION)
 
-status: ## releases, their history, pods and URLs on Minikube
+status: ## releases, their history, pods and URLs
 	@scripts/k8s.sh status
 
 undeploy: ## uninstall both charts; PURGE=1 also deletes the database volume and the Secrets
 	@scripts/k8s.sh undeploy
+
+# A real single-node Kubernetes on this Linux machine, for CI and Linux developers (cluster/).
+cluster-up: ## start a local Kubernetes and image registry (root; builds the binaries once)
+	@cluster/up.sh
+
+cluster-down: ## stop them and remove what they changed on the machine
+	@cluster/down.sh
 
 clean: ## remove local databases, caches and the virtual environment
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache todo.db test-artifacts
