@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the test cluster's binaries from Go modules (pinned by the go.mod and go.sum files in
-# cluster/build/ and cluster/storage-provisioner/) into the cache, unless that exact version is
+# cluster/modules/ and cluster/storage-provisioner/) into the cache, unless that exact version is
 # there already: a second run builds nothing. A cold build takes tens of minutes on 2 cores.
 #
 #   cluster/build.sh          build what is missing; print where each component is
@@ -42,11 +42,11 @@ kubernetes_ldflags() {
 
 step "cluster binaries (cache: $CACHE_DIR)"
 start=$(date +%s)
-build_component kubernetes "$CLUSTER_DIR/build/kubernetes" "$(kubernetes_ldflags)" \
+build_component kubernetes "$CLUSTER_DIR/modules/kubernetes" "$(kubernetes_ldflags)" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy \
   k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubeadm k8s.io/kubernetes/cmd/kubectl
-build_component etcd "$CLUSTER_DIR/build/etcd" "" go.etcd.io/etcd/server/v3
-build_component coredns "$CLUSTER_DIR/build/coredns" "" github.com/coredns/coredns
+build_component etcd "$CLUSTER_DIR/modules/etcd" "" go.etcd.io/etcd/server/v3
+build_component coredns "$CLUSTER_DIR/modules/coredns" "" github.com/coredns/coredns
 build_component storage-provisioner "$CLUSTER_DIR/storage-provisioner" "" .
 note "binaries ready in $(seconds_since "$start")s"

@@ -75,14 +75,14 @@ pinned_version() {  # dir module
   awk -v m="$2" '$1 == m && $2 ~ /^v/ {print $2; exit} $1 == "require" && $2 == m {print $3; exit}' "$1/go.mod"
 }
 
-KUBERNETES_VERSION=$(pinned_version "$CLUSTER_DIR/build/kubernetes" k8s.io/kubernetes)
+KUBERNETES_VERSION=$(pinned_version "$CLUSTER_DIR/modules/kubernetes" k8s.io/kubernetes)
 
 # Where a component's binaries are cached: keyed by its version and a digest of its module
 # files, so a changed pin or source builds anew and an unchanged one is reused.
 component_module_dir() {  # name
   case $1 in
     storage-provisioner) echo "$CLUSTER_DIR/storage-provisioner" ;;
-    *) echo "$CLUSTER_DIR/build/$1" ;;
+    *) echo "$CLUSTER_DIR/modules/$1" ;;
   esac
 }
 
