@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The Todo Chatbot on Minikube, behind `make deploy|rollback|status|undeploy`:
+# The Todo Chatbot on Kubernetes, behind `make deploy|rollback|status|undeploy`:
 #
-#   scripts/k8s.sh deploy                    start Minikube if needed, build both images in its
-#                                            Docker, create/update the Secrets, install or upgrade
-#                                            both charts (waiting; rolled back on failure)
+#   scripts/k8s.sh deploy                    build both images where the cluster gets them,
+#                                            create/update the Secrets, install or upgrade both
+#                                            charts (waiting; rolled back on failure)
 #   scripts/k8s.sh rollback [backend|frontend|all] [REVISION]
 #                                            helm rollback (default: both, to the previous revision)
 #   scripts/k8s.sh status                    releases, their history, pods, services and URLs
@@ -15,8 +15,12 @@
 # when empty and kept across runs), BETTER_AUTH_URL, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL,
 # AGENT_PROVIDER, LOG_LEVEL; FRONTEND_AUTH_SECRET signs the frontend's session cookie (generated
 # and kept when empty; set it to $BETTER_AUTH_SECRET to share one value).
+# Where: DEPLOY_TARGET=minikube (the default: starts Minikube if needed and builds the images in
+# its Docker) or DEPLOY_TARGET=current (the kubeconfig's current context, any cluster: the images
+# are built here, pushed to IMAGE_REGISTRY, e.g. registry.example.com/team, and installed by an
+# immutable tag, the image's content digest; `docker login` to it is yours to do).
 # Knobs: NAMESPACE (default), HELM_TIMEOUT (5m), MINIKUBE_CPUS (2), MINIKUBE_MEMORY (3072),
-# ENV_FILE (.env).
+# ENV_FILE (.env), DOCKER (docker), DOCKER_BUILD_FLAGS (extra `docker build` flags).
 # Running deploy twice changes nothing: same images, same Secrets, and a release whose rendered
 # manifest is unchanged is not upgraded (no new revision).
 set -euo pipefail
@@ -27,6 +31,10 @@ HELM_TIMEOUT=${HELM_TIMEOUT:-5m}
 MINIKUBE_CPUS=${MINIKUBE_CPUS:-2}
 MINIKUBE_MEMORY=${MINIKUBE_MEMORY:-3072}
 ENV_FILE=${ENV_FILE:-.env}
+DEPLOY_TARGET=${DEPLOY_TARGET:-minikube}
+IMAGE_REGISTRY=${IMAGE_REGISTRY:-}
+DOCKER=${DOCKER:-docker}
+DOCKER_BUILD_FLAGS=${DOCKER_BUILD_FLAGS:-}
 RELEASES=(backend frontend)
 ENV_KEYS=(DATABASE_URL BETTER_AUTH_SECRET BETTER_AUTH_URL OPENAI_API_KEY OPENAI_BASE_URL
   OPENAI_MODEL AGENT_PROVIDER LOG_LEVEL FRONTEND_AUTH_SECRET)
@@ -81,8 +89,14 @@ helm_version() { helm version --template '{{.Version}}' 2>/dev/null; }
 
 check_tools() {
   local missing=() version major minor
-  command -v docker >/dev/null || missing+=("docker is not installed: https://docs.docker.com/get-docker/")
-  command -v minikube >/dev/null || missing+=("minikube is not installed: https://minikube.sigs.k8s.io/docs/start/")
+  command -v "$DOCKER" >/dev/null || missing+=("docker is not installed: https://docs.docker.com/get-docker/")
+  case $DEPLOY_TARGET in
+    minikube)
+      command -v minikube >/dev/null || missing+=("minikube is not installed: https://minikube.sigs.k8s.io/docs/start/") ;;
+    current)
+      [ -n "$IMAGE_REGISTRY" ] || missing+=("DEPLOY_TARGET=current needs IMAGE_REGISTRY, the registry the cluster pulls from (e.g. registry.example.com/team)") ;;
+    *) die "DEPLOY_TARGET is minikube or current (got '$DEPLOY_TARGET')" ;;
+  esac
   command -v kubectl >/dev/null || missing+=("kubectl is not installed: https://kubernetes.io/docs/tasks/tools/ (or use \`minikube kubectl --\`)")
   if ! command -v helm >/dev/null; then
     missing+=("helm is not installed (3.12 or newer): https://helm.sh/docs/intro/install/")
@@ -146,15 +160,40 @@ start_minikube() {
   fi
 }
 
+# The image each chart runs, as `repository:tag`; set by build_images.
+backend_image=todo-backend:phase4
+frontend_image=todo-frontend:phase4
+
 build_images() {
-  step "building the images in Minikube's Docker"
-  local env_script
-  env_script=$(minikube docker-env --shell bash) || die "minikube docker-env failed (is the driver docker-compatible?)"
-  eval "$env_script"
-  DOCKER_BUILDKIT=1 docker build -f Dockerfile.backend -t todo-backend:phase4 .
-  DOCKER_BUILDKIT=1 docker build -f Dockerfile.frontend -t todo-frontend:phase4 .
-  backend_image_id=$(docker image inspect --format '{{.Id}}' todo-backend:phase4)
-  frontend_image_id=$(docker image inspect --format '{{.Id}}' todo-frontend:phase4)
+  if [ "$DEPLOY_TARGET" = minikube ]; then
+    step "building the images in Minikube's Docker"
+    local env_script
+    env_script=$(minikube docker-env --shell bash) || die "minikube docker-env failed (is the driver docker-compatible?)"
+    eval "$env_script"
+  else
+    step "building the images"
+  fi
+  local flags
+  read -ra flags <<<"$DOCKER_BUILD_FLAGS"
+  DOCKER_BUILDKIT=1 "$DOCKER" build "${flags[@]}" -f Dockerfile.backend -t todo-backend:phase4 .
+  DOCKER_BUILDKIT=1 "$DOCKER" build "${flags[@]}" -f Dockerfile.frontend -t todo-frontend:phase4 .
+  backend_image_id=$("$DOCKER" image inspect --format '{{.Id}}' todo-backend:phase4)
+  frontend_image_id=$("$DOCKER" image inspect --format '{{.Id}}' todo-frontend:phase4)
+  if [ -n "$IMAGE_REGISTRY" ]; then
+    backend_image=$(push_image todo-backend "$backend_image_id")
+    frontend_image=$(push_image todo-frontend "$frontend_image_id")
+  fi
+}
+
+# Push under a tag made of the image's content digest: a tag that never moves, so a release
+# names exactly the code it runs and a rollback brings that code back.
+push_image() {  # name image-id: prints repository:tag
+  local digest=${2#sha256:} reference
+  reference=${IMAGE_REGISTRY%/}/$1:${digest:0:12}
+  "$DOCKER" tag "$1:phase4" "$reference"
+  "$DOCKER" push -q "$reference" >&2 || die "docker push $reference failed (is \`docker login ${IMAGE_REGISTRY%%/*}\` done?)"
+  note "pushed $reference" >&2
+  echo "$reference"
 }
 
 create_secrets() {
@@ -207,6 +246,7 @@ write_values() {
     "openaiModel": $(json_string "${OPENAI_MODEL:-gpt-4o-mini}"),
     "openaiBaseUrl": $(json_string "${OPENAI_BASE_URL:-}")
   },
+  "image": {"repository": $(json_string "${backend_image%:*}"), "tag": $(json_string "${backend_image##*:}")},
   "postgresql": {"enabled": $in_cluster_database, "auth": {"existingSecret": "backend-secrets"}},
   "podAnnotations": {
     "todo-chatbot/image-id": $(json_string "$backend_image_id"),
@@ -217,6 +257,7 @@ EOF
   cat >"$workdir/frontend-values.json" <<EOF
 {
   "config": {"logLevel": $(json_string "${LOG_LEVEL:-info}")},
+  "image": {"repository": $(json_string "${frontend_image%:*}"), "tag": $(json_string "${frontend_image##*:}")},
   "podAnnotations": {
     "todo-chatbot/image-id": $(json_string "$frontend_image_id"),
     "todo-chatbot/secret-checksum": $(json_string "$frontend_secret_checksum")
@@ -252,6 +293,13 @@ install_charts() {
 
 print_urls() {
   local ip
+  if [ "$DEPLOY_TARGET" = current ]; then
+    ip=$(kubectl get nodes -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}' 2>/dev/null)
+    step "the Todo Chatbot"
+    note "app:      http://${ip:-<node address>}:30000"
+    note "API docs: http://${ip:-<node address>}:30001/docs"
+    return
+  fi
   ip=$(minikube ip 2>/dev/null || echo "<minikube ip>")
   step "the Todo Chatbot"
   note "app:      http://$ip:30000"
@@ -266,13 +314,13 @@ print_urls() {
 
 show_pods() {
   step "pods"
-  kubectl get pods -n "$NAMESPACE" -l app.kubernetes.io/part-of=todo-chatbot -o wide
+  kubectl get pods -n "$NAMESPACE" -l 'app.kubernetes.io/instance in (backend,frontend)' -o wide
 }
 
 deploy() {
   load_dotenv
   check_tools
-  start_minikube
+  [ "$DEPLOY_TARGET" = current ] || start_minikube
   build_images
   create_secrets
   write_values
@@ -332,7 +380,8 @@ undeploy() {
   else
     note "kept: the database volume (data-backend-postgresql-0) and the Secrets; PURGE=1 deletes them"
   fi
-  note "Minikube keeps running: \`minikube stop\` stops it, \`minikube delete\` removes it"
+  [ "$DEPLOY_TARGET" = current ] ||
+    note "Minikube keeps running: \`minikube stop\` stops it, \`minikube delete\` removes it"
 }
 
 case ${1:-} in
@@ -340,5 +389,5 @@ case ${1:-} in
   rollback) shift; rollback "$@" ;;
   status) status ;;
   undeploy) undeploy ;;
-  *) sed -n '2,21p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,25p' "$0" >&2; exit 2 ;;
 esac

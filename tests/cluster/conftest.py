@@ -1,0 +1,48 @@
+"""Fixtures of the real-cluster tests: the cluster (started by cluster/up.sh, or the running one
+reused) and both charts deployed into it from nothing by `make deploy`."""
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
+
+import pytest
+
+from testkit import wait_until
+from tests.support.cluster import Cluster, daemons_rss_mb, missing_cluster_tools, pod_ready
+
+NAMESPACE = "todo-e2e"
+
+
+@pytest.fixture(scope="session")
+def cluster(
+    unavailable: Callable[[str], NoReturn], record_figure: Callable[[str, str, Any], None]
+) -> Cluster:
+    """The single-node cluster of cluster/; `unavailable` where this machine cannot run it."""
+    missing = missing_cluster_tools()
+    if missing:
+        unavailable(f"the cluster needs {', '.join(missing)} (see README, 'A real cluster')")
+    started = time.monotonic()
+    running = Cluster.start(NAMESPACE)
+    seconds = round(time.monotonic() - started)
+    record_figure("cluster", "cluster-up seconds (binaries cached)", seconds)
+    record_figure("cluster", "idle RSS of its daemons (MB)", daemons_rss_mb())
+    return running
+
+
+@pytest.fixture(scope="module")
+def deployed(cluster: Cluster, record_figure: Callable[[str, str, Any], None]) -> Iterator[Cluster]:
+    """Both releases installed by `make deploy` into an empty namespace, every pod Ready."""
+    cluster.make("undeploy", log="undeploy-before", PURGE="1")
+    started = time.monotonic()
+    output = cluster.make("deploy", log="deploy")
+    assert f"app:      {cluster.frontend_url}" in output
+    for release in ("backend", "frontend"):
+        wait_until(
+            lambda release=release: all(pod_ready(p) for p in cluster.pods(release)),
+            seconds=120,
+            what=f"every {release} pod Ready",
+            interval=1,
+        )
+    seconds = round(time.monotonic() - started)
+    record_figure("cluster", "make deploy to every pod Ready (s)", seconds)
+    yield cluster

@@ -1,0 +1,288 @@
+"""The charts on a real Kubernetes (cluster/: upstream v1.34 with containerd, kube-proxy and
+CoreDNS), deployed, upgraded and rolled back by the project's own commands, exactly as a user
+runs them against any cluster: `DEPLOY_TARGET=current make deploy|rollback`.
+
+The tests run in this file's order against one deployment: first what a fresh install must
+show (the plan's phase-5 checks T061-T072), then pod deletions, a rolling upgrade under load,
+`make rollback`, and last an upgrade that fails and is rolled back by itself.
+"""
+
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from testkit import wait_until
+from tests.support.browser import Browser, signed_up, tool_names
+from tests.support.cluster import Cluster, CommandError, copy_checkout, pod_ready
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1800)]
+
+# Run inside a frontend pod: how it resolves and reaches the backend's Service.
+RESOLVE_BACKEND = (
+    "import os, socket, urllib.request; "
+    "print(socket.gethostbyname('backend')); "
+    "print(urllib.request.urlopen(os.environ['BACKEND_URL'] + '/api/health').read().decode())"
+)
+
+
+def ready_pod_names(cluster: Cluster, instance: str) -> set[str]:
+    return {p["metadata"]["name"] for p in cluster.pods(instance) if pod_ready(p)}
+
+
+def wait_replaced(cluster: Cluster, instance: str, old: dict[str, Any]) -> None:
+    """Wait until the release's pods are Ready again and none of them is `old`."""
+    old_uid = old["metadata"]["uid"]
+
+    def replaced() -> bool:
+        pods = cluster.pods(instance)
+        return bool(pods) and all(pod_ready(p) and p["metadata"]["uid"] != old_uid for p in pods)
+
+    wait_until(replaced, seconds=180, what=f"a new Ready {instance} pod", interval=1)
+
+
+# --- a fresh install -----------------------------------------------------------------------------
+
+
+def test_every_pod_is_ready_and_helm_test_passes_for_both_releases(deployed: Cluster) -> None:
+    for release in ("backend", "frontend"):
+        assert deployed.pods(release), f"{release} has no pods"
+        assert all(pod_ready(p) for p in deployed.pods(release))
+        output = deployed.make("status", log=f"status-{release}")
+        assert "deployed" in output
+        result = deployed.helm("test", release, "--timeout", "2m")
+        assert "Phase:          Succeeded" in result, result
+    claim = deployed.kubectl_json("get", "pvc", "data-backend-postgresql-0")
+    assert claim["status"]["phase"] == "Bound"
+    assert claim["spec"]["storageClassName"] == "standard"
+
+
+def test_the_node_ports_answer_at_the_node_address(deployed: Cluster) -> None:
+    """The plan's T056/T057: the API (docs and health) on 30001, the app on 30000."""
+    health = httpx.get(f"{deployed.backend_url}/api/health", timeout=10)
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert httpx.get(f"{deployed.backend_url}/docs", timeout=10).status_code == 200
+    sign_in = httpx.get(f"{deployed.frontend_url}/sign-in", timeout=10)
+    assert sign_in.status_code == 200 and "csrf-token" in sign_in.text
+
+
+def test_t061_the_frontend_reaches_the_backend_by_name_through_cluster_dns(
+    deployed: Cluster,
+) -> None:
+    """`backend` resolves through CoreDNS (the pod's resolver is the kube-dns Service, and no
+    hosts file names it) to the Service's cluster IP, and answers there."""
+    service_ip = deployed.kubectl_json("get", "service", "backend")["spec"]["clusterIP"]
+    dns_ip = deployed.kubectl_json("get", "service", "kube-dns", "-n", "kube-system")["spec"][
+        "clusterIP"
+    ]
+    for pod in deployed.pods("frontend"):
+        name = pod["metadata"]["name"]
+        resolv = deployed.kubectl("exec", name, "--", "cat", "/etc/resolv.conf")
+        assert f"nameserver {dns_ip}" in resolv
+        hosts = deployed.kubectl("exec", name, "--", "cat", "/etc/hosts")
+        assert "backend" not in hosts
+        address, health = deployed.kubectl(
+            "exec", name, "--", "python", "-c", RESOLVE_BACKEND
+        ).splitlines()
+        assert address == service_ip
+        assert '"status":"ok"' in health.replace(" ", "")
+
+
+def test_t062_t063_sign_up_and_sign_in_reach_the_dashboard_and_its_chat(
+    deployed: Cluster,
+) -> None:
+    email = f"ada-{secrets.token_hex(4)}@example.com"
+    first = Browser(deployed.frontend_url)
+    assert first.sign_up("Ada", email).status_code == 303
+    dashboard = first.open_dashboard()
+    assert "Ada" in dashboard and 'id="chat-form"' in dashboard
+
+    again = Browser(deployed.frontend_url)
+    response = again.sign_in(email)
+    assert response.status_code == 303 and response.headers["location"] == "/dashboard"
+    assert "Ada" in again.open_dashboard()
+
+    wrong = Browser(deployed.frontend_url).sign_in("nobody@example.com")
+    assert wrong.status_code == 401
+
+
+def test_t064_to_t068_chat_adds_completes_lists_and_deletes_a_task(deployed: Cluster) -> None:
+    browser = signed_up(deployed.frontend_url, "Linus")
+
+    added = browser.chat("Add a task to buy milk")
+    assert tool_names(added) == ["add_task"]
+    (task,) = browser.tasks()
+    assert task["title"].lower() == "buy milk" and task["completed"] is False
+    assert "buy milk" in browser.task_list().lower()
+
+    conversation = added["conversation_id"]
+    completed = browser.chat("Mark the milk task as done", conversation)
+    assert "complete_task" in tool_names(completed)
+    assert browser.tasks()[0]["completed"] is True
+
+    listed = browser.chat("Show my tasks", conversation)
+    assert "list_tasks" in tool_names(listed) and "milk" in listed["response"].lower()
+
+    deleted = browser.chat("Delete the milk task", conversation)
+    assert "delete_task" in tool_names(deleted)
+    assert browser.tasks() == []
+    assert "No tasks yet" in browser.task_list()
+
+
+def test_t072_two_users_see_only_their_own_tasks(deployed: Cluster) -> None:
+    first = signed_up(deployed.frontend_url, "Alan")
+    second = signed_up(deployed.frontend_url, "Joan")
+    first.chat("Add a task to water the plants")
+
+    assert second.tasks() == []
+    assert "water the plants" not in second.task_list().lower()
+    assert second.api("GET", f"{first.user_id}/tasks").status_code == 403
+    second.chat("Add a task to feed the cat")
+    assert [task["title"].lower() for task in first.tasks()] == ["water the plants"]
+
+
+# --- pods deleted --------------------------------------------------------------------------------
+
+
+def test_t069_t071_tasks_and_conversations_survive_deleting_the_api_and_database_pods(
+    deployed: Cluster,
+) -> None:
+    """`kubectl delete pod`: the Deployment and the StatefulSet bring them back, and the data on
+    the PersistentVolumeClaim is still there."""
+    browser = signed_up(deployed.frontend_url, "Edsger")
+    conversation = browser.chat("Add a task to pay bills")["conversation_id"]
+
+    for instance, pod in (
+        ("backend", deployed.pods("backend")[0]),
+        ("backend", _database_pod(deployed)),
+    ):
+        deployed.kubectl("delete", "pod", pod["metadata"]["name"], "--wait=false")
+        wait_replaced(deployed, instance, pod)
+    wait_until(
+        lambda: httpx.get(f"{deployed.backend_url}/api/health", timeout=5).status_code == 200,
+        seconds=120,
+        what="the API to reach the restarted database",
+        interval=1,
+    )
+
+    assert [task["title"].lower() for task in browser.tasks()] == ["pay bills"]
+    history = browser.api("GET", f"{browser.user_id}/conversations/{conversation}")
+    assert history.status_code == 200, history.text
+    assert history.json()["messages"][0]["content"] == "Add a task to pay bills"
+    listed = browser.chat("Show my tasks", conversation)
+    assert listed["conversation_id"] == conversation and "bills" in listed["response"].lower()
+
+
+def _database_pod(cluster: Cluster) -> dict[str, Any]:
+    pod: dict[str, Any] = cluster.kubectl_json("get", "pod", "backend-postgresql-0")
+    return pod
+
+
+# --- upgrades and rollbacks ----------------------------------------------------------------------
+
+
+class SteadyClient:
+    """A signed-in user whose browser keeps asking for the task list through the frontend's
+    NodePort, from a thread, while a deployment changes; counts what did not answer 200."""
+
+    def __init__(self, base_url: str) -> None:
+        self.browser = signed_up(base_url, "Steady")
+        self.browser.chat("Add a task to stay online")
+        self.outcomes: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + 900
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                response = self.browser.api("GET", f"{self.browser.user_id}/tasks")
+                ok = response.status_code == 200 and len(response.json()) == 1
+                self.outcomes["ok" if ok else f"status {response.status_code}"] += 1
+            except httpx.HTTPError as error:
+                self.outcomes[type(error).__name__] += 1
+
+    def __enter__(self) -> "SteadyClient":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def errors(self) -> int:
+        return sum(count for outcome, count in self.outcomes.items() if outcome != "ok")
+
+
+@pytest.fixture(scope="module")
+def changed_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A copy of the checkout with a code change in both services, as a developer makes one."""
+    checkout = copy_checkout(tmp_path_factory.mktemp("changed-checkout"))
+    marker = f"\n# rolling-upgrade test {secrets.token_hex(4)}\n"
+    for package in ("backend/src/todo_backend", "frontend/src/todo_frontend"):
+        with (checkout / package / "__init__.py").open("a") as init:
+            init.write(marker)
+    yield checkout
+
+
+def test_a_rolling_upgrade_under_load_answers_every_request(
+    deployed: Cluster, changed_checkout: Path, record_figure: Callable[[str, str, Any], None]
+) -> None:
+    images_before = {name: deployed.deployment_image(name) for name in ("backend", "frontend")}
+    with SteadyClient(deployed.frontend_url) as client:
+        deployed.make("deploy", checkout=changed_checkout, log="deploy-upgrade")
+        wait_until(lambda: client.outcomes["ok"] > 0, seconds=30, what="requests after the upgrade")
+    record_figure("cluster", "rolling upgrade: requests answered", client.outcomes["ok"])
+    record_figure("cluster", "rolling upgrade: errors", client.errors)
+    for name, image in images_before.items():
+        assert deployed.deployment_image(name) != image, f"{name} was not upgraded"
+    assert client.errors == 0, dict(client.outcomes)
+
+
+def test_make_rollback_returns_to_the_previous_revision(deployed: Cluster) -> None:
+    """Revision 1 and 2 run different images (the rolling upgrade's code change)."""
+    history = deployed.helm_history("backend")
+    assert [entry["status"] for entry in history][-1] == "deployed" and len(history) >= 2
+    first_image = deployed.image_of_revision("backend", history[-2]["revision"])
+    assert deployed.deployment_image("backend") != first_image
+
+    deployed.make("rollback", log="rollback", CHART="backend")
+
+    assert deployed.deployment_image("backend") == first_image
+    latest = deployed.helm_history("backend")[-1]
+    assert latest["status"] == "deployed"
+    assert latest["description"] == f"Rollback to {history[-2]['revision']}"
+    assert all(pod_ready(p) for p in deployed.pods("backend"))
+
+
+def test_an_upgrade_that_never_gets_ready_is_rolled_back_by_itself(
+    deployed: Cluster, changed_checkout: Path
+) -> None:
+    """A backend image that exits at once: `make deploy` waits, fails, and Helm rolls back; the
+    app keeps answering and `helm history` shows the failed revision and the rollback."""
+    browser = signed_up(deployed.frontend_url, "Margaret")
+    browser.chat("Add a task to survive a bad release")
+    dockerfile = changed_checkout / "Dockerfile.backend"
+    broken = 'CMD ["python", "-c", "raise SystemExit(\'a deliberately broken release\')"]'
+    dockerfile.write_text(dockerfile.read_text().replace('CMD ["todo-backend", "serve"]', broken))
+    revisions_before = len(deployed.helm_history("backend"))
+
+    with pytest.raises(CommandError) as failure:
+        deployed.make("deploy", checkout=changed_checkout, log="deploy-broken", HELM_TIMEOUT="60s")
+
+    assert "helm upgrade of backend failed" in failure.value.output
+    history = deployed.helm_history("backend")
+    failed, rollback = history[-2], history[-1]
+    assert len(history) == revisions_before + 2
+    assert failed["status"] == "failed"
+    assert rollback["status"] == "deployed"
+    assert rollback["description"].startswith("Rollback to")
+    assert all(pod_ready(p) for p in deployed.pods("backend"))
+    assert [task["title"].lower() for task in browser.tasks()] == ["survive a bad release"]
