@@ -20,7 +20,7 @@ import pytest
 
 from testkit import wait_until
 from tests.support.browser import Browser, signed_up, tool_names
-from tests.support.cluster import Cluster, CommandError, copy_checkout, pod_ready
+from tests.support.cluster import REPO_ROOT, Cluster, CommandError, copy_checkout, pod_ready
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1800)]
 
@@ -61,6 +61,25 @@ def test_every_pod_is_ready_and_helm_test_passes_for_both_releases(deployed: Clu
     claim = deployed.kubectl_json("get", "pvc", "data-backend-postgresql-0")
     assert claim["status"]["phase"] == "Bound"
     assert claim["spec"]["storageClassName"] == "standard"
+
+
+def test_pods_run_as_their_security_context_says(deployed: Cluster) -> None:
+    """The kubelet and runc apply the charts' restricted settings: the image's non-root user,
+    a read-only root filesystem with a writable /tmp, and the memory limit as the cgroup's."""
+    pods = [
+        (deployed.pods("backend")[0]["metadata"]["name"], "10001", 2**30),
+        (deployed.pods("frontend")[0]["metadata"]["name"], "10001", 512 * 2**20),
+        ("backend-postgresql-0", "999", 512 * 2**20),
+    ]
+    for name, uid, memory in pods:
+        assert deployed.kubectl("exec", name, "--", "id", "-u").strip() == uid, name
+        refused = deployed.kubectl_result("exec", name, "--", "touch", "/written")
+        assert refused.returncode != 0 and "Read-only file system" in refused.stderr, name
+        deployed.kubectl("exec", name, "--", "touch", "/tmp/written")
+        limit = deployed.kubectl(
+            "exec", name, "--", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+        )
+        assert int(limit) == memory, name
 
 
 def test_the_node_ports_answer_at_the_node_address(deployed: Cluster) -> None:
@@ -150,7 +169,7 @@ def test_t072_two_users_see_only_their_own_tasks(deployed: Cluster) -> None:
 # --- pods deleted --------------------------------------------------------------------------------
 
 
-def test_t069_t071_tasks_and_conversations_survive_deleting_the_api_and_database_pods(
+def test_t070_t071_tasks_and_conversations_survive_deleting_the_api_and_database_pods(
     deployed: Cluster,
 ) -> None:
     """`kubectl delete pod`: the Deployment and the StatefulSet bring them back, and the data on
@@ -177,6 +196,30 @@ def test_t069_t071_tasks_and_conversations_survive_deleting_the_api_and_database
     assert history.json()["messages"][0]["content"] == "Add a task to pay bills"
     listed = browser.chat("Show my tasks", conversation)
     assert listed["conversation_id"] == conversation and "bills" in listed["response"].lower()
+
+
+def test_t069_a_replaced_frontend_pod_keeps_the_session(deployed: Cluster) -> None:
+    """Every replica signs cookies with the same secret: after `kubectl delete pod`, the
+    session still opens the dashboard, served by the other replica and then the new one."""
+    browser = signed_up(deployed.frontend_url, "Barbara")
+    pod = deployed.pods("frontend")[0]
+    deployed.kubectl("delete", "pod", pod["metadata"]["name"], "--wait=false")
+    assert "Barbara" in browser.open_dashboard()
+    wait_replaced_one(deployed, "frontend", pod)
+    for _ in range(10):  # the NodePort spreads requests over both replicas
+        assert "Barbara" in browser.open_dashboard()
+
+
+def wait_replaced_one(cluster: Cluster, instance: str, old: dict[str, Any]) -> None:
+    """Wait until the release has its replicas Ready again, `old` not among them."""
+    wanted = cluster.kubectl_json("get", "deployment", instance)["spec"]["replicas"]
+
+    def replaced() -> bool:
+        pods = [p for p in cluster.pods(instance) if pod_ready(p)]
+        uids = {p["metadata"]["uid"] for p in pods}
+        return len(pods) == wanted and old["metadata"]["uid"] not in uids
+
+    wait_until(replaced, seconds=180, what=f"{wanted} Ready {instance} pods", interval=1)
 
 
 def _database_pod(cluster: Cluster) -> dict[str, Any]:
@@ -260,6 +303,28 @@ def test_make_rollback_returns_to_the_previous_revision(deployed: Cluster) -> No
     assert latest["status"] == "deployed"
     assert latest["description"] == f"Rollback to {history[-2]['revision']}"
     assert all(pod_ready(p) for p in deployed.pods("backend"))
+
+
+def test_the_optional_migration_job_runs_before_an_upgrade(deployed: Cluster) -> None:
+    """`migrations.job.enabled`: the pre-upgrade hook Job runs `todo-backend migrate` with the
+    API's environment against the live database, and the upgrade goes on once it succeeds."""
+    revisions = len(deployed.helm_history("backend"))
+    deployed.helm(
+        "upgrade",
+        "backend",
+        str(REPO_ROOT / "helm/backend"),
+        "--reuse-values",
+        "--set",
+        "migrations.job.enabled=true",
+        "--wait",
+        "--timeout",
+        "3m",
+    )
+    history = deployed.helm_history("backend")
+    assert len(history) == revisions + 1 and history[-1]["status"] == "deployed"
+    events = deployed.kubectl_json("get", "events", "--field-selector", "involvedObject.kind=Job")
+    completed = [e for e in events["items"] if e["involvedObject"]["name"] == "backend-migrate"]
+    assert any(e["reason"] == "Completed" for e in completed), [e["reason"] for e in completed]
 
 
 def test_an_upgrade_that_never_gets_ready_is_rolled_back_by_itself(

@@ -110,8 +110,8 @@ class Cluster:
             **extra,
         }
 
-    def kubectl(self, *args: str, timeout: float = 120) -> str:
-        result = subprocess.run(
+    def kubectl_result(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             ["kubectl", "-n", self.namespace, *args],
             env=self.env(),
             capture_output=True,
@@ -119,6 +119,9 @@ class Cluster:
             timeout=timeout,
             check=False,
         )
+
+    def kubectl(self, *args: str, timeout: float = 120) -> str:
+        result = self.kubectl_result(*args, timeout=timeout)
         assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
         return result.stdout
 
