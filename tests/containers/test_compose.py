@@ -16,7 +16,9 @@ import httpx
 import pytest
 
 from testkit import wait_until
-from tests.conftest import REPO_ROOT, BuiltImage, Docker, FrontendClient, record
+from tests.support.browser import Browser
+from tests.support.docker import REPO_ROOT, BuiltImage, Docker
+from tests.support.figures import record
 
 pytestmark = pytest.mark.docker
 
@@ -135,12 +137,13 @@ def test_compose_brings_the_stack_up_in_order(
         ready = httpx.get(f"http://127.0.0.1:{backend_port}/api/health")
         assert ready.json() == {"status": "ok", "database": "ok"}
 
-        client = FrontendClient(f"http://127.0.0.1:{frontend_port}")
+        client = Browser(f"http://127.0.0.1:{frontend_port}")
         try:
             email = f"compose-{secrets.token_hex(4)}@example.com"
-            client.sign_up(name="Compose", email=email, password="correct horse battery")
+            assert client.sign_up("Compose", email).status_code == 303
+            client.open_dashboard()
             assert "Buy milk" in client.chat("Add a task to buy milk")["response"]
-            assert [task["title"] for task in client.api("GET", "tasks").json()] == ["Buy milk"]
+            assert [task["title"] for task in client.tasks()] == ["Buy milk"]
         finally:
             client.close()
     finally:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, Docker
+from tests.support.docker import REPO_ROOT, Docker
 
 SERVICES = ("backend", "frontend")
 

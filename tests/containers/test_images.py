@@ -15,15 +15,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.conftest import (
-    MB,
-    BuiltImage,
-    Container,
-    Containers,
-    Docker,
-    FrontendClient,
-    record,
-)
+from tests.support.browser import Browser
+from tests.support.docker import MB, BuiltImage, Container, Containers, Docker
+from tests.support.figures import record
 
 pytestmark = pytest.mark.docker
 
@@ -214,13 +208,12 @@ def test_frontend_uses_the_backend_url_given_at_start(
     frontend = services["frontend"]
     image_env = docker.inspect(frontend.image.tag, "image")["Config"]["Env"]
     assert "BACKEND_URL=http://backend:8000" in image_env  # the image's default...
-    client = FrontendClient(frontend.container.url(FRONTEND_PORT))
+    client = Browser(frontend.container.url(FRONTEND_PORT))
     try:
         # ...yet sign-up reaches the backend named by the BACKEND_URL this container got.
-        client.sign_up(
-            name="Env", email=f"env-{secrets.token_hex(4)}@example.com", password="correct horse"
-        )
-        listed = client.api("GET", "tasks")
+        assert client.sign_up("Env", f"env-{secrets.token_hex(4)}@example.com").status_code == 303
+        client.open_dashboard()
+        listed = client.api("GET", f"{client.user_id}/tasks")
         assert listed.status_code == 200 and listed.json() == []
     finally:
         client.close()

@@ -10,22 +10,15 @@ from dataclasses import dataclass
 import pytest
 
 from testkit import wait_until
-from tests.conftest import (
-    MB,
-    BuiltImage,
-    Container,
-    Containers,
-    Docker,
-    FrontendClient,
-    record,
-)
+from tests.support.browser import Browser
+from tests.support.docker import MB, BuiltImage, Container, Containers, Docker
+from tests.support.figures import record
 
 pytestmark = pytest.mark.docker
 
 IDLE_MEMORY_TARGET_MB = {"backend": 150, "frontend": 80}
 MEMORY_AFTER_CHAT_LIMIT_MB = {"backend": 300, "frontend": 150}
 CHAT_TURNS = 100
-PASSWORD = "correct horse battery staple"
 
 
 @dataclass(frozen=True)
@@ -35,13 +28,15 @@ class Stack:
     frontend: Container
     idle_memory_bytes: dict[str, int]
 
-    def client(self) -> FrontendClient:
-        return FrontendClient(self.frontend.url(3000))
+    def client(self) -> Browser:
+        return Browser(self.frontend.url(3000))
 
 
-def _sign_up(client: FrontendClient, name: str) -> str:
+def _sign_up(client: Browser, name: str) -> str:
     email = f"{name.lower()}-{secrets.token_hex(4)}@example.com"
-    return client.sign_up(name=name, email=email, password=PASSWORD)
+    assert client.sign_up(name, email).status_code == 303
+    client.open_dashboard()
+    return client.user_id
 
 
 @pytest.fixture(scope="module")
@@ -109,12 +104,13 @@ def test_sign_up_chat_complete_list_delete_through_the_frontend(stack: Stack) ->
         assert [call["name"] for call in added["tool_calls"]] == ["add_task"]
         assert "Buy milk" in added["response"]
         conversation_id = added["conversation_id"]
-        tasks = client.api("GET", "tasks").json()
+        tasks = client.api("GET", f"{client.user_id}/tasks").json()
         assert [(task["title"], task["completed"]) for task in tasks] == [("Buy milk", False)]
 
         completed = client.chat("Mark the milk task as done", conversation_id)
         assert "complete_task" in [call["name"] for call in completed["tool_calls"]]
-        assert client.api("GET", "tasks?status=completed").json()[0]["title"] == "Buy milk"
+        done = client.api("GET", f"{client.user_id}/tasks?status=completed").json()
+        assert done[0]["title"] == "Buy milk"
 
         listed = client.chat("Show my tasks", conversation_id)
         assert "list_tasks" in [call["name"] for call in listed["tool_calls"]]
@@ -122,13 +118,13 @@ def test_sign_up_chat_complete_list_delete_through_the_frontend(stack: Stack) ->
 
         deleted = client.chat("Delete the milk task", conversation_id)
         assert "delete_task" in [call["name"] for call in deleted["tool_calls"]]
-        assert client.api("GET", "tasks").json() == []
+        assert client.api("GET", f"{client.user_id}/tasks").json() == []
 
         # The backend restarts (new process, same PostgreSQL): the conversation is still there,
         # and the browser's session still works.
         stack.backend.restart()
         stack.backend.wait_healthy()
-        answer = client.api("GET", f"conversations/{conversation_id}")
+        answer = client.api("GET", f"{client.user_id}/conversations/{conversation_id}")
         assert answer.status_code == 200, answer.text
         conversation = answer.json()
         assert conversation["user_id"] == user_id
@@ -152,7 +148,7 @@ def test_memory_at_idle_and_after_a_hundred_chat_turns(stack: Stack) -> None:
             answer = client.chat(message, conversation_id)
             conversation_id = answer["conversation_id"]
         turn_ms = (time.monotonic() - started) * 1000 / CHAT_TURNS
-        assert len(client.api("GET", "tasks").json()) == CHAT_TURNS - CHAT_TURNS // 4
+        assert len(client.tasks()) == CHAT_TURNS - CHAT_TURNS // 4
     finally:
         client.close()
     record("stack", "chat_turn_ms_mean_via_frontend", round(turn_ms, 1))
