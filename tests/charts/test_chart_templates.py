@@ -231,7 +231,7 @@ def test_frontend_probes_use_its_health_endpoint(render: Render) -> None:
 
 
 def test_probe_paths_are_served_by_the_apps(render: Render) -> None:
-    """The probes ask for paths the applications serve (the pod-spec run asks the real images).
+    """The probes ask for paths the applications serve (tests/cluster runs them for real).
 
     The apps run in-process without their lifespan, so the backend has no database here: its
     readiness path answers 503, which still proves the route exists."""
