@@ -25,6 +25,11 @@ class Case:
 MILK_AND_BILLS: Seed = [("Buy milk", False), ("Pay bills", False)]
 MEETINGS: Seed = [("Team meeting", False), ("Meeting notes", False), ("Buy milk", False)]
 MIXED: Seed = [("Buy milk", True), ("Pay bills", False), ("Call mom", False)]
+CALLS: Seed = [("Call mom", False), ("Buy milk", False), ("Call the plumber", False)]
+MILKS: Seed = [("Buy milk", False), ("Buy oat milk", False)]
+DENTIST: Seed = [("Call the dentist about the crown", False)]
+TWO_DONE: Seed = [("Buy milk", True), ("Pay bills", False), ("Call mom", True)]
+KIDS = "Drop off the kids at school"
 
 CASES = [
     # adding
@@ -145,7 +150,7 @@ CASES = [
         "Delete the meeting task",
         ["list_tasks"],
         MEETINGS,
-        "I found 2 tasks matching 'meeting'",
+        "Which one do you mean: {0}. Team meeting, {1}. Meeting notes? Nothing has changed yet",
         MEETINGS,
     ),
     Case(
@@ -171,7 +176,13 @@ CASES = [
         "couldn't find a task matching 'gym'",
         MEETINGS,
     ),
-    Case("delete task 99999", ["delete_task"], MEETINGS, "couldn't find task 99999", MEETINGS),
+    Case(
+        "delete task 99999",
+        ["delete_task"],
+        MEETINGS,
+        "couldn't find task 99999. Nothing changed.",
+        MEETINGS,
+    ),
     Case("delete it", [], MEETINGS, "Which task?", MEETINGS),
     # updating
     Case(
@@ -214,7 +225,92 @@ CASES = [
     Case("help", [], [], "Add a task to buy groceries"),
     Case("thanks!", [], [], "You're welcome"),
     Case("what is the meaning of life", [], [], "Sorry, I didn't catch that"),
-    Case("asdf qwerty", [], [], "Sorry, I didn't catch that"),
+    Case("asdf qwerty", [], [], "Sorry, I didn't catch that. Nothing changed."),
+    # never destroying on a guess: new to-dos that start like commands are added, verb and all
+    Case(KIDS, ["add_task"], [(KIDS, False), (KIDS, False)], "Added task", [(KIDS, False)]),
+    Case(
+        "Pick up the dry cleaning",
+        ["add_task"],
+        [("Pick up the dry cleaning", False)],
+        "'Pick up the dry cleaning'",
+    ),
+    Case("Put the bins out", ["add_task"], [("Put the bins out", False)], "'Put the bins out'"),
+    Case("add call mom to my todos", ["add_task"], [("Call mom", False)], ": 'Call mom'."),
+    Case(
+        "Cancel the gym membership",
+        ["add_task"],
+        [("Gym membership", False), ("Cancel the gym membership", False)],
+        "'Cancel the gym membership'",
+        [("Gym membership", False)],
+    ),
+    Case(
+        "drop the milk task",
+        ["list_tasks", "delete_task"],
+        [("Pay bills", False)],
+        "Deleted task {0} 'Buy milk'",
+        MILK_AND_BILLS,
+    ),
+    Case(
+        "Change task {2} to done",
+        ["complete_task"],
+        [("Buy milk", True), ("Pay bills", False), ("Call mom", True)],
+        "Marked task {2} 'Call mom' as complete",
+        MIXED,
+    ),
+    # ... and delete, complete and rename only a task named for sure
+    Case(
+        "delete the call task",
+        ["list_tasks"],
+        CALLS,
+        "Which one do you mean: {0}. Call mom, {2}. Call the plumber? Nothing has changed yet",
+        CALLS,
+    ),
+    Case("delete the milk task", ["list_tasks"], MILKS, "Which one do you mean", MILKS),
+    Case("mark milk as done", ["list_tasks"], MILKS, "Which one do you mean", MILKS),
+    Case(
+        "delete the plumer task",
+        ["list_tasks", "delete_task"],
+        CALLS[:2],
+        "Deleted task {2} 'Call the plumber'",
+        CALLS,
+    ),
+    Case(
+        "remove dentist",
+        ["list_tasks"],
+        DENTIST,
+        "Do you mean {0}. Call the dentist about the crown? Nothing has changed yet",
+        DENTIST,
+    ),
+    Case(
+        "mark call mom as done",
+        ["list_tasks", "complete_task"],
+        [("Call mom tonight", False), ("Call mom", True)],
+        "Marked task {1} 'Call mom' as complete",
+        [("Call mom tonight", False), ("Call mom", False)],
+    ),
+    Case(
+        "mark buy milk as done",
+        ["list_tasks"],
+        MIXED,
+        "Task {0} 'Buy milk' is already complete. Nothing changed.",
+        MIXED,
+    ),
+    Case(
+        "delete all completed tasks",
+        ["list_tasks"],
+        TWO_DONE,
+        "This will delete 2 completed tasks: {0}. Buy milk, {2}. Call mom. Say 'yes'",
+        TWO_DONE,
+    ),
+    Case("clear all done tasks", ["list_tasks"], MIXED, "This will delete 1 completed task", MIXED),
+    Case("delete everything", ["list_tasks"], MIXED, "This will delete 3 tasks", MIXED),
+    Case(
+        "Delete all completed tasks",
+        ["list_tasks"],
+        MILK_AND_BILLS,
+        "You have no completed tasks. Nothing changed.",
+        MILK_AND_BILLS,
+    ),
 ]
 
 
@@ -250,13 +346,7 @@ async def fresh_account(client: httpx.AsyncClient, number: int) -> Account:
 async def test_phrasing(agent_client: httpx.AsyncClient, number: int) -> None:
     case = CASES[number]
     account = await fresh_account(agent_client, number)
-    tasks_url = f"/api/{account.id}/tasks"
-    ids: list[int] = []
-    for title, completed in case.seed:
-        created = await agent_client.post(tasks_url, json={"title": title}, headers=account.headers)
-        ids.append(created.json()["id"])
-        if completed:
-            await agent_client.patch(f"{tasks_url}/{ids[-1]}/complete", headers=account.headers)
+    ids = await seed_tasks(agent_client, account, case.seed)
 
     response = await agent_client.post(
         f"/api/{account.id}/chat",
@@ -270,8 +360,144 @@ async def test_phrasing(agent_client: httpx.AsyncClient, number: int) -> None:
     assert [call["name"] for call in body["tool_calls"]] == case.tools
     for call in body["tool_calls"]:
         assert call["arguments"]["user_id"] == account.id
-    after = (await agent_client.get(tasks_url, headers=account.headers)).json()
-    assert [(t["title"], t["completed"]) for t in reversed(after)] == case.after
+    assert await tasks_now(agent_client, account) == case.after
+
+
+@dataclass(frozen=True)
+class Step:
+    message: str  # {0}, {1}... are the seeded tasks' ids, here and in the reply
+    reply: str  # a part of the reply
+    after: Seed  # the whole list afterwards, oldest first
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    """Messages in one conversation: the agent reads its own earlier questions from history."""
+
+    name: str
+    seed: Seed
+    steps: list[Step]
+
+
+DIALOGUES = [
+    Dialogue(
+        "a number answers which one",
+        CALLS,
+        [
+            Step("delete the call task", "Which one do you mean: {0}. Call mom", CALLS),
+            Step("{2}", "Deleted task {2} 'Call the plumber'.", CALLS[:2]),
+        ],
+    ),
+    Dialogue(
+        "a title answers which one",
+        CALLS,
+        [
+            Step("mark the call task as done", "I'll mark it complete", CALLS),
+            Step(
+                "call mom",
+                "Marked task {0} 'Call mom' as complete.",
+                [("Call mom", True), *CALLS[1:]],
+            ),
+        ],
+    ),
+    Dialogue(
+        "a rename waits for its answer",
+        CALLS,
+        [
+            Step("rename the call task to Ring mom", "I'll rename it to 'Ring mom'", CALLS),
+            Step(
+                "task {0}",
+                "Updated task {0}: it is now 'Ring mom'.",
+                [("Ring mom", False), *CALLS[1:]],
+            ),
+        ],
+    ),
+    Dialogue(
+        "yes accepts a loose match",
+        DENTIST,
+        [
+            Step("remove dentist", "Do you mean {0}.", DENTIST),
+            Step("yes", "Deleted task {0} 'Call the dentist about the crown'.", []),
+        ],
+    ),
+    Dialogue(
+        "no keeps everything",
+        CALLS,
+        [
+            Step("delete the call task", "Which one do you mean", CALLS),
+            Step("no", "Nothing changed.", CALLS),
+        ],
+    ),
+    Dialogue(
+        "a task that was not offered is no answer",
+        CALLS,
+        [
+            Step("delete the call task", "Which one do you mean", CALLS),
+            Step("{1}", "Nothing changed.", CALLS),
+        ],
+    ),
+    Dialogue(
+        "a new request drops the question",
+        CALLS,
+        [
+            Step("delete the call task", "Which one do you mean", CALLS),
+            Step("add eggs", "Added task", [*CALLS, ("Eggs", False)]),
+        ],
+    ),
+    Dialogue(
+        "yes confirms a bulk delete, once",
+        TWO_DONE,
+        [
+            Step("delete all completed tasks", "Say 'yes' to delete them", TWO_DONE),
+            Step("yes", "Deleted 2 tasks: {0}. Buy milk, {2}. Call mom.", [("Pay bills", False)]),
+            Step("yes", "Nothing changed.", [("Pay bills", False)]),
+        ],
+    ),
+    Dialogue(
+        "no cancels a bulk delete",
+        TWO_DONE,
+        [
+            Step("delete all completed tasks", "Nothing has changed yet", TWO_DONE),
+            Step("no thanks", "Nothing changed.", TWO_DONE),
+        ],
+    ),
+]
+
+
+async def seed_tasks(client: httpx.AsyncClient, account: Account, seed: Seed) -> list[int]:
+    """Create the seed's tasks through the REST API; returns their ids, oldest first."""
+    tasks_url = f"/api/{account.id}/tasks"
+    ids: list[int] = []
+    for title, completed in seed:
+        created = await client.post(tasks_url, json={"title": title}, headers=account.headers)
+        ids.append(created.json()["id"])
+        if completed:
+            await client.patch(f"{tasks_url}/{ids[-1]}/complete", headers=account.headers)
+    return ids
+
+
+async def tasks_now(client: httpx.AsyncClient, account: Account) -> Seed:
+    """Every task as the REST API lists it, oldest first."""
+    tasks = (await client.get(f"/api/{account.id}/tasks", headers=account.headers)).json()
+    return [(t["title"], t["completed"]) for t in reversed(tasks)]
+
+
+@pytest.mark.parametrize("number", range(len(DIALOGUES)), ids=[d.name for d in DIALOGUES])
+async def test_dialogue(agent_client: httpx.AsyncClient, number: int) -> None:
+    dialogue = DIALOGUES[number]
+    account = await fresh_account(agent_client, 10_000 + number)
+    ids = await seed_tasks(agent_client, account, dialogue.seed)
+    conversation: int | None = None
+    for step in dialogue.steps:
+        response = await agent_client.post(
+            f"/api/{account.id}/chat",
+            json={"message": step.message.format(*ids), "conversation_id": conversation},
+            headers=account.headers,
+        )
+        assert response.status_code == 200, response.text
+        conversation = response.json()["conversation_id"]
+        assert step.reply.format(*ids) in response.json()["response"], step.message
+        assert await tasks_now(agent_client, account) == step.after, step.message
 
 
 def test_the_table_covers_every_intent_with_forty_phrasings() -> None:

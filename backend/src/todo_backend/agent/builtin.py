@@ -6,22 +6,120 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from todo_backend.agent import followups, replies
 from todo_backend.agent.base import AgentEvent, ChatTurn, TextDelta, ToolCallEvent
-from todo_backend.models import TITLE_MAX, TaskStatus
+from todo_backend.agent.followups import Action, Pending, PendingChoice, PendingConfirmation
+from todo_backend.agent.references import (
+    TASK_WORD as _TASK_WORD,
+)
+from todo_backend.agent.references import (
+    Ambiguous,
+    Found,
+    NotFound,
+    TaskRow,
+    reference_words,
+    resolve,
+    strip_quotes,
+    task_number,
+)
+from todo_backend.models import TaskStatus
 from todo_backend.tools import TaskToolError, ToolContext, call_tool
 
-HELP = (
-    "I can manage your tasks. Try:\n"
-    '- "Add a task to buy groceries"\n'
-    '- "Show me all my tasks", "What\'s pending?", "What have I completed?"\n'
-    '- "Mark task 3 as complete"\n'
-    "- \"Change task 1 to 'Call mom tonight'\"\n"
-    '- "Delete the meeting task"'
-)
-NOT_UNDERSTOOD = "Sorry, I didn't catch that. " + HELP
-
 _POLITE = r"(?:(?:please|pls|can you|could you|would you|kindly)\s+)*"
-_TASK_WORD = r"(?:tasks?|todos?|to-dos?|items?|reminders?)"
+_STATUS_WORDS = r"completed|complete|done|finished|checked off|ticked off"
+_TODO_VERBS = "|".join(
+    [
+        "pick",
+        "drop",
+        "put",
+        "call",
+        "ring",
+        "phone",
+        "buy",
+        "pay",
+        "book",
+        "take",
+        "get",
+        "grab",
+        "clean",
+        "wash",
+        "fix",
+        "water",
+        "walk",
+        "feed",
+        "send",
+        "email",
+        "text",
+        "write",
+        "file",
+        "renew",
+        "return",
+        "cancel",
+        "schedule",
+        "order",
+        "collect",
+        "prepare",
+        "cook",
+        "bake",
+        "mow",
+        "vacuum",
+        "tidy",
+        "sort",
+        "empty",
+        "fill",
+        "charge",
+        "check",
+        "visit",
+        "meet",
+        "reply",
+        "submit",
+        "print",
+        "sign",
+        "post",
+        "mail",
+        "ship",
+        "pack",
+        "unpack",
+        "move",
+        "plan",
+        "organise",
+        "organize",
+        "review",
+        "replace",
+        "repair",
+        "install",
+        "paint",
+        "hang",
+        "iron",
+        "fold",
+        "wrap",
+        "bring",
+        "drive",
+        "go",
+        "practise",
+        "practice",
+        "study",
+        "learn",
+        "exercise",
+        "run",
+        "apply",
+        "register",
+        "back",
+        "sweep",
+        "mop",
+        "dust",
+        "shop",
+        "do",
+        "make",
+        "start",
+        "try",
+        "find",
+        "look",
+        "fetch",
+        "hoover",
+        "bin",
+    ]
+)
 
 # ---- message normalisation ----
 
@@ -32,26 +130,18 @@ def _clean(message: str) -> str:
     return re.sub(r"[.!?]+$", "", text).strip()
 
 
-def _strip_quotes(text: str) -> str:
-    text = text.strip()
-    quotes = "\"'`\u201c\u201d\u2018\u2019"  # straight, back and curly quotes
-    if len(text) >= 2 and text[0] in quotes and text[-1] in quotes:
-        text = text[1:-1]
-    return text.strip()
-
-
 def clean_title(raw: str) -> str:
     """'buy groceries to my list.' -> 'Buy groceries'"""
-    title = _strip_quotes(raw)
+    title = strip_quotes(raw)
     title = re.sub(
-        rf"\s+(?:to|on|in|onto)\s+(?:my\s+|the\s+)?(?:{_TASK_WORD}\s+)?(?:list|tasks)$",
+        rf"\s+(?:to|on|in|onto)\s+(?:my\s+|the\s+)?(?:(?:todo|to-do|task)\s+)?(?:list|{_TASK_WORD})$",
         "",
         title,
         flags=re.IGNORECASE,
     )
     title = re.sub(r"\s+please$", "", title, flags=re.IGNORECASE)
     title = re.sub(rf"(?<=\S)\s+{_TASK_WORD}$", "", title, flags=re.IGNORECASE)  # "a dentist task"
-    title = _strip_quotes(title.strip(" .,;:!"))
+    title = strip_quotes(title.strip(" .,;:!"))
     if re.fullmatch(rf"(?:a |an |new )*{_TASK_WORD}", title, flags=re.IGNORECASE):
         return ""  # "Add a task" says nothing about what the task is
     return title[:1].upper() + title[1:]
@@ -85,6 +175,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"(?:of|for|on)\s+(?P<ref>.+?)\s+to\s+(?P<description>.+)$",
         ),
         (
+            "complete",
+            rf"^{_POLITE}(?:change|set|update|switch|move|mark)\s+(?P<ref>.+?)\s+(?:to|as)\s+"
+            r"(?:done|complete|completed|finished)$",
+        ),
+        (
             "update",
             rf"^{_POLITE}(?:change|rename|update|edit|modify|retitle|reword)\s+(?P<ref>.+?)\s+"
             r"(?:to|into|as)\s+(?P<title>.+)$",
@@ -104,14 +199,46 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
         ("complete", r"^(?P<ref>.+?)\s+is\s+(?:now\s+)?(?:done|complete|completed|finished)$"),
         (
+            "delete_all",
+            rf"^{_POLITE}(?:delete|remove|clear(?:\s+out)?|erase|get rid of)\s+"
+            r"(?:all|every|everything)\b(?:\s+(?:of\s+)?(?:my|the))?\s*"
+            rf"(?:(?P<status>{_STATUS_WORDS})\s*)?(?:{_TASK_WORD}|ones)?"
+            r"(?:\s+(?:on|from|in)\s+my\s+list)?$",
+        ),
+        (
+            "delete_all",
+            rf"^{_POLITE}(?:delete|remove|clear(?:\s+out)?|erase|get rid of)\s+"
+            rf"(?:my\s+|the\s+)?(?P<status>{_STATUS_WORDS})\s+(?:tasks|todos|to-dos|items|ones)$",
+        ),
+        (
             "delete",
-            rf"^{_POLITE}(?:delete|remove|cancel|drop|erase|trash|get rid of|scrap)\s+(?P<ref>.+)$",
+            rf"^{_POLITE}(?:delete|remove|erase|trash|scrap|get rid of)\s+(?P<ref>.+)$",
+        ),
+        (
+            # "drop" and "cancel" also start new to-dos ("Drop off the kids", "Cancel the gym"):
+            # they delete only when they name a task ("drop the milk task", "cancel task 3").
+            "delete",
+            rf"^{_POLITE}(?:drop|cancel)\s+(?P<ref>(?:the\s+)?(?:{_TASK_WORD}\s+)?(?:#|number\s+)?\d+"
+            rf"|.+?\s+{_TASK_WORD})$",
         ),
         (
             "add",
-            rf"^{_POLITE}(?:add|create|make|put|insert|save)\s+(?:me\s+)?(?:a\s+|an\s+)?"
+            rf"^{_POLITE}(?:add|create)\s+(?:me\s+)?(?:a\s+|an\s+)?"
             rf"(?:new\s+)?(?:{_TASK_WORD}\s*)?(?:to\s+|:\s*|called\s+|named\s+|titled\s+|for\s+)?"
             r"(?P<title>.+)$",
+        ),
+        (
+            # "make", "put", "save" add only with a task word or a list: "Put the bins out" is a
+            # to-do of its own.
+            "add",
+            rf"^{_POLITE}(?:make|put|insert|save)\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?"
+            rf"{_TASK_WORD}\s*(?:to\s+|:\s*|called\s+|named\s+|titled\s+|for\s+)?"
+            r"(?P<title>.+)$",
+        ),
+        (
+            "add",
+            rf"^{_POLITE}(?:put|insert|save)\s+(?P<title>.+?\s+(?:on|to|in|onto)\s+(?:my|the)\s+"
+            rf"(?:(?:todo|to-do|task)\s+)?(?:list|{_TASK_WORD}))$",
         ),
         (
             "add",
@@ -120,6 +247,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"i must|i should|i gotta|i want to)\s+(?P<title>.+)$",
         ),
         ("add", rf"^(?:{_TASK_WORD}|new {_TASK_WORD})\s*:\s*(?P<title>.+)$"),
+        # A sentence that starts with an everyday verb is a new to-do, verb and all.
+        ("add", rf"^(?P<title>(?:{_TODO_VERBS})\b.+)$"),
     ]
 ]
 
@@ -165,46 +294,7 @@ def parse_intent(message: str) -> Intent:
     return Intent("unknown", {})
 
 
-# ---- finding the task a message refers to ----
-
-_ID_REFERENCE = re.compile(
-    rf"^(?:the\s+)?(?:{_TASK_WORD}\s*)?(?:number\s+|no\.?\s*|#)?(?P<id>\d+)(?:\s+{_TASK_WORD})?$",
-    re.IGNORECASE,
-)
-_FILLER = frozenset(
-    {
-        "the",
-        "a",
-        "an",
-        "my",
-        "this",
-        "that",
-        "task",
-        "tasks",
-        "todo",
-        "todos",
-        "item",
-        "items",
-        "one",
-        "reminder",
-        "for",
-        "to",
-        "on",
-        "of",
-        "please",
-        "it",
-    }
-)
-
-
-def reference_words(reference: str) -> list[str]:
-    """'the milk task' -> ['milk']"""
-    words = re.findall(r"[\w'-]+", _strip_quotes(reference).lower())
-    return [word for word in words if word not in _FILLER]
-
-
-def _describe_task(task: dict[str, Any]) -> str:
-    return f"task {task['id']} '{task['title']}'"
+# ---- acting on the intent ----
 
 
 class _Turn:
@@ -224,63 +314,71 @@ class _Turn:
         self.events.append(ToolCallEvent(name, arguments, result))
         return result
 
-    async def find(self, reference: str, *, prefer: TaskStatus = "all") -> dict[str, Any] | str:
-        """The task the words refer to, or a reply explaining why there isn't exactly one."""
-        by_id = _ID_REFERENCE.match(_strip_quotes(reference))
-        if by_id:
-            return {"id": int(by_id["id"]), "title": None}
-        words = reference_words(reference)
-        if not words:
-            return "Which task? Tell me its number (like 'task 3') or words from its title."
-        tasks: list[dict[str, Any]] = await self.tool("list_tasks", status="all")
-        matches = [t for t in tasks if all(word in t["title"].lower() for word in words)]
-        phrase = " ".join(words)
-        exact = [t for t in matches if t["title"].lower() == phrase]
-        if len(exact) == 1:
-            return exact[0]
-        if prefer != "all" and len(matches) > 1:
-            wanted = [t for t in matches if t["completed"] == (prefer == "completed")]
-            matches = wanted or matches
-        if len(matches) == 1:
-            return matches[0]
-        if not matches:
-            return f"I couldn't find a task matching '{phrase}'. Say 'show my tasks' to see them."
-        options = "\n".join(f"- {_describe_task(t)}" for t in matches[:10])
-        return (
-            f"I found {len(matches)} tasks matching '{phrase}':\n{options}\n"
-            "Which one? You can say, for example, 'task "
-            f"{matches[0]['id']}'."
-        )
+    async def tasks(self, status: TaskStatus = "all") -> list[TaskRow]:
+        rows: list[dict[str, Any]] = await self.tool("list_tasks", status=status)
+        return [TaskRow.from_tool(row) for row in rows]
 
+    async def act(self, action: Action, task: TaskRow | int, text: str | None = None) -> str:
+        """Do `action` to one task the user has named for sure; the reply says what changed."""
+        if isinstance(task, TaskRow):
+            if action == "complete" and task.completed:
+                return replies.already_complete(task)
+            task = task.id
+        if action == "delete":
+            return replies.done(await self.tool("delete_task", task_id=task))
+        if action == "complete":
+            return replies.done(await self.tool("complete_task", task_id=task))
+        if action == "rename":
+            return replies.done(await self.tool("update_task", task_id=task, title=text))
+        return replies.described(await self.tool("update_task", task_id=task, description=text))
 
-# ---- replies ----
+    async def act_on_reference(
+        self, action: Action, reference: str, text: str | None = None
+    ) -> str:
+        """Act when the reference names one task for sure; otherwise ask, changing nothing."""
+        number = task_number(reference)
+        if number is not None:
+            return await self.act(action, number, text)
+        if not reference_words(reference):
+            return replies.WHICH_TASK  # asked before listing: there is nothing to look for
+        found = resolve(reference, await self.tasks(), prefer_pending=action == "complete")
+        if isinstance(found, Found):
+            return await self.act(action, found.task, text)
+        if isinstance(found, Ambiguous):
+            return followups.ask_which(action, found.candidates, text)
+        if isinstance(found, NotFound):
+            return replies.not_found(found.phrase)
+        return replies.WHICH_TASK
 
+    async def answer(self, question: Pending, message: str) -> str | None:
+        """The reply when `message` answers the agent's last question, else None."""
+        if followups.is_no(message):
+            return replies.kept()
+        if isinstance(question, PendingConfirmation):
+            if not followups.is_yes(message):
+                return None
+            results = []
+            for task_id in question.task_ids:
+                try:
+                    results.append(await self.tool("delete_task", task_id=task_id))
+                except TaskToolError:
+                    continue  # already gone: nothing to delete
+            return replies.deleted_several(results) if results else replies.kept()
+        return await self._choose(question, message)
 
-def _list_reply(tasks: list[dict[str, Any]], status: TaskStatus) -> str:
-    if not tasks:
-        return {
-            "all": "You have no tasks yet. Try 'Add a task to buy milk'.",
-            "pending": "Nothing pending: you're all caught up!",
-            "completed": "You haven't completed any tasks yet.",
-        }[status]
-    heading = {
-        "all": f"You have {len(tasks)} task{'s' if len(tasks) != 1 else ''}:",
-        "pending": f"You have {len(tasks)} pending task{'s' if len(tasks) != 1 else ''}:",
-        "completed": f"You have completed {len(tasks)} task{'s' if len(tasks) != 1 else ''}:",
-    }[status]
-    lines = [
-        f"- [{'x' if task['completed'] else ' '}] {task['title']} (task {task['id']})"
-        for task in tasks
-    ]
-    return "\n".join([heading, *lines])
-
-
-def _title_problem(title: str) -> str | None:
-    if not title:
-        return "What should the task say? For example: 'Add a task to buy milk'."
-    if len(title) > TITLE_MAX:
-        return f"That title is {len(title)} characters long; please keep it under {TITLE_MAX}."
-    return None
+    async def _choose(self, question: PendingChoice, message: str) -> str | None:
+        if len(question.task_ids) == 1 and followups.is_yes(message):
+            return await self.act(question.action, question.task_ids[0], question.text)
+        number = task_number(_clean(message))
+        if number is not None:
+            if number not in question.task_ids:
+                return None
+            return await self.act(question.action, number, question.text)
+        options = [t for t in await self.tasks() if t.id in question.task_ids]
+        found = resolve(_clean(message), options)
+        if isinstance(found, Found):
+            return await self.act(question.action, found.task, question.text)
+        return None
 
 
 class BuiltinAgent:
@@ -289,14 +387,23 @@ class BuiltinAgent:
 
     async def run(self, turn: ChatTurn) -> AsyncIterator[AgentEvent]:
         work = _Turn(turn.tools)
-        reply = await self._respond(work, parse_intent(turn.message))
+        try:
+            reply = await self._respond(work, turn)
+        except TaskToolError as error:
+            reply = _tool_error_reply(error)
         for event in work.events:
             yield event
         # A streamed reply comes word by word, as an LLM's would.
         for piece in re.findall(r"\S+\s*", reply) if turn.stream else [reply]:
             yield TextDelta(piece)
 
-    async def _respond(self, work: _Turn, intent: Intent) -> str:
+    async def _respond(self, work: _Turn, turn: ChatTurn) -> str:
+        question = followups.pending(turn.history)
+        if question is not None:
+            answer = await work.answer(question, turn.message)
+            if answer is not None:
+                return answer
+        intent = parse_intent(turn.message)
         handler: Callable[[_Turn, dict[str, str]], Any] = {
             "greeting": self._greeting,
             "thanks": self._thanks,
@@ -305,27 +412,25 @@ class BuiltinAgent:
             "list": self._list,
             "complete": self._complete,
             "delete": self._delete,
+            "delete_all": self._delete_all,
             "update": self._update,
             "describe": self._describe,
             "unknown": self._unknown,
         }[intent.kind]
-        try:
-            reply: str = await handler(work, intent.fields)
-        except TaskToolError as error:
-            reply = _tool_error_reply(str(error))
+        reply: str = await handler(work, intent.fields)
         return reply
 
     async def _greeting(self, work: _Turn, fields: dict[str, str]) -> str:
-        return "Hi! " + HELP
+        return "Hi! " + replies.HELP
 
     async def _thanks(self, work: _Turn, fields: dict[str, str]) -> str:
         return "You're welcome! Anything else on your list?"
 
     async def _help(self, work: _Turn, fields: dict[str, str]) -> str:
-        return HELP
+        return replies.HELP
 
     async def _unknown(self, work: _Turn, fields: dict[str, str]) -> str:
-        return NOT_UNDERSTOOD
+        return replies.NOT_UNDERSTOOD
 
     async def _add(self, work: _Turn, fields: dict[str, str]) -> str:
         raw = fields["title"]
@@ -339,59 +444,49 @@ class BuiltinAgent:
         if with_description:
             raw, description = (
                 with_description["title"],
-                _strip_quotes(with_description["description"]),
+                strip_quotes(with_description["description"]),
             )
         title = clean_title(raw)
-        problem = _title_problem(title)
+        problem = replies.title_problem(title)
         if problem:
             return problem
         arguments: dict[str, Any] = {"title": title}
         if description:
             arguments["description"] = description
-        result = await work.tool("add_task", **arguments)
-        return f"Added task {result['task_id']}: '{result['title']}'."
+        return replies.done(await work.tool("add_task", **arguments))
 
     async def _list(self, work: _Turn, fields: dict[str, str]) -> str:
         status: TaskStatus = fields.get("status", "all")  # type: ignore[assignment]
-        tasks = await work.tool("list_tasks", status=status)
-        return _list_reply(tasks, status)
+        return replies.task_list(await work.tasks(status), status)
 
     async def _complete(self, work: _Turn, fields: dict[str, str]) -> str:
-        found = await work.find(fields["ref"], prefer="pending")
-        if isinstance(found, str):
-            return found
-        result = await work.tool("complete_task", task_id=found["id"])
-        return f"Marked task {result['task_id']} '{result['title']}' as complete."
+        return await work.act_on_reference("complete", fields["ref"])
 
     async def _delete(self, work: _Turn, fields: dict[str, str]) -> str:
-        found = await work.find(fields["ref"])
-        if isinstance(found, str):
-            return found
-        result = await work.tool("delete_task", task_id=found["id"])
-        return f"Deleted task {result['task_id']} '{result['title']}'."
+        return await work.act_on_reference("delete", fields["ref"])
+
+    async def _delete_all(self, work: _Turn, fields: dict[str, str]) -> str:
+        status: TaskStatus = "completed" if fields.get("status") else "all"
+        kind = "completed tasks" if status == "completed" else "tasks"
+        tasks = await work.tasks(status)
+        if not tasks:
+            return replies.nothing_to_delete(kind)
+        return followups.ask_to_delete(tasks, kind)
 
     async def _update(self, work: _Turn, fields: dict[str, str]) -> str:
         title = clean_title(fields["title"])
-        problem = _title_problem(title)
+        problem = replies.title_problem(title)
         if problem:
             return problem
-        found = await work.find(fields["ref"])
-        if isinstance(found, str):
-            return found
-        result = await work.tool("update_task", task_id=found["id"], title=title)
-        return f"Updated task {result['task_id']}: it is now '{result['title']}'."
+        return await work.act_on_reference("rename", fields["ref"], title)
 
     async def _describe(self, work: _Turn, fields: dict[str, str]) -> str:
-        found = await work.find(fields["ref"])
-        if isinstance(found, str):
-            return found
-        description = _strip_quotes(fields["description"])
-        result = await work.tool("update_task", task_id=found["id"], description=description)
-        return f"Updated the description of task {result['task_id']} '{result['title']}'."
+        description = strip_quotes(fields["description"])
+        return await work.act_on_reference("describe", fields["ref"], description)
 
 
-def _tool_error_reply(message: str) -> str:
-    not_found = re.fullmatch(r"Task (\d+) not found", message)
+def _tool_error_reply(error: TaskToolError) -> str:
+    not_found = re.fullmatch(r"Task (\d+) not found", str(error))
     if not_found:
-        return f"I couldn't find task {not_found[1]}. Say 'show my tasks' to see their numbers."
-    return f"I couldn't do that: {message}"
+        return replies.no_such_number(int(not_found[1]))
+    return replies.tool_refused(str(error))
