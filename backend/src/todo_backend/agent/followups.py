@@ -111,3 +111,13 @@ def is_yes(message: str) -> bool:
 
 def is_no(message: str) -> bool:
     return bool(_NO.match(message.strip()))
+
+
+_TASK_MENTION = re.compile(r"\btask (\d+)\b")
+
+
+def last_task(history: Sequence[HistoryMessage]) -> int | None:
+    """The task 'it' or 'that' means: the one task the agent's last reply named, if just one."""
+    last = next((m.content for m in reversed(history) if m.role == "assistant"), "")
+    mentioned = set(_TASK_MENTION.findall(last))
+    return int(mentioned.pop()) if len(mentioned) == 1 else None

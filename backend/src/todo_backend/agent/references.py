@@ -196,6 +196,12 @@ def _coverage(words: Sequence[str], title: str) -> float | None:
     return named / len(title_stems)
 
 
+def mentions(query: str, task: TaskRow) -> bool:
+    """Whether every word of the query is in the task's title ('anything about the dentist?')."""
+    words = reference_words(query)
+    return bool(words) and _coverage(words, task.title) is not None
+
+
 def _normal(text: str) -> str:
     return " ".join(re.findall(r"[\w'-]+", text.lower()))
 

@@ -103,3 +103,37 @@ def task_list(tasks: Sequence[TaskRow], status: TaskStatus) -> str:
     }[status]
     lines = [f"- [{'x' if t.completed else ' '}] {t.title} (task {t.id})" for t in tasks]
     return "\n".join([heading, *lines])
+
+
+def added_several(results: Sequence[dict[str, Any]]) -> str:
+    names = ", ".join(f"{r['task_id']}. {r['title']}" for r in results)
+    return f"Added {_plural(len(results), 'task')}: {names}."
+
+
+def search_results(tasks: Sequence[TaskRow], query: str) -> str:
+    if not tasks:
+        return f"No tasks mention '{query}'."
+    lines = [f"- [{'x' if t.completed else ' '}] {t.title} (task {t.id})" for t in tasks]
+    return "\n".join([f"{_plural(len(tasks), 'task')} about '{query}':", *lines])
+
+
+_MEANINGS = {
+    "add": "add a task",
+    "list": "see your tasks",
+    "search": "look for tasks",
+    "complete": "complete a task",
+    "delete": "delete a task",
+    "delete_all": "delete several tasks",
+    "rename": "rename a task",
+    "amend": "change the last task",
+    "describe": "describe a task",
+}
+
+
+def unclear(intents: Sequence[str]) -> str:
+    """When a message reads two ways, say both and change nothing."""
+    meanings = [_MEANINGS.get(intent, intent) for intent in intents]
+    return (
+        f"I'm not sure whether you want to {' or to '.join(meanings)}. {NOTHING_CHANGED} "
+        "Could you say it another way?"
+    )
