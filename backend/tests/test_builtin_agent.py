@@ -30,6 +30,8 @@ MILKS: Seed = [("Buy milk", False), ("Buy oat milk", False)]
 DENTIST: Seed = [("Call the dentist about the crown", False)]
 TWO_DONE: Seed = [("Buy milk", True), ("Pay bills", False), ("Call mom", True)]
 KIDS = "Drop off the kids at school"
+CHORES: Seed = [("Wash the car", False), ("Pay rent", False), ("Write the report", False)]
+DENTISTS: Seed = [("Call the dentist", False), ("Buy milk", False), ("Dentist on Friday", False)]
 
 CASES = [
     # adding
@@ -310,6 +312,78 @@ CASES = [
         MILK_AND_BILLS,
         "You have no completed tasks. Nothing changed.",
         MILK_AND_BILLS,
+    ),  # completion stated as a fact, in another tense
+    Case(
+        "the car is washed",
+        ["list_tasks", "complete_task"],
+        [("Wash the car", True), *CHORES[1:]],
+        "Marked task {0} 'Wash the car' as complete",
+        CHORES,
+    ),
+    Case(
+        "I've paid the rent",
+        ["list_tasks", "complete_task"],
+        [CHORES[0], ("Pay rent", True), CHORES[2]],
+        "Marked task {1} 'Pay rent' as complete",
+        CHORES,
+    ),
+    Case(
+        "finished the report!",
+        ["list_tasks", "complete_task"],
+        [*CHORES[:2], ("Write the report", True)],
+        "Marked task {2} 'Write the report' as complete",
+        CHORES,
+    ),
+    Case(
+        "I finished calling the plumber",
+        ["list_tasks", "complete_task"],
+        [*CALLS[:2], ("Call the plumber", True)],
+        "Marked task {2} 'Call the plumber' as complete",
+        CALLS,
+    ),
+    Case(
+        "call mom is done",
+        ["list_tasks", "complete_task"],
+        [("Call mom", True), *CALLS[1:]],
+        "Marked task {0} 'Call mom' as complete",
+        CALLS,
+    ),
+    Case("the garage is painted", ["list_tasks"], CHORES, "Nothing changed", CHORES),
+    # several items in one message
+    Case(
+        "add eggs, bread and butter",
+        ["add_task", "add_task", "add_task"],
+        [("Eggs", False), ("Bread", False), ("Butter", False)],
+        "Added 3 tasks:",
+    ),
+    Case(
+        "add call mom and pay rent",
+        ["add_task", "add_task"],
+        [("Call mom", False), ("Pay rent", False)],
+        ". Call mom, ",
+    ),
+    Case("add bread and butter", ["add_task"], [("Bread and butter", False)], "Added task"),
+    # filters in words
+    Case("what's left?", ["list_tasks"], MIXED, "You have 2 pending tasks", MIXED),
+    Case("what did I finish", ["list_tasks"], MIXED, "You have completed 1 task", MIXED),
+    Case(
+        "anything about the dentist?",
+        ["list_tasks"],
+        DENTISTS,
+        "2 tasks about 'dentist':",
+        DENTISTS,
+    ),
+    Case("anything about the gym?", ["list_tasks"], DENTISTS, "No tasks mention 'gym'", DENTISTS),
+    # polite wrappers and noise
+    Case("Hey, could you please add milk 🥛!!", ["add_task"], [("Milk", False)], "'Milk'"),
+    Case("pls show my tasks, thanks", ["list_tasks"], MIXED, "You have 3 tasks", MIXED),
+    Case("ok so delete task {0} please", ["delete_task"], MIXED[1:], "Deleted task {0}", MIXED),
+    Case(
+        "show me the milk task is done",
+        [],
+        MIXED,
+        "I'm not sure whether you want to see your tasks or to complete a task. Nothing changed.",
+        MIXED,
     ),
 ]
 
@@ -451,6 +525,41 @@ DIALOGUES = [
             Step("delete all completed tasks", "Say 'yes' to delete them", TWO_DONE),
             Step("yes", "Deleted 2 tasks: {0}. Buy milk, {2}. Call mom.", [("Pay bills", False)]),
             Step("yes", "Nothing changed.", [("Pay bills", False)]),
+        ],
+    ),
+    Dialogue(
+        "make that amends the task just added",
+        [],
+        [
+            Step("add buy milk", "Added task", [("Buy milk", False)]),
+            Step(
+                "actually make that oat milk", "it is now 'Buy oat milk'", [("Buy oat milk", False)]
+            ),
+        ],
+    ),
+    Dialogue(
+        "it is the task just added",
+        MILK_AND_BILLS,
+        [
+            Step("add call mom", "Added task", [*MILK_AND_BILLS, ("Call mom", False)]),
+            Step("mark it done", "'Call mom' as complete", [*MILK_AND_BILLS, ("Call mom", True)]),
+            Step("now delete it", "'Call mom'.", MILK_AND_BILLS),
+        ],
+    ),
+    Dialogue(
+        "it after a list of several is a question",
+        MILK_AND_BILLS,
+        [
+            Step("show my tasks", "You have 2 tasks", MILK_AND_BILLS),
+            Step("mark it done", "Which task?", MILK_AND_BILLS),
+        ],
+    ),
+    Dialogue(
+        "a finished gerund that fits two asks",
+        CALLS,
+        [
+            Step("I finished calling", "Which one do you mean: {0}. Call mom", CALLS),
+            Step("the plumber", "Marked task {2}", [*CALLS[:2], ("Call the plumber", True)]),
         ],
     ),
     Dialogue(

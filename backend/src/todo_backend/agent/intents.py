@@ -240,6 +240,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "drop the milk task",
             "cancel task 3",
             "delete it",
+            "now delete it",
         ),
         ("Drop off the kids at school", "delete all completed tasks", "Cancel the gym membership"),
     ),
@@ -315,7 +316,7 @@ _COMPILED = tuple(
 _WRAPPERS = re.compile(
     r"^(?:(?:hey|hi|hello|hiya)\s*[,!.]\s*(?=\S)|(?:ok|okay|so|um+|uh+|oh|well)(?:\s*[,!.]\s*|\s+)(?=\S)|"
     r"(?:please|pls|plz|kindly|can you|could you|would you|will you|would you mind|"
-    r"i'd like you to|i want you to|go ahead and|just)\s+)+",
+    r"i'd like you to|i want you to|go ahead and|just|now|then|also|and|and then)\s+)+",
     re.IGNORECASE,
 )
 _TRAILERS = re.compile(
