@@ -563,6 +563,18 @@ DIALOGUES = [
         ],
     ),
     Dialogue(
+        "a new request that starts with ok is no yes",
+        TWO_DONE,
+        [
+            Step("delete all completed tasks", "Say 'yes' to delete them", TWO_DONE),
+            Step(
+                "ok so delete task {1} please",
+                "Deleted task {1} 'Pay bills'",
+                [TWO_DONE[0], TWO_DONE[2]],
+            ),
+        ],
+    ),
+    Dialogue(
         "no cancels a bulk delete",
         TWO_DONE,
         [

@@ -30,14 +30,61 @@ _CONFIRMATION = re.compile(
     r"^This will delete \d+ [^:]+: (?P<options>.+)\. Say 'yes' to delete them", re.DOTALL
 )
 _OPTION_ID = re.compile(r"(?:^|, )(\d+)\. ")
-_YES = re.compile(
-    r"^(?:yes|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|do it|go ahead|please do|correct|"
-    r"that's right|that one)\b",
-    re.IGNORECASE,
+# Whole answers only: "ok so delete task 4" is a new request, not a yes to the last question.
+_YES = frozenset(
+    {
+        "yes",
+        "y",
+        "yeah",
+        "yep",
+        "yup",
+        "sure",
+        "ok",
+        "okay",
+        "confirm",
+        "confirmed",
+        "do it",
+        "go ahead",
+        "yes please",
+        "yes do it",
+        "please do",
+        "correct",
+        "that's right",
+        "that one",
+        "yes delete them",
+        "delete them",
+        "yes delete it",
+        "delete it",
+        "yes that one",
+    }
 )
-_NO = re.compile(
-    r"^(?:no|nope|nah|cancel|never ?mind|stop|don'?t|keep (?:them|it)|forget it)\b", re.IGNORECASE
+_NO = frozenset(
+    {
+        "no",
+        "n",
+        "nope",
+        "nah",
+        "cancel",
+        "never mind",
+        "nevermind",
+        "stop",
+        "don't",
+        "dont",
+        "keep them",
+        "keep it",
+        "forget it",
+        "no thanks",
+        "no thank you",
+        "leave them",
+        "leave it",
+        "no don't",
+        "no dont",
+    }
 )
+
+
+def _answer_words(message: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", message.lower()).split())
 
 
 @dataclass(frozen=True)
@@ -106,11 +153,11 @@ def pending(history: Sequence[HistoryMessage]) -> Pending | None:
 
 
 def is_yes(message: str) -> bool:
-    return bool(_YES.match(message.strip()))
+    return _answer_words(message) in _YES
 
 
 def is_no(message: str) -> bool:
-    return bool(_NO.match(message.strip()))
+    return _answer_words(message) in _NO
 
 
 _TASK_MENTION = re.compile(r"\btask (\d+)\b")
