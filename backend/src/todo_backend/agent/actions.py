@@ -145,4 +145,7 @@ class TaskActions:
         found = resolve(answer, options)
         if isinstance(found, Found):
             return await self.act(question.action, found.task, question.text)
+        if isinstance(found, Ambiguous) and len(found.candidates) == 1:
+            # Any words that fit only one of the tasks just offered pick it ("the phone one").
+            return await self.act(question.action, found.candidates[0], question.text)
         return None
