@@ -30,56 +30,21 @@ _CONFIRMATION = re.compile(
     r"^This will delete \d+ [^:]+: (?P<options>.+)\. Say 'yes' to delete them", re.DOTALL
 )
 _OPTION_ID = re.compile(r"(?:^|, )(\d+)\. ")
+
+
+def _phrases(text: str) -> frozenset[str]:
+    return frozenset(text.split("|"))
+
+
 # Whole answers only: "ok so delete task 4" is a new request, not a yes to the last question.
-_YES = frozenset(
-    {
-        "yes",
-        "y",
-        "yeah",
-        "yep",
-        "yup",
-        "sure",
-        "ok",
-        "okay",
-        "confirm",
-        "confirmed",
-        "do it",
-        "go ahead",
-        "yes please",
-        "yes do it",
-        "please do",
-        "correct",
-        "that's right",
-        "that one",
-        "yes delete them",
-        "delete them",
-        "yes delete it",
-        "delete it",
-        "yes that one",
-    }
+_YES = _phrases(
+    "yes|y|yeah|yep|yup|sure|ok|okay|confirm|confirmed|do it|go ahead|yes please|yes do it|"
+    "please do|correct|that's right|that one|yes that one|delete them|yes delete them|"
+    "delete it|yes delete it"
 )
-_NO = frozenset(
-    {
-        "no",
-        "n",
-        "nope",
-        "nah",
-        "cancel",
-        "never mind",
-        "nevermind",
-        "stop",
-        "don't",
-        "dont",
-        "keep them",
-        "keep it",
-        "forget it",
-        "no thanks",
-        "no thank you",
-        "leave them",
-        "leave it",
-        "no don't",
-        "no dont",
-    }
+_NO = _phrases(
+    "no|n|nope|nah|cancel|never mind|nevermind|stop|don't|dont|keep them|keep it|forget it|"
+    "no thanks|no thank you|leave them|leave it|no don't|no dont"
 )
 
 

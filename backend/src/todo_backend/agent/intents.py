@@ -3,7 +3,7 @@ reach it and those that must not.
 
 Patterns are matched against the whole message after `normalise`, and no pattern's meaning
 depends on its place in the table: a message that matches the patterns of two intents is
-`Unclear`, and the agent asks instead of guessing. `tests/test_builtin_parser.py` runs every
+`Unclear`, and the agent asks instead of guessing. `backend/tests/test_builtin_parser.py` runs every
 example and counter-example, so adding a phrasing is adding one example and running one test."""
 
 import re

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
-# Two words are the same word when their stems are equal or this similar (difflib's ratio):
-# one letter missing or extra in a word of five letters or more ("plumer" for "plumber"), but
-# never one letter changed in a short word ("mild" is not "milk", "mum" is not "mom").
+# Two words are the same word when their stems are equal or this similar (difflib's ratio), and
+# both have four letters or more: one letter missing or extra ("plumer" for "plumber", 0.92), or
+# one changed in a word of seven letters ("plumbar", 0.86); never one changed in a shorter word
+# ("mild" is not "milk", 0.75; "bulls" is not "bills", 0.8; "mum" is not "mom").
 WORD_SIMILARITY = 0.85
 # A fuzzy match is strong when every word of the reference is in the title and those words are
 # at least half of the title's own words: "milk" finds "Buy milk", but "dentist" alone does not
@@ -23,38 +24,19 @@ _NUMBER = re.compile(
     rf"^(?:the\s+)?(?:{TASK_WORD}\s*)?(?:number\s+|no\.?\s*|#)?(?P<id>\d+)(?:\s+{TASK_WORD})?$",
     re.IGNORECASE,
 )
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Words that say "a task" without saying which one.
-_FILLER = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "my",
-        "this",
-        "that",
-        "task",
-        "tasks",
-        "todo",
-        "todos",
-        "to-do",
-        "to-dos",
-        "item",
-        "items",
-        "one",
-        "reminder",
-        "reminders",
-        "for",
-        "to",
-        "on",
-        "of",
-        "please",
-        "it",
-    ]
+_FILLER = _words(
+    "the a an my this that task tasks todo todos to-do to-dos item items one reminder reminders "
+    "for to on of please it"
 )
 # Words too common to tell titles apart.
-_STOP = frozenset(
-    ["the", "a", "an", "my", "to", "of", "for", "on", "in", "at", "and", "with", "from", "by"]
-)
+_STOP = _words("the a an my to of for on in at and with from by")
 _IRREGULAR = {
     "paid": "pay",
     "bought": "buy",
