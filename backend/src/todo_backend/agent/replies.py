@@ -10,11 +10,12 @@ from todo_backend.models import TITLE_MAX, TaskStatus
 NOTHING_CHANGED = "Nothing changed."
 HELP = (
     "I can manage your tasks. Try:\n"
-    '- "Add a task to buy groceries"\n'
-    '- "Show me all my tasks", "What\'s pending?", "What have I completed?"\n'
-    '- "Mark task 3 as complete"\n'
-    "- \"Change task 1 to 'Call mom tonight'\"\n"
-    '- "Delete the meeting task"'
+    '- "Add a task to buy groceries", "add eggs, bread and butter"\n'
+    '- "Show me all my tasks", "What\'s left?", "What have I completed?"\n'
+    '- "Anything about the dentist?"\n'
+    '- "Mark task 3 as complete", "I\'ve paid the rent"\n'
+    "- \"Change task 1 to 'Call mom tonight'\", then \"actually make that 'Call dad'\"\n"
+    '- "Delete the meeting task", "Delete all completed tasks"'
 )
 NOT_UNDERSTOOD = f"Sorry, I didn't catch that. {NOTHING_CHANGED} {HELP}"
 WHICH_TASK = (
