@@ -9,6 +9,7 @@ from todo_backend.agent import followups, replies
 from todo_backend.agent.base import AgentEvent, HistoryMessage, ToolCallEvent
 from todo_backend.agent.followups import Action, Pending, PendingChoice, PendingConfirmation
 from todo_backend.agent.references import (
+    PRONOUN,
     Ambiguous,
     Found,
     NotFound,
@@ -22,7 +23,7 @@ from todo_backend.agent.titles import NewTask, amended, new_tasks
 from todo_backend.models import TaskStatus
 from todo_backend.tools import TaskToolError, ToolContext, call_tool
 
-_PRONOUN = re.compile(r"^(?:it|that|this|that one|this one|the last one|the last task)$", re.I)
+_PRONOUN = re.compile(PRONOUN, re.IGNORECASE)
 
 
 class TaskActions:
@@ -90,7 +91,7 @@ class TaskActions:
     ) -> str:
         """Act when the reference names one task for sure; otherwise ask, changing nothing."""
         number = task_number(reference)
-        if _PRONOUN.match(reference.strip()):
+        if _PRONOUN.fullmatch(reference.strip()):
             number = followups.last_task(self.history)
             if number is None:
                 return replies.WHICH_TASK

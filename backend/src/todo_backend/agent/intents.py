@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from todo_backend.agent.references import TASK_WORD
+from todo_backend.agent.references import PRONOUN, TASK_WORD
 from todo_backend.models import TaskStatus
 
 IntentName = Literal[
@@ -63,7 +63,6 @@ Parse = Parsed | Unclear | NotUnderstood
 _LIST_END = rf"(?:list|{TASK_WORD})"
 _DESTINATION = rf"(?:on|to|in|onto)\s+(?:my|the)\s+(?:[\w-]+\s+)?{_LIST_END}"
 _DONE = r"(?:done|complete|completed|finished|closed|sorted|ticked off|checked off)"
-_PRONOUN = r"(?:it|that|this|that one|this one|the last one)"
 # Verbs that start everyday to-dos: "Pick up the dry cleaning" is a task to add as it stands.
 TODO_VERBS = (
     "pick drop put call ring phone buy pay book take get grab clean wash fix water walk feed send "
@@ -76,10 +75,25 @@ TODO_VERBS = (
 _TODO_VERB = "(?:" + "|".join(TODO_VERBS.split()) + ")"
 # The past tense of those verbs, to read "I've paid the rent" as finishing "Pay rent".
 _PAST = r"(?:\w+ed|paid|bought|did|went|made|took|wrote|sent|got|fed|swept|met|brought|drove|ran)"
-_STATUS_FILTER = (
-    r"(?:pending|left|remaining|outstanding|open|incomplete|unfinished|not done|to do|undone|"
-    r"completed|complete|finished|finish|done|accomplished|achieved|ticked off|checked off)"
+_PENDING = (
+    r"pending|left|remaining|outstanding|open|incomplete|unfinished|undone|not done|not finished|"
+    r"to do|to-do|still need|still have"
 )
+_COMPLETED = r"completed|complete|finished|finish|done|accomplished|achieved|ticked off|checked off"
+_STATUS_FILTER = f"(?:{_PENDING}|{_COMPLETED})"
+# Sentences that start with an everyday verb but are not a new to-do, each with what it is.
+_NOT_A_NEW_TODO = (
+    rf"\w+\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?{TASK_WORD}\b",  # "make a task to ...": add
+    r"\w+\s+(?:i|you|we)\b",  # "do I have anything about milk": a question
+    r"get\s+rid\s+of\b",  # delete
+    r"(?:check|tick|cross)\s+off\b",  # complete
+    rf"(?:make|change)\s+{PRONOUN}\b",  # "make that oat milk": amend
+    rf".*\b(?:{TASK_WORD}|list)(?:\s+(?:#|number\s+)?\d+)?$",  # "drop the milk task": names a task
+    rf".*\s{_DESTINATION}$",  # "put eggs on my list": add to the list
+    r"(?:change|update|set)\s.*\sto\s",  # "change task 3 to ...": rename
+    rf".*\s(?:is|are|was|were)\s+(?:now\s+)?{_DONE}$",  # "call mom is done": complete
+)
+_EVERYDAY_TODO = "".join(f"(?!{p})" for p in _NOT_A_NEW_TODO) + rf"(?P<title>{_TODO_VERB}\b.+)"
 
 INTENTS: tuple[IntentSpec, ...] = (
     IntentSpec(
@@ -113,13 +127,8 @@ INTENTS: tuple[IntentSpec, ...] = (
             r"i (?:still )?(?:need|have|got|must|should) to|i must|i should|i gotta|i want to)"
             r"\s+(?P<title>.+)",
             rf"(?:new\s+)?{TASK_WORD}\s*:\s*(?P<title>.+)",
-            # An everyday verb starts a new to-do, verb and all, unless the sentence names a task
-            # or the list ("drop the milk task", "make a task to ...", "check off ...").
-            rf"(?!\w+\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?{TASK_WORD}\b)"
-            rf"(?!\w+\s+(?:i|you|we)\b)(?!get\s+rid\s+of\b)(?!(?:check|tick|cross)\s+off\b)(?!(?:make|change)\s+{_PRONOUN}\b)"
-            rf"(?!.*\b(?:{TASK_WORD}|list)(?:\s+(?:#|number\s+)?\d+)?$)(?!.*\s{_DESTINATION}$)"
-            rf"(?!(?:change|update|set)\s.*\sto\s)(?!.*\s(?:is|are|was|were)\s+(?:now\s+)?{_DONE}$)"
-            rf"(?P<title>{_TODO_VERB}\b.+)",
+            # An everyday verb starts a new to-do, verb and all ("Put the bins out").
+            _EVERYDAY_TODO,
         ),
         (
             "Add a task to buy groceries",
@@ -273,7 +282,7 @@ INTENTS: tuple[IntentSpec, ...] = (
     IntentSpec(
         "amend",
         (
-            rf"(?:(?:actually|no|sorry|oops|wait)[,\s]+)*(?:make|change)\s+{_PRONOUN}\s+"
+            rf"(?:(?:actually|no|sorry|oops|wait)[,\s]+)*(?:make|change)\s+{PRONOUN}\s+"
             r"(?!(?:to|into)\s)(?P<title>.+)",
         ),
         ("actually make that oat milk", "make it two pints", "no, make that 3 eggs"),
@@ -289,16 +298,8 @@ INTENTS: tuple[IntentSpec, ...] = (
     ),
 )
 
-_PENDING_WORDS = re.compile(
-    r"\b(?:pending|left|remaining|outstanding|open|incomplete|unfinished|undone|not done|"
-    r"not finished|to do|to-do|still (?:need|have))\b",
-    re.IGNORECASE,
-)
-_COMPLETED_WORDS = re.compile(
-    r"\b(?<!not )(?:completed|complete|finished|finish|done|accomplished|achieved|"
-    r"ticked off|checked off)\b",
-    re.IGNORECASE,
-)
+_PENDING_WORDS = re.compile(rf"\b(?:{_PENDING})\b", re.IGNORECASE)
+_COMPLETED_WORDS = re.compile(rf"\b(?<!not )(?:{_COMPLETED})\b", re.IGNORECASE)
 
 
 def list_status(text: str) -> TaskStatus:
@@ -314,7 +315,8 @@ _COMPILED = tuple(
     for spec in INTENTS
 )
 _WRAPPERS = re.compile(
-    r"^(?:(?:hey|hi|hello|hiya)\s*[,!.]\s*(?=\S)|(?:ok|okay|so|um+|uh+|oh|well)(?:\s*[,!.]\s*|\s+)(?=\S)|"
+    r"^(?:(?:hey|hi|hello|hiya)\s*[,!.]\s*(?=\S)|"
+    r"(?:ok|okay|so|um+|uh+|oh|well)(?:\s*[,!.]\s*|\s+)(?=\S)|"
     r"(?:please|pls|plz|kindly|can you|could you|would you|will you|would you mind|"
     r"i'd like you to|i want you to|go ahead and|just|now|then|also|and|and then)\s+)+",
     re.IGNORECASE,

@@ -20,6 +20,8 @@ WORD_SIMILARITY = 0.85
 TITLE_COVERAGE = 0.5
 
 TASK_WORD = r"(?:tasks?|todos?|to-dos?|items?|reminders?)"
+# Words that point back to the task the agent's last reply named.
+PRONOUN = r"(?:it|that|this|that one|this one|the last one|the last task)"
 _NUMBER = re.compile(
     rf"^(?:the\s+)?(?:{TASK_WORD}\s*)?(?:number\s+|no\.?\s*|#)?(?P<id>\d+)(?:\s+{TASK_WORD})?$",
     re.IGNORECASE,
