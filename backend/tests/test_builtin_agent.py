@@ -953,6 +953,14 @@ DIALOGUES = [
         ],
     ),
     Dialogue(
+        "that's done completes the task just added",
+        MILK_AND_BILLS,
+        [
+            Step("add call mom", "Added task", [*MILK_AND_BILLS, ("Call mom", False)]),
+            Step("that's done 👍", "'Call mom' as complete", [*MILK_AND_BILLS, ("Call mom", True)]),
+        ],
+    ),
+    Dialogue(
         "change it renames the task just added",
         [],
         [

@@ -210,6 +210,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             rf"i(?:'ve| have)?\s+(?:just\s+|already\s+|finally\s+)?"
             rf"(?!(?:finished|completed|done|did|need|needed|wanted|added)\b)(?P<ref>{_PAST}\s+.+)",
             rf"(?P<ref>.+?)\s+(?:is|are|was|were)\s+(?:now\s+|all\s+)?{_DONE}",
+            rf"(?P<ref>{PRONOUN})'s\s+(?:now\s+|all\s+)?{_DONE}",
             rf"(?P<ref>.+?)\s+(?:is|are|was|were|has been|have been)\s+(?:now\s+|all\s+)?"
             rf"(?!{_DONE}$)(?P<state>{_PAST})",
         ),
@@ -227,6 +228,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "finished the report",
             "I finished calling the plumber",
             "call mom is done",
+            "that's done",
         ),
         ("I need to pay the rent", "what have I completed"),
     ),
