@@ -803,6 +803,7 @@ class Step:
     message: str  # {0}, {1}... are the seeded tasks' ids, here and in the reply
     reply: str  # a part of the reply
     after: Seed  # the whole list afterwards, oldest first
+    tools: list[str] | None = None  # the tools it used, where that matters
 
 
 @dataclass(frozen=True)
@@ -853,6 +854,23 @@ DIALOGUES = [
         [
             Step("remove dentist", "Do you mean {0}.", DENTIST),
             Step("yes", "Deleted task {0} 'Call the dentist about the crown'.", []),
+        ],
+    ),
+    Dialogue(
+        "a new request after a question lists the tasks once",
+        [*CALLS, ("Write the report", False)],
+        [
+            Step(
+                "delete the call task",
+                "Which one do you mean",
+                [*CALLS, ("Write the report", False)],
+            ),
+            Step(
+                "mark the report as done",
+                "'Write the report' as complete",
+                [*CALLS, ("Write the report", True)],
+                ["list_tasks", "complete_task"],
+            ),
         ],
     ),
     Dialogue(
@@ -1063,6 +1081,8 @@ async def test_dialogue(agent_client: httpx.AsyncClient, number: int) -> None:
         conversation = response.json()["conversation_id"]
         assert step.reply.format(*ids) in response.json()["response"], step.message
         assert await tasks_now(agent_client, account) == step.after, step.message
+        if step.tools is not None:
+            assert [call["name"] for call in response.json()["tool_calls"]] == step.tools
 
 
 def reading(message: str) -> str:

@@ -33,9 +33,12 @@ class TaskActions:
         self.ctx = ctx
         self.history = history
         self.events: list[AgentEvent] = []
+        self._listed: dict[TaskStatus, list[TaskRow]] = {}
 
     async def tool(self, name: str, **arguments: Any) -> Any:
         arguments = {"user_id": self.ctx.caller_id, **arguments}
+        if name != "list_tasks":
+            self._listed.clear()  # a change makes every list read so far stale
         try:
             result = await call_tool(self.ctx, name, arguments)
         except TaskToolError as error:
@@ -45,8 +48,11 @@ class TaskActions:
         return result
 
     async def tasks(self, status: TaskStatus = "all") -> list[TaskRow]:
-        rows: list[dict[str, Any]] = await self.tool("list_tasks", status=status)
-        return [TaskRow.from_tool(row) for row in rows]
+        """The caller's tasks, listed once a turn until something changes them."""
+        if status not in self._listed:
+            rows: list[dict[str, Any]] = await self.tool("list_tasks", status=status)
+            self._listed[status] = [TaskRow.from_tool(row) for row in rows]
+        return self._listed[status]
 
     async def add(self, raw: str) -> str:
         """Add the task or tasks one message asks for, all or none."""
