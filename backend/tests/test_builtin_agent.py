@@ -452,6 +452,24 @@ CASES = [
         [("Call mom", False), ("Pay rent", False)],
         ". Call mom, ",
     ),
+    Case(
+        "add",
+        "buy bread, milk, and cheese",
+        ["add_task", "add_task", "add_task"],
+        [("Buy bread", False), ("Buy milk", False), ("Buy cheese", False)],
+        ". Buy bread, ",
+    ),
+    Case(
+        "add",
+        "Pick up the kids, the dry cleaning and the parcel",
+        ["add_task", "add_task", "add_task"],
+        [
+            ("Pick up the kids", False),
+            ("Pick up the dry cleaning", False),
+            ("Pick up the parcel", False),
+        ],
+        "Added 3 tasks",
+    ),
     Case("add", "add bread and butter", ["add_task"], [("Bread and butter", False)], "Added task"),
     # filters in words
     Case("list", "what's left?", ["list_tasks"], MIXED, "You have 2 pending tasks", MIXED),

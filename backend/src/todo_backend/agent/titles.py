@@ -8,6 +8,7 @@ from todo_backend.agent.intents import TODO_VERBS
 from todo_backend.agent.references import TASK_WORD, same_word, stem, strip_quotes
 
 _VERBS = frozenset(TODO_VERBS.split())
+_PARTICLES = frozenset(["up", "out", "off", "away", "in", "back", "down", "over"])
 _DESTINATION = re.compile(
     rf"\s+(?:to|on|in|onto)\s+(?:my\s+|the\s+)?(?:[\w-]+\s+)?(?:list|{TASK_WORD})$", re.IGNORECASE
 )
@@ -54,7 +55,17 @@ def new_tasks(raw: str) -> list[NewTask]:
     is_list = "," in text or (len(parts) > 1 and all(_starts_with_verb(p) for p in parts))
     if quoted or not is_list:
         return [NewTask(clean_title(raw))]
-    return [NewTask(clean_title(part)) for part in parts]
+    return [NewTask(clean_title(part)) for part in _shared_verb(parts)]
+
+
+def _shared_verb(parts: list[str]) -> list[str]:
+    """'buy bread', 'milk', 'cheese' -> 'buy bread', 'buy milk', 'buy cheese': a verb that only
+    the first item has belongs to them all ("pick up" with its particle)."""
+    if not _starts_with_verb(parts[0]) or any(_starts_with_verb(p) for p in parts[1:]):
+        return parts
+    words = parts[0].split()
+    verb = words[: 2 if len(words) > 2 and words[1].lower() in _PARTICLES else 1]
+    return [parts[0], *(" ".join([*verb, part]) for part in parts[1:])]
 
 
 def amended(old: str, change: str) -> str:
