@@ -584,6 +584,23 @@ CASES = [
     ),
     Case(
         "add",
+        "Clear the table after dinner",
+        ["add_task"],
+        [*MIXED, ("Clear the table after dinner", False)],
+        "Added task",
+        MIXED,
+    ),
+    Case(
+        "add",
+        "Throw out the old magazines",
+        ["add_task"],
+        [*MIXED, ("Throw out the old magazines", False)],
+        "Added task",
+        MIXED,
+    ),
+    Case("delete_all", "clear all", ["list_tasks"], MIXED, "This will delete 3 tasks", MIXED),
+    Case(
+        "add",
         "Update the CV",
         ["add_task"],
         [*MIXED, ("Update the CV", False)],

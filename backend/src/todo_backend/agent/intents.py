@@ -70,7 +70,10 @@ TODO_VERBS = (
     "vacuum hoover tidy sort empty fill charge check visit meet reply submit print sign post mail "
     "ship pack unpack move plan organise organize review replace repair install paint hang iron "
     "fold wrap bring drive go practise practice study learn exercise run apply register back "
-    "sweep mop dust shop do make start try find look fetch change update set"
+    "sweep mop dust shop do make start try find look fetch change update set clear wipe throw "
+    "recycle sell ask tell thank invite arrange cut trim load unload defrost watch read listen "
+    "scan shred weed rake plant prune vote donate refill restock swap transfer deposit withdraw "
+    "upload download message"
 )
 _TODO_VERB = "(?:" + "|".join(TODO_VERBS.split()) + ")"
 # The past tense of those verbs, to read "I've paid the rent" as finishing "Pay rent".
@@ -86,6 +89,7 @@ _NOT_A_NEW_TODO = (
     rf"\w+\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?{TASK_WORD}\b",  # "make a task to ...": add
     r"\w+\s+(?:i|you|we)\b",  # "do I have anything about milk": a question
     r"get\s+rid\s+of\b",  # delete
+    r"clear\s+(?:out\s+)?(?:all|every|everything)\b",  # "clear all": delete all
     r"(?:check|tick|cross)\s+off\b",  # complete
     rf"(?:make|change)\s+{PRONOUN}\b",  # "make that oat milk": amend
     rf".*\b(?:{TASK_WORD}|list)(?:\s+(?:#|number\s+)?\d+)?$",  # "drop the milk task": names a task
@@ -149,6 +153,8 @@ INTENTS: tuple[IntentSpec, ...] = (
             "Cancel the gym membership",
             "Call the plumber",
             "Change the oil",
+            "Clear the table after dinner",
+            "Throw out the old magazines",
             "add eggs, bread and butter",
         ),
         (
@@ -158,6 +164,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "make that oat milk",
             "change task 3 to Call mom tonight",
             "show my tasks",
+            "clear all",
         ),
     ),
     IntentSpec(
