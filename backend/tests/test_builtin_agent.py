@@ -601,6 +601,22 @@ CASES = [
     Case("delete_all", "clear all", ["list_tasks"], MIXED, "This will delete 3 tasks", MIXED),
     Case(
         "add",
+        "update the report to include Q3 numbers",
+        ["add_task"],
+        [*CHORES, ("Update the report to include Q3 numbers", False)],
+        "Added task",
+        CHORES,
+    ),
+    Case(
+        "add",
+        "change the car oil to synthetic",
+        ["add_task"],
+        [*CHORES, ("Change the car oil to synthetic", False)],
+        "Added task",
+        CHORES,
+    ),
+    Case(
+        "add",
         "Update the CV",
         ["add_task"],
         [*MIXED, ("Update the CV", False)],

@@ -84,6 +84,11 @@ _PENDING = (
 )
 _COMPLETED = r"completed|complete|finished|finish|done|accomplished|achieved|ticked off|checked off"
 _STATUS_FILTER = f"(?:{_PENDING}|{_COMPLETED})"
+# A reference that names a task as one: a number, a quoted title, "the milk task", "it".
+_NAMED_TASK = (
+    rf"(?:(?:the\s+)?{TASK_WORD}\s+(?:#|number\s+)?\d+|#\d+|\d+|(?:the\s+|my\s+)?.+?\s+{TASK_WORD}|"
+    rf"[\"'\u2018\u201c].+?[\"'\u2019\u201d]|{PRONOUN})"
+)
 # Sentences that start with an everyday verb but are not a new to-do, each with what it is.
 _NOT_A_NEW_TODO = (
     rf"\w+\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?{TASK_WORD}\b",  # "make a task to ...": add
@@ -94,7 +99,9 @@ _NOT_A_NEW_TODO = (
     rf"(?:make|change)\s+{PRONOUN}\b",  # "make that oat milk": amend
     rf".*\b(?:{TASK_WORD}|list)(?:\s+(?:#|number\s+)?\d+)?$",  # "drop the milk task": names a task
     rf".*\s{_DESTINATION}$",  # "put eggs on my list": add to the list
-    r"(?:change|update|set)\s.*\sto\s",  # "change task 3 to ...": rename
+    rf"(?:change|update|edit)\s+{_NAMED_TASK}\s+(?:to|into|as)\s",  # "change task 3 to": rename
+    r"(?:change|update|set|edit)\s+the\s+(?:description|details|notes?)\s",  # describe
+    rf".*\s(?:to|as)\s+{_DONE}$",  # "set task 3 to done": complete
     rf".*\s(?:is|are|was|were)\s+(?:now\s+)?{_DONE}$",  # "call mom is done": complete
 )
 _EVERYDAY_TODO = "".join(f"(?!{p})" for p in _NOT_A_NEW_TODO) + rf"(?P<title>{_TODO_VERB}\b.+)"
@@ -153,6 +160,8 @@ INTENTS: tuple[IntentSpec, ...] = (
             "Cancel the gym membership",
             "Call the plumber",
             "Change the oil",
+            "update the report to include Q3 numbers",
+            "change the car oil to synthetic",
             "Clear the table after dinner",
             "Throw out the old magazines",
             "add eggs, bread and butter",
@@ -277,16 +286,27 @@ INTENTS: tuple[IntentSpec, ...] = (
     IntentSpec(
         "rename",
         (
-            r"(?:change|rename|update|edit|modify|retitle|reword)\s+"
-            r"(?!the\s+(?:description|details|notes?)\s)(?P<ref>.+?)\s+(?:to|into|as)\s+"
+            r"(?:rename|retitle|reword)\s+(?P<ref>.+?)\s+(?:to|into|as)\s+"
+            rf"(?!{_DONE}$)(?P<title>.+)",
+            # "change" and "update" rename only a task they name as one: "update the report to
+            # include Q3 numbers" is a new to-do, not a new title for "Write the report".
+            rf"(?:change|update|edit|modify)\s+(?P<ref>{_NAMED_TASK})\s+(?:to|into|as)\s+"
             rf"(?!{_DONE}$)(?P<title>.+)",
         ),
         (
             "Change task 1 to 'Call mom tonight'",
             "rename the milk task to buy oat milk",
             "change it to call dad",
+            "change the gym task to yoga",
+            "update 'Buy milk' to buy oat milk",
+            "rename mom to Call mum",
         ),
-        ("Change task 3 to done", "change the description of task 1 to two litres"),
+        (
+            "Change task 3 to done",
+            "change the description of task 1 to two litres",
+            "update the report to include Q3 numbers",
+            "change the car oil to synthetic",
+        ),
     ),
     IntentSpec(
         "amend",
