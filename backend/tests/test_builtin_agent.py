@@ -390,6 +390,23 @@ CASES = [
     ),
     Case(
         "delete_all",
+        "delete tasks {0}, {1} and 99999",
+        ["list_tasks"],
+        MIXED,
+        "This will delete 2 tasks: {0}. Buy milk, {1}. Pay bills. Say 'yes' to delete them, "
+        "or 'no' to keep them. Nothing has changed yet. I couldn't find task 99999.",
+        MIXED,
+    ),
+    Case(
+        "delete_all",
+        "delete tasks 99998 and 99999",
+        ["list_tasks"],
+        MIXED,
+        "I couldn't find tasks 99998 and 99999. Nothing changed.",
+        MIXED,
+    ),
+    Case(
+        "delete_all",
         "Delete all completed tasks",
         ["list_tasks"],
         MILK_AND_BILLS,
@@ -1085,6 +1102,18 @@ DIALOGUES = [
         [
             Step("remove dentist", "Do you mean {0}.", DENTIST),
             Step("nope", "Nothing changed.", DENTIST),
+        ],
+    ),
+    Dialogue(
+        "yes confirms deleting two numbers",
+        MIXED,
+        [
+            Step(
+                "delete tasks {0} and {2}",
+                "This will delete 2 tasks: {0}. Buy milk, {2}. Call mom.",
+                MIXED,
+            ),
+            Step("yes", "Deleted 2 tasks: {0}. Buy milk, {2}. Call mom.", [("Pay bills", False)]),
         ],
     ),
     Dialogue(

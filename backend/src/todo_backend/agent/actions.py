@@ -78,6 +78,15 @@ class TaskActions:
             return replies.nothing_to_delete(kind)
         return followups.ask_to_delete(tasks, kind)
 
+    async def ask_to_delete_numbers(self, numbers: list[int]) -> str:
+        """'delete tasks 1 and 2': say which of them exist and wait for a yes."""
+        tasks = [task for task in await self.tasks() if task.id in numbers]
+        missing = [n for n in numbers if n not in {task.id for task in tasks}]
+        if not tasks:
+            return replies.no_such_numbers(missing)
+        question = followups.ask_to_delete(tasks, "tasks" if len(tasks) > 1 else "task")
+        return f"{question} {replies.no_such_numbers(missing, changed=False)}".strip()
+
     async def act(self, action: Action, task: TaskRow | int, text: str | None = None) -> str:
         """Do `action` to one task the user has named for sure; the reply says what changed."""
         if isinstance(task, TaskRow):

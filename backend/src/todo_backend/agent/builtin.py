@@ -51,6 +51,10 @@ async def _delete(work: TaskActions, parsed: Parsed) -> str:
 
 
 async def _delete_all(work: TaskActions, parsed: Parsed) -> str:
+    if "ids" in parsed.fields:
+        return await work.ask_to_delete_numbers(
+            [int(n) for n in re.findall(r"\d+", parsed.fields["ids"])]
+        )
     return await work.ask_to_delete_all("completed" if parsed.fields.get("status") else "all")
 
 

@@ -84,6 +84,11 @@ _PENDING = (
 )
 _COMPLETED = r"completed|complete|finished|finish|done|accomplished|achieved|ticked off|checked off"
 _STATUS_FILTER = f"(?:{_PENDING}|{_COMPLETED})"
+# Several task numbers at once: "tasks 1 and 2", "#3, #4 and #5".
+_NUMBERS = (
+    rf"(?:the\s+)?(?:{TASK_WORD}\s+)?(?P<ids>#?\d+(?:\s*(?:,\s*and|,|and|&)\s*#?\d+)+)"
+    rf"(?:\s+{TASK_WORD})?"
+)
 # A reference that names a task as one: a number, a quoted title, "the milk task", "it".
 _NAMED_TASK = (
     rf"(?:(?:the\s+)?{TASK_WORD}\s+(?:#|number\s+)?\d+|#\d+|\d+|(?:the\s+|my\s+)?.+?\s+{TASK_WORD}|"
@@ -253,7 +258,7 @@ INTENTS: tuple[IntentSpec, ...] = (
         (
             r"(?:delete|remove|erase|trash|scrap|get rid of)\s+"
             rf"(?!(?:all|every|everything)\b)(?!(?:my\s+|the\s+)?{_DONE}\s+(?:tasks|todos|items|ones)$)"
-            r"(?P<ref>.+)",
+            rf"(?!{_NUMBERS}$)(?P<ref>.+)",
             # "drop" and "cancel" start new to-dos too ("Drop off the kids"): they delete only a
             # task they name as one ("drop the milk task", "cancel task 3").
             rf"(?:drop|cancel)\s+(?P<ref>(?:the\s+)?(?:{TASK_WORD}\s+)?(?:#|number\s+)?\d+"
@@ -279,9 +284,16 @@ INTENTS: tuple[IntentSpec, ...] = (
             r"(?:\s+(?:on|from|in)\s+my\s+list)?",
             r"(?:delete|remove|clear(?:\s+out)?|erase|get rid of)\s+(?:my\s+|the\s+)?"
             rf"(?P<status>{_DONE})\s+(?:tasks|todos|to-dos|items|ones)",
+            rf"(?:delete|remove|erase|get rid of)\s+{_NUMBERS}",
         ),
-        ("delete all completed tasks", "clear all done tasks", "delete everything"),
-        ("delete the done task",),
+        (
+            "delete all completed tasks",
+            "clear all done tasks",
+            "delete everything",
+            "delete tasks 1 and 2",
+            "remove tasks #3, #4 and #5",
+        ),
+        ("delete the done task", "delete task 3"),
     ),
     IntentSpec(
         "rename",

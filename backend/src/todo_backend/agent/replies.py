@@ -65,6 +65,16 @@ def no_such_number(task_id: int) -> str:
     )
 
 
+def no_such_numbers(numbers: Sequence[int], *, changed: bool = True) -> str:
+    """'I couldn't find tasks 8 and 9.' ('' when every number was found)."""
+    if not numbers:
+        return ""
+    names = ", ".join(str(n) for n in numbers[:-1])
+    names = f"{names} and {numbers[-1]}" if names else str(numbers[-1])
+    found = f"I couldn't find {'task' if len(numbers) == 1 else 'tasks'} {names}."
+    return f"{found} {NOTHING_CHANGED}" if changed else found
+
+
 def nothing_to_delete(kind: str) -> str:
     return f"You have no {kind}. {NOTHING_CHANGED}"
 
