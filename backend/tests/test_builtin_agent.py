@@ -1,5 +1,8 @@
-"""The built-in agent, phrase by phrase, through the chat endpoint: for each message, the tasks
-in the database afterwards, the tools it used and the gist of its reply."""
+"""The built-in agent's corpus, through the real chat endpoint: for each message, the intent the
+parser must read, the tools it used, the tasks in the database afterwards and a part of its
+reply. `CASES` are single messages; `DIALOGUES` are conversations, where the agent reads its own
+last question or the task it last named back from the stored history. Many cases must leave
+every existing task as it was: the agent may never delete, complete or rename on a guess."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -452,6 +455,22 @@ CASES = [
         [("Call mom", True), *CALLS[1:]],
         "Marked task {0} 'Call mom' as complete",
         CALLS,
+    ),
+    Case(
+        "complete",
+        "walked the dog 🐕",
+        ["list_tasks", "complete_task"],
+        [("Walk the dog", True), ("Feed the dog", False)],
+        "Marked task {0} 'Walk the dog' as complete",
+        [("Walk the dog", False), ("Feed the dog", False)],
+    ),
+    Case(
+        "add",
+        "feed the dog",
+        ["add_task"],
+        [("Walk the dog", False), ("Feed the dog", False)],
+        "Added task",
+        [("Walk the dog", False)],
     ),
     Case("complete", "the garage is painted", ["list_tasks"], CHORES, "Nothing changed", CHORES),
     # several items in one message

@@ -228,8 +228,11 @@ INTENTS: tuple[IntentSpec, ...] = (
             r"\s+(?P<ref>.+)",
             r"i(?:'ve| have)?\s+(?:just\s+|already\s+|finally\s+)?(?:finished|completed|done|did|"
             r"ticked off|checked off)(?:\s+with)?\s+(?P<ref>.+)",
-            rf"i(?:'ve| have)?\s+(?:just\s+|already\s+|finally\s+)?"
-            rf"(?!(?:finished|completed|done|did|need|needed|wanted|added)\b)(?P<ref>{_PAST}\s+.+)",
+            # "walked the dog", "I've paid the rent": a past tense finishes the task of its verb,
+            # but "feed the cat" or "need milk" only end in "ed".
+            rf"(?:i(?:'ve| have)?\s+)?(?:just\s+|already\s+|finally\s+)?"
+            rf"(?!(?:finished|completed|done|did|need|needed|wanted|added|{_TODO_VERB})\b)"
+            rf"(?P<ref>{_PAST}\s+.+)",
             rf"(?P<ref>.+?)\s+(?:is|are|was|were)\s+(?:now\s+|all\s+)?{_DONE}",
             rf"(?P<ref>{PRONOUN})'s\s+(?:now\s+|all\s+)?{_DONE}",
             rf"(?P<ref>.+?)\s+(?:is|are|was|were|has been|have been)\s+(?:now\s+|all\s+)?"
@@ -250,8 +253,10 @@ INTENTS: tuple[IntentSpec, ...] = (
             "I finished calling the plumber",
             "call mom is done",
             "that's done",
+            "walked the dog",
+            "paid the rent",
         ),
-        ("I need to pay the rent", "what have I completed"),
+        ("I need to pay the rent", "what have I completed", "feed the cat", "need milk"),
     ),
     IntentSpec(
         "delete",
