@@ -1066,6 +1066,14 @@ DIALOGUES = [
         ],
     ),
     Dialogue(
+        "the example in a hint is not the task it means",
+        MIXED,
+        [
+            Step("delete the last one", "Which task? Tell me its number (like 'task 3')", MIXED),
+            Step("complete it", "Which task?", MIXED, []),
+        ],
+    ),
+    Dialogue(
         "change it renames the task just added",
         [],
         [

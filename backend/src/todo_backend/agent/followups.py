@@ -125,7 +125,9 @@ def is_no(message: str) -> bool:
     return _answer_words(message) in _NO
 
 
-_TASK_MENTION = re.compile(r"\btask (\d+)\b")
+# How replies name a task they acted on ("Added task 5: 'Buy milk'", "Deleted task 5 'Buy
+# milk'", "Updated task 5: it is now ..."); an example in a hint ("like 'task 3'") is not one.
+_TASK_MENTION = re.compile(r"\b[Tt]ask (\d+)(?=:? '|: it is now ')")
 
 
 def last_task(history: Sequence[HistoryMessage]) -> int | None:
