@@ -518,6 +518,15 @@ CASES = [
         "2 tasks about 'dentist':",
         DENTISTS,
     ),
+    Case("search", "search milk", ["list_tasks"], MILKS, "2 tasks about 'milk':", MILKS),
+    Case(
+        "complete",
+        "the report's done",
+        ["list_tasks", "complete_task"],
+        [*CHORES[:2], ("Write the report", True)],
+        "Marked task {2} 'Write the report' as complete",
+        CHORES,
+    ),
     Case(
         "search",
         "anything about the gym?",

@@ -210,12 +210,15 @@ INTENTS: tuple[IntentSpec, ...] = (
             r"(?:(?:do i have |is there |are there )?(?:anything|any tasks?|something)|"
             r"(?:show|find|search|list|what)(?:\s+(?:me|for|my|tasks?|all|the|do i have))*)"
             r"\s+(?:about|on|regarding|with|mentioning|related to)\s+(?P<query>.+)",
+            r"search(?:\s+my\s+(?:tasks|list))?\s+(?:for\s+)?(?P<query>.+)",
         ),
         (
             "anything about the dentist?",
             "do I have anything about milk",
             "find tasks about the car",
             "show me tasks about bills",
+            "search milk",
+            "search my tasks for the dentist",
         ),
         ("show my tasks",),
     ),
@@ -234,7 +237,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             rf"(?!(?:finished|completed|done|did|need|needed|wanted|added|{_TODO_VERB})\b)"
             rf"(?P<ref>{_PAST}\s+.+)",
             rf"(?P<ref>.+?)\s+(?:is|are|was|were)\s+(?:now\s+|all\s+)?{_DONE}",
-            rf"(?P<ref>{PRONOUN})'s\s+(?:now\s+|all\s+)?{_DONE}",
+            rf"(?!(?:what|which|who|how|where|when)\b)(?P<ref>.+?)'s\s+(?:now\s+|all\s+)?{_DONE}",
             rf"(?P<ref>.+?)\s+(?:is|are|was|were|has been|have been)\s+(?:now\s+|all\s+)?"
             rf"(?!{_DONE}$)(?P<state>{_PAST})",
         ),
@@ -253,10 +256,17 @@ INTENTS: tuple[IntentSpec, ...] = (
             "I finished calling the plumber",
             "call mom is done",
             "that's done",
+            "the report's done",
             "walked the dog",
             "paid the rent",
         ),
-        ("I need to pay the rent", "what have I completed", "feed the cat", "need milk"),
+        (
+            "I need to pay the rent",
+            "what have I completed",
+            "feed the cat",
+            "need milk",
+            "what's done",
+        ),
     ),
     IntentSpec(
         "delete",
