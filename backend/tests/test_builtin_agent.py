@@ -88,6 +88,20 @@ CASES = [
     ),
     Case(
         "add",
+        "Write the notes for the meeting",
+        ["add_task"],
+        [("Write the notes for the meeting", False)],
+        "'Write the notes for the meeting'",
+    ),
+    Case(
+        "add",
+        "add buy milk - notes: two litres",
+        ["add_task"],
+        [("Buy milk", False)],
+        "'Buy milk'",
+    ),
+    Case(
+        "add",
         "Add a task to call John with description about the contract",
         ["add_task"],
         [("Call John", False)],

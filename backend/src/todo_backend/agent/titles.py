@@ -12,8 +12,10 @@ _PARTICLES = frozenset(["up", "out", "off", "away", "in", "back", "down", "over"
 _DESTINATION = re.compile(
     rf"\s+(?:to|on|in|onto)\s+(?:my\s+|the\s+)?(?:[\w-]+\s+)?(?:list|{TASK_WORD})$", re.IGNORECASE
 )
+# "call John with description about the contract", "buy milk - notes: two litres"; but the
+# notes in "Write the notes for the meeting" are part of the title.
 _DESCRIPTION = re.compile(
-    r"^(?P<title>.+?)\s*(?:[,;:-]\s*)?(?:with\s+)?(?:the\s+)?(?:description|details|notes?)"
+    r"^(?P<title>.+?)(?:\s*[,;:-]\s*|\s+with\s+)(?:the\s+|a\s+)?(?:description|details|notes?)"
     r"\s*[:=]?\s*(?P<description>.+)$",
     re.IGNORECASE | re.DOTALL,
 )
