@@ -532,6 +532,31 @@ CASES = [
         "2 tasks about 'dentist':",
         DENTISTS,
     ),
+    Case("search", "show tasks with milk", ["list_tasks"], MILKS, "2 tasks about 'milk':", MILKS),
+    Case(
+        "complete",
+        "milk done ✅",
+        ["list_tasks", "complete_task"],
+        [("Buy milk", True), ("Pay bills", False)],
+        "Marked task {0} 'Buy milk' as complete",
+        MILK_AND_BILLS,
+    ),
+    Case(
+        "complete",
+        "task {1} done",
+        ["complete_task"],
+        [("Buy milk", False), ("Pay bills", True)],
+        "Marked task {1} 'Pay bills' as complete",
+        MILK_AND_BILLS,
+    ),
+    Case(
+        "delete_all",
+        "remove completed",
+        ["list_tasks"],
+        TWO_DONE,
+        "This will delete 2 completed tasks",
+        TWO_DONE,
+    ),
     Case("search", "search milk", ["list_tasks"], MILKS, "2 tasks about 'milk':", MILKS),
     Case(
         "complete",
@@ -1102,6 +1127,14 @@ DIALOGUES = [
         [
             Step("add call mom", "Added task", [("Call mom", False)]),
             Step("change it to call dad", "it is now 'Call dad'", [("Call dad", False)]),
+        ],
+    ),
+    Dialogue(
+        "oops, change that renames the task just added",
+        [],
+        [
+            Step("add call mom", "Added task", [("Call mom", False)]),
+            Step("oops, change that to call dad", "it is now 'Call dad'", [("Call dad", False)]),
         ],
     ),
     Dialogue(

@@ -84,6 +84,7 @@ _PENDING = (
 )
 _COMPLETED = r"completed|complete|finished|finish|done|accomplished|achieved|ticked off|checked off"
 _STATUS_FILTER = f"(?:{_PENDING}|{_COMPLETED})"
+_SEARCH_WORDS = r"(?:about|regarding|with|mentioning|related to)"
 # Several task numbers at once: "tasks 1 and 2", "#3, #4 and #5".
 _NUMBERS = (
     rf"(?:the\s+)?(?:{TASK_WORD}\s+)?(?P<ids>#?\d+(?:\s*(?:,\s*and|,|and|&)\s*#?\d+)+)"
@@ -107,7 +108,7 @@ _NOT_A_NEW_TODO = (
     rf"(?:change|update|edit)\s+{_NAMED_TASK}\s+(?:to|into|as)\s",  # "change task 3 to": rename
     r"(?:change|update|set|edit)\s+the\s+(?:description|details|notes?)\s",  # describe
     rf".*\s(?:to|as)\s+{_DONE}$",  # "set task 3 to done": complete
-    rf".*\s(?:is|are|was|were)\s+(?:now\s+)?{_DONE}$",  # "call mom is done": complete
+    rf".*\s(?:(?:is|are|was|were)\s+)?(?:now\s+)?{_DONE}$",  # "call mom (is) done": complete
 )
 _EVERYDAY_TODO = "".join(f"(?!{p})" for p in _NOT_A_NEW_TODO) + rf"(?P<title>{_TODO_VERB}\b.+)"
 
@@ -184,9 +185,11 @@ INTENTS: tuple[IntentSpec, ...] = (
     IntentSpec(
         "list",
         (
-            rf"(?:show|list|display|see|view|give me|tell me|print)\b(?!.*\babout\b)(?:.*\s)?"
+            rf"(?:show|list|display|see|view|give me|tell me|print)\b"
+            rf"(?!.*\b{_SEARCH_WORDS}\s)(?:.*\s)?"
             rf"(?:{TASK_WORD}|list|everything|all|{_STATUS_FILTER})\b.*",
-            rf"(?:what|which|how many|whats|what's|anything)\b(?!.*\babout\b)(?:.*\s)?"
+            rf"(?:what|which|how many|whats|what's|anything)\b"
+            rf"(?!.*\b{_SEARCH_WORDS}\s)(?:.*\s)?"
             rf"(?:{TASK_WORD}|list|agenda|plate|do i have|{_STATUS_FILTER})\b.*",
         ),
         (
@@ -209,7 +212,7 @@ INTENTS: tuple[IntentSpec, ...] = (
         (
             r"(?:(?:do i have |is there |are there )?(?:anything|any tasks?|something)|"
             r"(?:show|find|search|list|what)(?:\s+(?:me|for|my|tasks?|all|the|do i have))*)"
-            r"\s+(?:about|on|regarding|with|mentioning|related to)\s+(?P<query>.+)",
+            rf"\s+(?:{_SEARCH_WORDS}|on)\s+(?P<query>.+)",
             r"search(?:\s+my\s+(?:tasks|list))?\s+(?:for\s+)?(?P<query>.+)",
         ),
         (
@@ -217,6 +220,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "do I have anything about milk",
             "find tasks about the car",
             "show me tasks about bills",
+            "show tasks with milk",
             "search milk",
             "search my tasks for the dentist",
         ),
@@ -237,6 +241,11 @@ INTENTS: tuple[IntentSpec, ...] = (
             rf"(?!(?:finished|completed|done|did|need|needed|wanted|added|{_TODO_VERB})\b)"
             rf"(?P<ref>{_PAST}\s+.+)",
             rf"(?P<ref>.+?)\s+(?:is|are|was|were)\s+(?:now\s+|all\s+)?{_DONE}",
+            # "milk done": a bare name and a state, when the name is no command or question.
+            rf"(?!(?:mark|set|flag|change|update|switch|what|which|how|i|delete|remove|clear|erase|"
+            rf"get rid)\b)(?P<ref>[^']+?)"
+            r"(?<!\sas)(?<!\sto)(?<!\sis)(?<!\sare)(?<!\swas)(?<!\swere)(?<!\snow)(?<!\sall)"
+            rf"\s+{_DONE}",
             rf"(?!(?:what|which|who|how|where|when)\b)(?P<ref>.+?)'s\s+(?:now\s+|all\s+)?{_DONE}",
             rf"(?P<ref>.+?)\s+(?:is|are|was|were|has been|have been)\s+(?:now\s+|all\s+)?"
             rf"(?!{_DONE}$)(?P<state>{_PAST})",
@@ -257,6 +266,8 @@ INTENTS: tuple[IntentSpec, ...] = (
             "call mom is done",
             "that's done",
             "the report's done",
+            "task 3 done",
+            "milk done ✅",
             "walked the dog",
             "paid the rent",
         ),
@@ -272,7 +283,7 @@ INTENTS: tuple[IntentSpec, ...] = (
         "delete",
         (
             r"(?:delete|remove|erase|trash|scrap|get rid of)\s+"
-            rf"(?!(?:all|every|everything)\b)(?!(?:my\s+|the\s+)?{_DONE}\s+(?:tasks|todos|items|ones)$)"
+            rf"(?!(?:all|every|everything)\b)(?!(?:my\s+|the\s+)?{_DONE}(?:\s+(?:tasks|todos|items|ones))?$)"
             rf"(?!{_NUMBERS}$)(?P<ref>.+)",
             # "drop" and "cancel" start new to-dos too ("Drop off the kids"): they delete only a
             # task they name as one ("drop the milk task", "cancel task 3").
@@ -298,7 +309,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             rf"(?:\s+(?:of\s+)?(?:my|the))?\s*(?:(?P<status>{_DONE})\s*)?(?:{TASK_WORD}|ones)?"
             r"(?:\s+(?:on|from|in)\s+my\s+list)?",
             r"(?:delete|remove|clear(?:\s+out)?|erase|get rid of)\s+(?:my\s+|the\s+)?"
-            rf"(?P<status>{_DONE})\s+(?:tasks|todos|to-dos|items|ones)",
+            rf"(?P<status>{_DONE})(?:\s+(?:tasks|todos|to-dos|items|ones))?",
             rf"(?:delete|remove|erase|get rid of)\s+{_NUMBERS}",
         ),
         (
@@ -306,6 +317,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "clear all done tasks",
             "delete everything",
             "delete tasks 1 and 2",
+            "remove completed",
             "remove tasks #3, #4 and #5",
         ),
         ("delete the done task", "delete task 3"),
@@ -327,6 +339,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "change the gym task to yoga",
             "update 'Buy milk' to buy oat milk",
             "rename mom to Call mum",
+            "oops, change that to call dad",
         ),
         (
             "Change task 3 to done",
@@ -371,10 +384,10 @@ _COMPILED = tuple(
     for spec in INTENTS
 )
 _WRAPPERS = re.compile(
-    r"^(?:(?:hey|hi|hello|hiya)\s*[,!.]\s*(?=\S)|"
+    r"^(?:(?:hey|hi|hello|hiya|oops|sorry|wait|no)\s*[,!.]\s*(?=\S)|"
     r"(?:ok|okay|so|um+|uh+|oh|well)(?:\s*[,!.]\s*|\s+)(?=\S)|"
     r"(?:please|pls|plz|kindly|can you|could you|would you|will you|would you mind|"
-    r"i'd like you to|i want you to|go ahead and|just|now|then|also|and|and then)\s+)+",
+    r"i'd like you to|i want you to|go ahead and|just|now|then|also|and|and then|actually)\s+)+",
     re.IGNORECASE,
 )
 _TRAILERS = re.compile(
