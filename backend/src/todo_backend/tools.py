@@ -28,6 +28,14 @@ class TaskToolError(Exception):
     """A tool refused or failed; the message is meant for the user (or the model) to read."""
 
 
+class TaskNotFoundError(TaskToolError):
+    """No task with this id belongs to the caller; callers can tell this refusal by its type."""
+
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"Task {task_id} not found")
+        self.task_id = task_id
+
+
 class TaskActionResult(BaseModel):
     task_id: int
     status: Literal["created", "completed", "deleted", "updated"]
@@ -65,7 +73,7 @@ async def _owned_task(ctx: ToolContext, user_id: str, task_id: int) -> Task:
     _check_caller(ctx, user_id)
     task = await crud.get_task(ctx.session, user_id=user_id, task_id=task_id)
     if task is None:
-        raise TaskToolError(f"Task {task_id} not found")
+        raise TaskNotFoundError(task_id)
     return task
 
 

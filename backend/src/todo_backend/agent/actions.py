@@ -1,0 +1,167 @@
+"""The built-in agent's hands: every change goes through the task tools, each call is recorded as
+an event, and delete, complete and rename touch only a task the user has named for sure."""
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from todo_backend.agent import followups, replies
+from todo_backend.agent.base import AgentEvent, HistoryMessage, ToolCallEvent
+from todo_backend.agent.followups import Action, Pending, PendingChoice, PendingConfirmation
+from todo_backend.agent.references import (
+    PRONOUN,
+    Ambiguous,
+    Found,
+    NotFound,
+    TaskRow,
+    mentions,
+    reference_words,
+    resolve,
+    task_number,
+)
+from todo_backend.agent.titles import NewTask, amended, new_tasks
+from todo_backend.models import TaskStatus
+from todo_backend.tools import TaskToolError, ToolContext, call_tool
+
+_PRONOUN = re.compile(PRONOUN, re.IGNORECASE)
+
+
+class TaskActions:
+    """One turn's work with the task tools; `events` holds every call and its result."""
+
+    def __init__(self, ctx: ToolContext, history: Sequence[HistoryMessage]) -> None:
+        self.ctx = ctx
+        self.history = history
+        self.events: list[AgentEvent] = []
+        self._listed: dict[TaskStatus, list[TaskRow]] = {}
+
+    async def tool(self, name: str, **arguments: Any) -> Any:
+        arguments = {"user_id": self.ctx.caller_id, **arguments}
+        if name != "list_tasks":
+            self._listed.clear()  # a change makes every list read so far stale
+        try:
+            result = await call_tool(self.ctx, name, arguments)
+        except TaskToolError as error:
+            self.events.append(ToolCallEvent(name, arguments, {"error": str(error)}))
+            raise
+        self.events.append(ToolCallEvent(name, arguments, result))
+        return result
+
+    async def tasks(self, status: TaskStatus = "all") -> list[TaskRow]:
+        """The caller's tasks, listed once a turn until something changes them."""
+        if status not in self._listed:
+            rows: list[dict[str, Any]] = await self.tool("list_tasks", status=status)
+            self._listed[status] = [TaskRow.from_tool(row) for row in rows]
+        return self._listed[status]
+
+    async def add(self, raw: str) -> str:
+        """Add the task or tasks one message asks for, all or none."""
+        wanted: list[NewTask] = new_tasks(raw)
+        for task in wanted:
+            problem = replies.title_problem(task.title)
+            if problem:
+                return problem
+        results = []
+        for task in wanted:
+            extra = {"description": task.description} if task.description else {}
+            results.append(await self.tool("add_task", title=task.title, **extra))
+        return replies.done(results[0]) if len(results) == 1 else replies.added_several(results)
+
+    async def search(self, query: str) -> str:
+        found = [task for task in await self.tasks() if mentions(query, task)]
+        return replies.search_results(found, " ".join(reference_words(query)))
+
+    async def ask_to_delete_all(self, status: TaskStatus) -> str:
+        kind = "completed tasks" if status == "completed" else "tasks"
+        tasks = await self.tasks(status)
+        if not tasks:
+            return replies.nothing_to_delete(kind)
+        return followups.ask_to_delete(tasks, kind)
+
+    async def ask_to_delete_numbers(self, numbers: list[int]) -> str:
+        """'delete tasks 1 and 2': say which of them exist and wait for a yes."""
+        tasks = [task for task in await self.tasks() if task.id in numbers]
+        missing = [n for n in numbers if n not in {task.id for task in tasks}]
+        if not tasks:
+            return replies.no_such_numbers(missing)
+        question = followups.ask_to_delete(tasks, "tasks" if len(tasks) > 1 else "task")
+        return f"{question} {replies.no_such_numbers(missing, changed=False)}".strip()
+
+    async def act(self, action: Action, task: TaskRow | int, text: str | None = None) -> str:
+        """Do `action` to one task the user has named for sure; the reply says what changed."""
+        if isinstance(task, TaskRow):
+            if action == "complete" and task.completed:
+                return replies.already_complete(task)
+            task = task.id
+        if action == "delete":
+            return replies.done(await self.tool("delete_task", task_id=task))
+        if action == "complete":
+            return replies.done(await self.tool("complete_task", task_id=task))
+        if action == "rename":
+            return replies.done(await self.tool("update_task", task_id=task, title=text))
+        return replies.described(await self.tool("update_task", task_id=task, description=text))
+
+    async def act_on_reference(
+        self, action: Action, reference: str, text: str | None = None
+    ) -> str:
+        """Act when the reference names one task for sure; otherwise ask, changing nothing."""
+        number = task_number(reference)
+        if _PRONOUN.fullmatch(reference.strip()):
+            number = followups.last_task(self.history)
+            if number is None:
+                return replies.WHICH_TASK
+        if number is not None:
+            return await self.act(action, number, text)
+        if not reference_words(reference):
+            return replies.WHICH_TASK  # asked before listing: there is nothing to look for
+        found = resolve(reference, await self.tasks(), prefer_pending=action == "complete")
+        if isinstance(found, Found):
+            return await self.act(action, found.task, text)
+        if isinstance(found, Ambiguous):
+            return followups.ask_which(action, found.candidates, text)
+        if isinstance(found, NotFound):
+            return replies.not_found(found.phrase)
+        return replies.WHICH_TASK
+
+    async def amend(self, change: str) -> str:
+        """'actually make that oat milk': retitle the task the last reply named."""
+        task_id = followups.last_task(self.history)
+        task = next((t for t in await self.tasks() if t.id == task_id), None)
+        if task is None:
+            return replies.WHICH_TASK
+        return await self.act("rename", task, amended(task.title, change))
+
+    async def answer(self, question: Pending, message: str) -> str | None:
+        """The reply when `message` answers the agent's last question, else None."""
+        if followups.is_no(message):
+            return replies.kept()
+        if isinstance(question, PendingConfirmation):
+            return await self._confirm(question) if followups.is_yes(message) else None
+        return await self._choose(question, message)
+
+    async def _confirm(self, question: PendingConfirmation) -> str:
+        results = []
+        for task_id in question.task_ids:
+            try:
+                results.append(await self.tool("delete_task", task_id=task_id))
+            except TaskToolError:
+                continue  # already gone: nothing to delete
+        return replies.deleted_several(results) if results else replies.kept()
+
+    async def _choose(self, question: PendingChoice, message: str) -> str | None:
+        if len(question.task_ids) == 1 and followups.is_yes(message):
+            return await self.act(question.action, question.task_ids[0], question.text)
+        answer = message.strip().rstrip(".!?")
+        number = task_number(answer)
+        if number is not None:
+            if number not in question.task_ids:
+                return None
+            return await self.act(question.action, number, question.text)
+        options = [t for t in await self.tasks() if t.id in question.task_ids]
+        found = resolve(answer, options)
+        if isinstance(found, Found):
+            return await self.act(question.action, found.task, question.text)
+        if isinstance(found, Ambiguous) and len(found.candidates) == 1:
+            # Any words that fit only one of the tasks just offered pick it ("the phone one").
+            return await self.act(question.action, found.candidates[0], question.text)
+        return None
