@@ -272,6 +272,19 @@ def test_each_missing_tool_is_named(machine: Machine) -> None:
     assert machine.calls() == []
 
 
+def test_a_current_context_deploy_needs_a_registry_and_never_touches_minikube(
+    machine: Machine,
+) -> None:
+    """DEPLOY_TARGET=current (tests/cluster deploys that way to a real cluster): without
+    IMAGE_REGISTRY it says what to set before anything runs; minikube is never called."""
+    result = machine.run("deploy", DEPLOY_TARGET="current")
+    assert result.returncode == 1
+    assert "DEPLOY_TARGET=current needs IMAGE_REGISTRY" in result.stderr
+    unknown = machine.run("deploy", DEPLOY_TARGET="cloud")
+    assert unknown.returncode == 1 and "DEPLOY_TARGET is minikube or current" in unknown.stderr
+    assert machine.calls("minikube") == [] and upgrades(machine) == []
+
+
 def test_rollback_one_chart_or_both(machine: Machine) -> None:
     deployed(machine)
     machine.forget_calls()
