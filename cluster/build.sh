@@ -8,8 +8,8 @@ set -euo pipefail
 # shellcheck source=cluster/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-build_component() {  # name module-dir ldflags packages...
-  local name=$1 dir=$2 ldflags=$3 out
+build_component() {  # name module-dir ldflags packages...: one package is built as the binary <name>
+  local name=$1 dir=$2 ldflags=$3 out output
   shift 3
   out=$(component_dir "$name")
   if [ -f "$out/.built" ]; then
@@ -19,11 +19,11 @@ build_component() {  # name module-dir ldflags packages...
   command -v go >/dev/null || die "building $name needs Go (https://go.dev/dl/); nothing is cached yet"
   rm -rf "$out.partial"
   mkdir -p "$out.partial" "$CACHE_DIR/logs"
+  output=$out.partial/
+  [ $# -gt 1 ] || output=$out.partial/$name
   with_progress "building $name $(component_version "$name")" "$CACHE_DIR/logs/build-$name.log" \
     env CGO_ENABLED=0 go build -C "$dir" -buildvcs=false -trimpath -tags selinux,notest \
-    -ldflags "-s -w $ldflags" -o "$out.partial/" "$@"
-  # etcd's main package is the module "server/v3": name its binary after what it is.
-  [ ! -f "$out.partial/server" ] || mv "$out.partial/server" "$out.partial/etcd"
+    -ldflags "-s -w $ldflags" -o "$output" "$@"
   touch "$out.partial/.built"
   rm -rf "$out"
   mv "$out.partial" "$out"

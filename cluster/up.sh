@@ -16,6 +16,8 @@ DOCKER=${DOCKER:-$(command -v /usr/bin/docker || command -v docker || true)}
 CNI_BIN_DIR=${CNI_BIN_DIR:-/usr/lib/cni}
 PAUSE_IMAGE=registry.k8s.io/pause:3.10.1
 COREDNS_IMAGE=registry.k8s.io/coredns/coredns:$(component_version coredns)
+# Our own images are named after their build (version and digest), so a rebuilt one is pulled.
+PROVISIONER_IMAGE=$REGISTRY/todo-cluster/storage-provisioner:$(basename "$(component_dir storage-provisioner)")
 
 check_machine() {
   [ "$(id -u)" = 0 ] || die "the cluster needs root (it runs a kubelet, containerd and iptables)"
@@ -97,7 +99,7 @@ push_cluster_images() {
   cp "$(component_dir storage-provisioner)/storage-provisioner" "$context/storage-provisioner"
   build_and_push pause "$context" "$REGISTRY/pause:${PAUSE_IMAGE##*:}"
   build_and_push coredns "$context" "$REGISTRY/coredns/coredns:${COREDNS_IMAGE##*:}"
-  build_and_push storage-provisioner "$context" "$REGISTRY/todo-cluster/storage-provisioner:$(basename "$(component_dir storage-provisioner)")"
+  build_and_push storage-provisioner "$context" "$PROVISIONER_IMAGE"
   rm -rf "$context"
   # The in-cluster PostgreSQL of the backend chart is docker.io's postgres:17; the registry
   # mirrors docker.io for the cluster, so it serves the image this machine's Docker has.
@@ -314,7 +316,7 @@ install_addons() {
   step "add-ons: CoreDNS and the default StorageClass"
   sed -e "s|@DNS_SERVICE_IP@|$DNS_SERVICE_IP|g" -e "s|@CLUSTER_DOMAIN@|$CLUSTER_DOMAIN|g" \
     -e "s|@COREDNS_IMAGE@|$COREDNS_IMAGE|g" "$CLUSTER_DIR/manifests/coredns.yaml" | kubectl_admin apply -f - >/dev/null
-  sed -e "s|@PROVISIONER_IMAGE@|$REGISTRY/todo-cluster/storage-provisioner:$(basename "$(component_dir storage-provisioner)")|g" \
+  sed -e "s|@PROVISIONER_IMAGE@|$PROVISIONER_IMAGE|g" \
     -e "s|@VOLUMES_DIR@|$STATE_DIR/volumes|g" "$CLUSTER_DIR/manifests/storage.yaml" | kubectl_admin apply -f - >/dev/null
   kubectl_admin -n kube-system rollout status deployment/coredns --timeout 180s >/dev/null
   kubectl_admin -n kube-system rollout status deployment/storage-provisioner --timeout 180s >/dev/null

@@ -238,6 +238,7 @@ class SteadyClient:
         self.browser = signed_up(base_url, "Steady")
         self.browser.chat("Add a task to stay online")
         self.outcomes: Counter[str] = Counter()
+        self.failures: list[str] = []  # the first few, as the client saw them
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -247,9 +248,13 @@ class SteadyClient:
             try:
                 response = self.browser.api("GET", f"{self.browser.user_id}/tasks")
                 ok = response.status_code == 200 and len(response.json()) == 1
-                self.outcomes["ok" if ok else f"status {response.status_code}"] += 1
+                outcome = "ok" if ok else f"status {response.status_code}"
+                detail = response.text[:200]
             except httpx.HTTPError as error:
-                self.outcomes[type(error).__name__] += 1
+                outcome, detail = type(error).__name__, str(error)
+            self.outcomes[outcome] += 1
+            if outcome != "ok" and len(self.failures) < 5:
+                self.failures.append(f"{time.strftime('%H:%M:%S')} {outcome}: {detail}")
 
     def __enter__(self) -> "SteadyClient":
         self._thread.start()
@@ -286,7 +291,7 @@ def test_a_rolling_upgrade_under_load_answers_every_request(
     record_figure("cluster", "rolling upgrade: errors", client.errors)
     for name, image in images_before.items():
         assert deployed.deployment_image(name) != image, f"{name} was not upgraded"
-    assert client.errors == 0, dict(client.outcomes)
+    assert client.errors == 0, (dict(client.outcomes), client.failures)
 
 
 def test_make_rollback_returns_to_the_previous_revision(deployed: Cluster) -> None:
