@@ -174,6 +174,27 @@ async def test_another_users_id_is_refused(server_url: str) -> None:
     assert [(t["title"], t["completed"]) for t in tasks] == [("Mine", False)]
 
 
+async def test_ids_out_of_range_and_nul_characters_are_invalid_arguments(
+    server_url: str,
+) -> None:
+    user_id, token = sign_up(server_url, "edges")
+    async with mcp_session(server_url, token) as session:
+        for name, arguments, problem in [
+            ("complete_task", {"task_id": 2**63}, "less than or equal to 2147483647"),
+            ("delete_task", {"task_id": 0}, "greater than or equal to 1"),
+            ("update_task", {"task_id": 2**31, "title": "x"}, "less than or equal to 2147483647"),
+            ("add_task", {"title": "a\u0000b"}, "must not contain NUL characters"),
+            ("add_task", {"title": "ok", "description": "\u0000"}, "NUL characters"),
+        ]:
+            result = await session.call_tool(name, {"user_id": user_id, **arguments})
+            assert result.is_error, name
+            assert problem in result.content[0].text, result.content  # type: ignore[union-attr]
+        largest = await session.call_tool("delete_task", {"user_id": user_id, "task_id": 2**31 - 1})
+        assert largest.is_error
+        assert "Task 2147483647 not found" in largest.content[0].text  # type: ignore[union-attr]
+    assert await rest_tasks(server_url, user_id, token) == []
+
+
 @pytest.mark.parametrize("token", [None, "not-a-token"])
 def test_no_or_bad_token_is_401(server_url: str, token: str | None) -> None:
     headers = {"Accept": "application/json, text/event-stream"}

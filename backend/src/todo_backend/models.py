@@ -17,6 +17,10 @@ MESSAGE_MAX = 4000
 NAME_MAX = 100
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
+# Row ids are positive and fit PostgreSQL's INTEGER (SQLite's is wider): the API refuses any
+# other id at the edge, so no query ever overflows a column.
+ID_MIN = 1
+ID_MAX = 2**31 - 1
 
 
 def utc_now() -> datetime:
@@ -43,6 +47,22 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
+def reject_nul(value: object) -> object:
+    """Refuse NUL characters in text: PostgreSQL cannot store them, and no real input has them."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+class InputModel(SQLModel):
+    """Base of the models that read client input: every field's text is checked for NUL."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return reject_nul(value)
+
+
 # ---- users ----
 
 
@@ -54,7 +74,7 @@ def normalize_email(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
-class UserBase(SQLModel):
+class UserBase(InputModel):
     email: str = Field(max_length=254)
     name: str = Field(min_length=1, max_length=NAME_MAX)
 
@@ -76,7 +96,7 @@ class UserCreate(UserBase):
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 
-class SignIn(SQLModel):
+class SignIn(InputModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=PASSWORD_MAX)
 
@@ -111,7 +131,7 @@ class AuthResponse(SQLModel):
 TaskStatus = Literal["all", "pending", "completed"]
 
 
-class TaskBase(SQLModel):
+class TaskBase(InputModel):
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
 
@@ -125,7 +145,7 @@ class TaskCreate(TaskBase):
     model_config = SQLModelConfig(extra="forbid")
 
 
-class TaskUpdate(SQLModel):
+class TaskUpdate(InputModel):
     """PUT body: every field optional; only the fields sent change."""
 
     model_config = SQLModelConfig(extra="forbid")
@@ -215,10 +235,10 @@ class ConversationDetail(ConversationPublic):
 # ---- chat ----
 
 
-class ChatRequest(SQLModel):
+class ChatRequest(InputModel):
     model_config = SQLModelConfig(extra="forbid")
 
-    conversation_id: int | None = None
+    conversation_id: int | None = Field(default=None, ge=ID_MIN, le=ID_MAX)
     message: str = Field(min_length=1, max_length=MESSAGE_MAX)
 
     @field_validator("message", mode="before")

@@ -9,11 +9,26 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, validate_call
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    validate_call,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend import crud
-from todo_backend.models import DESCRIPTION_MAX, TITLE_MAX, Task, TaskStatus
+from todo_backend.models import (
+    DESCRIPTION_MAX,
+    ID_MAX,
+    ID_MIN,
+    TITLE_MAX,
+    Task,
+    TaskStatus,
+    reject_nul,
+)
 
 
 @dataclass(frozen=True)
@@ -40,15 +55,27 @@ class TaskSummary(BaseModel):
     completed: bool
 
 
-UserId = Annotated[str, Field(description="The id of the user whose tasks these are.")]
-TaskId = Annotated[int, Field(description="The task's numeric id, as list_tasks returns it.")]
+# The same rules as the REST API's: text without NUL characters, ids in the database's range.
+_NoNul = BeforeValidator(reject_nul)
+UserId = Annotated[str, Field(description="The id of the user whose tasks these are."), _NoNul]
+TaskId = Annotated[
+    int,
+    Field(ge=ID_MIN, le=ID_MAX, description="The task's numeric id, as list_tasks returns it."),
+]
 Title = Annotated[
     str,
     Field(min_length=1, max_length=TITLE_MAX, description="Short title of the task."),
+    _NoNul,
+]
+NewTitle = Annotated[
+    str | None,
+    Field(min_length=1, max_length=TITLE_MAX, description="The new title, if it changes."),
+    _NoNul,
 ]
 Description = Annotated[
     str | None,
     Field(max_length=DESCRIPTION_MAX, description="Optional longer description."),
+    _NoNul,
 ]
 
 _validated = validate_call(
@@ -124,10 +151,7 @@ async def update_task(
     ctx: ToolContext,
     user_id: UserId,
     task_id: TaskId,
-    title: Annotated[
-        str | None,
-        Field(min_length=1, max_length=TITLE_MAX, description="The new title, if it changes."),
-    ] = None,
+    title: NewTitle = None,
     description: Description = None,
 ) -> TaskActionResult:
     """Change a task's title and/or description."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from todo_backend.agent.base import AgentEvent, ChatTurn, TextDelta, ToolCallEvent
-from todo_backend.models import TITLE_MAX, TaskStatus
+from todo_backend.models import ID_MAX, ID_MIN, TITLE_MAX, TaskStatus
 from todo_backend.tools import TaskToolError, ToolContext, call_tool
 
 HELP = (
@@ -228,7 +228,10 @@ class _Turn:
         """The task the words refer to, or a reply explaining why there isn't exactly one."""
         by_id = _ID_REFERENCE.match(_strip_quotes(reference))
         if by_id:
-            return {"id": int(by_id["id"]), "title": None}
+            task_id = int(by_id["id"])
+            if not ID_MIN <= task_id <= ID_MAX:  # no such task can exist: don't ask the tools
+                return _task_not_found_reply(task_id)
+            return {"id": task_id, "title": None}
         words = reference_words(reference)
         if not words:
             return "Which task? Tell me its number (like 'task 3') or words from its title."
@@ -390,8 +393,12 @@ class BuiltinAgent:
         return f"Updated the description of task {result['task_id']} '{result['title']}'."
 
 
+def _task_not_found_reply(task_id: int | str) -> str:
+    return f"I couldn't find task {task_id}. Say 'show my tasks' to see their numbers."
+
+
 def _tool_error_reply(message: str) -> str:
     not_found = re.fullmatch(r"Task (\d+) not found", message)
     if not_found:
-        return f"I couldn't find task {not_found[1]}. Say 'show my tasks' to see their numbers."
+        return _task_not_found_reply(not_found[1])
     return f"I couldn't do that: {message}"

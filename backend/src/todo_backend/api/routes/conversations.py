@@ -3,7 +3,7 @@
 from fastapi import APIRouter, HTTPException, Response, status
 
 from todo_backend import crud
-from todo_backend.api.deps import OwnerId, SessionDep
+from todo_backend.api.deps import ConversationIdPath, OwnerId, SessionDep
 from todo_backend.api.errors import error_responses
 from todo_backend.models import Conversation, ConversationDetail, ConversationPublic, MessagePublic
 
@@ -34,7 +34,7 @@ async def list_conversations(user_id: OwnerId, session: SessionDep) -> list[Conv
 
 @router.get("/{conversation_id}", responses=error_responses(404))
 async def read_conversation(
-    user_id: OwnerId, conversation_id: int, session: SessionDep
+    user_id: OwnerId, conversation_id: ConversationIdPath, session: SessionDep
 ) -> ConversationDetail:
     """A conversation with all its messages, oldest first."""
     conversation = await _owned_conversation(session, user_id, conversation_id)
@@ -51,7 +51,7 @@ async def read_conversation(
     "/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404)
 )
 async def delete_conversation(
-    user_id: OwnerId, conversation_id: int, session: SessionDep
+    user_id: OwnerId, conversation_id: ConversationIdPath, session: SessionDep
 ) -> Response:
     conversation = await _owned_conversation(session, user_id, conversation_id)
     await crud.delete_conversation(session, conversation=conversation)

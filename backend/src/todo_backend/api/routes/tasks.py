@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy import Row
 
 from todo_backend import crud
-from todo_backend.api.deps import OwnerId, SessionDep
+from todo_backend.api.deps import OwnerId, SessionDep, TaskIdPath
 from todo_backend.api.errors import error_responses
 from todo_backend.models import Task, TaskCreate, TaskPublic, TaskStatus, TaskUpdate
 
@@ -41,13 +41,13 @@ async def create_task(user_id: OwnerId, body: TaskCreate, session: SessionDep) -
 
 
 @router.get("/{task_id}", responses=error_responses(404))
-async def get_task(user_id: OwnerId, task_id: int, session: SessionDep) -> TaskPublic:
+async def get_task(user_id: OwnerId, task_id: TaskIdPath, session: SessionDep) -> TaskPublic:
     return TaskPublic.model_validate(await _owned_task(session, user_id, task_id))
 
 
 @router.put("/{task_id}", responses=error_responses(404, 422))
 async def update_task(
-    user_id: OwnerId, task_id: int, body: TaskUpdate, session: SessionDep
+    user_id: OwnerId, task_id: TaskIdPath, body: TaskUpdate, session: SessionDep
 ) -> TaskPublic:
     """Change the fields sent; a `description` of null or "" clears it."""
     task = await _owned_task(session, user_id, task_id)
@@ -65,13 +65,13 @@ async def update_task(
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
-async def delete_task(user_id: OwnerId, task_id: int, session: SessionDep) -> Response:
+async def delete_task(user_id: OwnerId, task_id: TaskIdPath, session: SessionDep) -> Response:
     await crud.delete_task(session, task=await _owned_task(session, user_id, task_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.patch("/{task_id}/complete", responses=error_responses(404))
-async def toggle_complete(user_id: OwnerId, task_id: int, session: SessionDep) -> TaskPublic:
+async def toggle_complete(user_id: OwnerId, task_id: TaskIdPath, session: SessionDep) -> TaskPublic:
     """Toggle the task between pending and completed."""
     task = await _owned_task(session, user_id, task_id)
     task = await crud.update_task(session, task=task, completed=not task.completed)
