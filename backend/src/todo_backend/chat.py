@@ -15,7 +15,7 @@ from todo_backend.agent.base import (
     HistoryMessage,
     TextDelta,
 )
-from todo_backend.models import Conversation, ToolCallPublic
+from todo_backend.models import ToolCallPublic
 from todo_backend.tools import ToolContext
 
 logger = logging.getLogger("todo_backend.chat")
@@ -61,8 +61,11 @@ async def begin_turn(
     token: str,
     history_limit: int,
     stream: bool,
-) -> tuple[Conversation, ChatTurn]:
-    """Find or start the conversation, read its recent history, store the user's message."""
+) -> tuple[int, ChatTurn]:
+    """Find or start the conversation, read its recent history, store the user's message.
+
+    Returns the conversation's id: a plain value that stays readable whatever happens to the
+    session during the turn (a failed tool rolls it back and expires every loaded object)."""
     if conversation_id is None:
         conversation = await crud.create_conversation(
             session, user_id=user_id, title=_title_for(message)
@@ -80,7 +83,11 @@ async def begin_turn(
             session, user_id=user_id, conversation_id=conversation.id, limit=history_limit
         )
         history = [HistoryMessage(role=m.role, content=m.content) for m in stored]
-    await crud.add_message(session, conversation=conversation, role="user", content=message)
+    assert conversation.id is not None
+    conversation_id = conversation.id
+    await crud.add_message(
+        session, user_id=user_id, conversation_id=conversation_id, role="user", content=message
+    )
     turn = ChatTurn(
         message=message,
         history=history,
@@ -88,7 +95,7 @@ async def begin_turn(
         token=token,
         stream=stream,
     )
-    return conversation, turn
+    return conversation_id, turn
 
 
 async def run_agent(agent: ChatAgent, turn: ChatTurn) -> AsyncIterator[AgentEvent]:
@@ -100,21 +107,28 @@ async def run_agent(agent: ChatAgent, turn: ChatTurn) -> AsyncIterator[AgentEven
             yield event
     except Exception:
         logger.exception("agent failed", extra={"user_id": turn.tools.caller_id})
+        # Undo the failed tool's half-done work, so the session can store the apology.
         await turn.tools.session.rollback()
         yield TextDelta(("\n\n" if produced_text else "") + AGENT_FAILED_REPLY)
 
 
 async def finish_turn(
-    session: AsyncSession, *, conversation: Conversation, outcome: TurnOutcome
+    session: AsyncSession, *, user_id: str, conversation_id: int, outcome: TurnOutcome
 ) -> None:
-    outcome.reply = outcome.reply.strip() or AGENT_FAILED_REPLY
+    """Store the assistant's reply (the polite failure reply when the agent said nothing)."""
+    # A model may emit NUL, which PostgreSQL cannot store; it never carries meaning.
+    outcome.reply = outcome.reply.replace("\x00", "").strip() or AGENT_FAILED_REPLY
     await crud.add_message(
-        session, conversation=conversation, role="assistant", content=outcome.reply
+        session,
+        user_id=user_id,
+        conversation_id=conversation_id,
+        role="assistant",
+        content=outcome.reply,
     )
     logger.info(
         "chat turn",
         extra={
-            "conversation_id": conversation.id,
+            "conversation_id": conversation_id,
             "tools": [call.name for call in outcome.tool_calls],
         },
     )

@@ -161,20 +161,22 @@ async def list_messages(
 
 
 async def add_message(
-    session: AsyncSession, *, conversation: Conversation, role: Role, content: str
+    session: AsyncSession, *, user_id: str, conversation_id: int, role: Role, content: str
 ) -> Message:
-    """Store a message and touch the conversation, in one commit."""
-    assert conversation.id is not None
+    """Store a message and touch the conversation, in one commit.
+
+    Takes plain ids, not the Conversation: after a rollback its attributes are expired, and
+    reading them would need I/O that an async session cannot do implicitly."""
     message = Message(
-        user_id=conversation.user_id,
-        conversation_id=conversation.id,
+        user_id=user_id,
+        conversation_id=conversation_id,
         role=role,
         content=content,
     )
     session.add(message)
     await session.exec(
         update(Conversation)
-        .where(col(Conversation.id) == conversation.id)
+        .where(col(Conversation.id) == conversation_id, col(Conversation.user_id) == user_id)
         .values(updated_at=message.created_at)
     )
     await session.commit()

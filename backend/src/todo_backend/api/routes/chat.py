@@ -13,7 +13,7 @@ from todo_backend import chat
 from todo_backend.agent.base import ChatTurn, TextDelta
 from todo_backend.api.deps import AgentDep, BearerToken, OwnerId, SessionDep, SettingsDep
 from todo_backend.api.errors import error_responses
-from todo_backend.models import ChatRequest, ChatResponse, Conversation
+from todo_backend.models import ChatRequest, ChatResponse
 from todo_backend.settings import Settings
 
 router = APIRouter(
@@ -29,7 +29,7 @@ async def _begin(
     token: str,
     settings: Settings,
     stream: bool,
-) -> tuple[Conversation, ChatTurn]:
+) -> tuple[int, ChatTurn]:
     try:
         return await chat.begin_turn(
             session,
@@ -54,16 +54,17 @@ async def send_message(
     agent: AgentDep,
 ) -> ChatResponse:
     """Send a message to the assistant; it may act on tasks and says what it did."""
-    conversation, turn = await _begin(
+    conversation_id, turn = await _begin(
         session, user_id=user_id, body=body, token=token, settings=settings, stream=False
     )
     outcome = chat.TurnOutcome()
     async for event in chat.run_agent(agent, turn):
         outcome.record(event)
-    await chat.finish_turn(session, conversation=conversation, outcome=outcome)
-    assert conversation.id is not None
+    await chat.finish_turn(
+        session, user_id=user_id, conversation_id=conversation_id, outcome=outcome
+    )
     return ChatResponse(
-        conversation_id=conversation.id, response=outcome.reply, tool_calls=outcome.tool_calls
+        conversation_id=conversation_id, response=outcome.reply, tool_calls=outcome.tool_calls
     )
 
 
@@ -94,7 +95,7 @@ async def stream_message(
     session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     session = session_factory()
     try:
-        conversation, turn = await _begin(
+        conversation_id, turn = await _begin(
             session, user_id=user_id, body=body, token=token, settings=settings, stream=True
         )
     except HTTPException:
@@ -104,7 +105,7 @@ async def stream_message(
     async def events() -> AsyncIterator[bytes]:
         # The stream owns the session: a dependency's session could close before it ends.
         async with session:
-            yield _sse("conversation", {"conversation_id": conversation.id})
+            yield _sse("conversation", {"conversation_id": conversation_id})
             outcome = chat.TurnOutcome()
             async for event in chat.run_agent(agent, turn):
                 outcome.record(event)
@@ -115,8 +116,10 @@ async def stream_message(
                         "tool_call",
                         {"name": event.name, "arguments": event.arguments, "result": event.result},
                     )
-            await chat.finish_turn(session, conversation=conversation, outcome=outcome)
-            yield _sse("done", {"conversation_id": conversation.id, "response": outcome.reply})
+            await chat.finish_turn(
+                session, user_id=user_id, conversation_id=conversation_id, outcome=outcome
+            )
+            yield _sse("done", {"conversation_id": conversation_id, "response": outcome.reply})
 
     return StreamingResponse(
         events(),
