@@ -123,7 +123,7 @@ class _ToolCalls:
             raw = item.raw_item
             self._pending[_call_id(raw)] = (
                 getattr(raw, "name", "tool"),
-                _json_or_text(getattr(raw, "arguments", "{}")),
+                _arguments(getattr(raw, "arguments", "{}")),
             )
         elif item.type == "tool_call_output_item":
             name, arguments = self._pending.pop(_call_id(item.raw_item), ("tool", {}))
@@ -144,6 +144,15 @@ def _json_or_text(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def _arguments(value: Any) -> dict[str, Any]:
+    """A call's arguments as the object the contract promises. Models, small local ones most,
+    also send invalid JSON, `null` or a list: that is kept, as text, under "raw"."""
+    parsed = _json_or_text(value)
+    if isinstance(parsed, dict):
+        return parsed
+    return {"raw": value if isinstance(value, str) else json.dumps(value, default=str)}
 
 
 def _tool_result(output: Any) -> Any:
