@@ -102,6 +102,11 @@ async def stream_chat(client: httpx.AsyncClient, account: Account, message: str)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         raw = (await response.aread()).decode()
+    return parse_sse(raw)
+
+
+def parse_sse(raw: str) -> list[SseEvent]:
+    """A whole server-sent-event stream as (name, data) pairs."""
     events = []
     for block in raw.strip().split("\n\n"):
         name_line, data_line = block.split("\n")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import crud
+from todo_backend import crud, idempotency
 from todo_backend.agent.base import (
     AgentEvent,
     ChatAgent,
@@ -15,7 +15,8 @@ from todo_backend.agent.base import (
     HistoryMessage,
     TextDelta,
 )
-from todo_backend.models import ToolCallPublic
+from todo_backend.idempotency import KeyedRequest
+from todo_backend.models import ChatResponse, ToolCallPublic
 from todo_backend.tools import ToolContext
 
 logger = logging.getLogger("todo_backend.chat")
@@ -61,6 +62,7 @@ async def begin_turn(
     token: str,
     history_limit: int,
     stream: bool,
+    keyed: KeyedRequest | None = None,
 ) -> tuple[int, ChatTurn]:
     """Find or start the conversation, read its recent history, store the user's message.
 
@@ -85,6 +87,8 @@ async def begin_turn(
         history = [HistoryMessage(role=m.role, content=m.content) for m in stored]
     assert conversation.id is not None
     conversation_id = conversation.id
+    if keyed is not None:  # claimed in the same commit as the user's message
+        await idempotency.stage_claim(session, keyed)
     await crud.add_message(
         session, user_id=user_id, conversation_id=conversation_id, role="user", content=message
     )
@@ -113,11 +117,24 @@ async def run_agent(agent: ChatAgent, turn: ChatTurn) -> AsyncIterator[AgentEven
 
 
 async def finish_turn(
-    session: AsyncSession, *, user_id: str, conversation_id: int, outcome: TurnOutcome
-) -> None:
-    """Store the assistant's reply (the polite failure reply when the agent said nothing)."""
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: int,
+    outcome: TurnOutcome,
+    keyed: KeyedRequest | None = None,
+) -> ChatResponse:
+    """Store the assistant's reply (the polite failure reply when the agent said nothing) and,
+    in the same commit, the turn's response under its idempotency key."""
     # A model may emit NUL, which PostgreSQL cannot store; it never carries meaning.
     outcome.reply = outcome.reply.replace("\x00", "").strip() or AGENT_FAILED_REPLY
+    response = ChatResponse(
+        conversation_id=conversation_id, response=outcome.reply, tool_calls=outcome.tool_calls
+    )
+    if keyed is not None:
+        await idempotency.stage_completion(
+            session, keyed, status_code=200, body=response.model_dump(mode="json")
+        )
     await crud.add_message(
         session,
         user_id=user_id,
@@ -132,3 +149,4 @@ async def finish_turn(
             "tools": [call.name for call in outcome.tool_calls],
         },
     )
+    return response

@@ -49,8 +49,15 @@ _TASK_COLUMNS = tuple(Task.__table__.columns)  # type: ignore[attr-defined]  # S
 
 
 async def create_task(
-    session: AsyncSession, *, user_id: str, title: str, description: str | None = None
+    session: AsyncSession,
+    *,
+    user_id: str,
+    title: str,
+    description: str | None = None,
+    commit: bool = True,
 ) -> Task:
+    """A new task; with `commit=False` only flushed (it has its id), for the caller to commit
+    together with something else (the request's idempotency key)."""
     now = utc_now()
     task = Task(
         user_id=user_id,
@@ -60,7 +67,10 @@ async def create_task(
         updated_at=now,
     )
     session.add(task)
-    await session.commit()
+    if commit:
+        await session.commit()
+    else:
+        await session.flush()
     return task
 
 

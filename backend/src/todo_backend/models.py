@@ -260,6 +260,28 @@ class ChatResponse(SQLModel):
     tool_calls: list[ToolCallPublic]
 
 
+# ---- idempotency ----
+
+IDEMPOTENCY_KEY_MAX = 255
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A client's Idempotency-Key with the response its request got, so a retry gets that
+    response again instead of repeating the request's effects. `status_code` is None while the
+    request is still running (a chat turn)."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: str = Field(
+        foreign_key="users.id", primary_key=True, max_length=32, ondelete="CASCADE"
+    )
+    key: str = Field(primary_key=True, max_length=IDEMPOTENCY_KEY_MAX)
+    fingerprint: str = Field(max_length=64)
+    status_code: int | None = None
+    response: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _timestamp()
+
+
 # ---- errors and health ----
 
 

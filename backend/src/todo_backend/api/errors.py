@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from todo_backend.idempotency import KeyInProgressError, KeyReusedError
 from todo_backend.models import ErrorResponse
 
 logger = logging.getLogger("todo_backend.errors")
@@ -38,6 +39,21 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail, "errors": _public_errors(errors)}, status_code=422)
 
 
+async def _key_reused(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "This Idempotency-Key was already used for a different request"},
+        status_code=422,
+    )
+
+
+async def _key_in_progress(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "The request with this Idempotency-Key is still being processed; retry soon"},
+        status_code=409,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     request_id = request.scope.get("state", {}).get("request_id")
     logger.error(
@@ -55,6 +71,8 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(KeyReusedError, _key_reused)
+    app.add_exception_handler(KeyInProgressError, _key_in_progress)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

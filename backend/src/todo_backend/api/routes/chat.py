@@ -4,21 +4,35 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import chat
+from todo_backend import chat, idempotency
 from todo_backend.agent.base import ChatTurn, TextDelta
 from todo_backend.api.deps import AgentDep, BearerToken, OwnerId, SessionDep, SettingsDep
 from todo_backend.api.errors import error_responses
+from todo_backend.api.idempotent import (
+    REPLAYED_HEADER,
+    IdempotencyKeyHeader,
+    previous_response,
+    replayed,
+)
 from todo_backend.models import ChatRequest, ChatResponse
 from todo_backend.settings import Settings
 
 router = APIRouter(
-    prefix="/api/{user_id}/chat", tags=["chat"], responses=error_responses(401, 403, 404, 422)
+    prefix="/api/{user_id}/chat",
+    tags=["chat"],
+    responses=error_responses(401, 403, 404, 409, 422),
 )
+
+
+def _keyed(user_id: str, key: str | None, body: ChatRequest) -> idempotency.KeyedRequest | None:
+    # One operation for both routes: a turn sent to /chat may be retried on /chat/stream.
+    return idempotency.keyed_request(user_id, key, "chat", body.model_dump(mode="json"))
 
 
 async def _begin(
@@ -29,6 +43,7 @@ async def _begin(
     token: str,
     settings: Settings,
     stream: bool,
+    keyed: idempotency.KeyedRequest | None,
 ) -> tuple[int, ChatTurn]:
     try:
         return await chat.begin_turn(
@@ -39,12 +54,20 @@ async def _begin(
             token=token,
             history_limit=settings.chat_history_messages,
             stream=stream,
+            keyed=keyed,
         )
     except chat.ConversationNotFoundError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Conversation not found") from None
+    except IntegrityError as error:
+        if keyed is None:
+            raise
+        # A twin with the same key claimed it first: this turn does not run. Its answer is
+        # for the client's next retry, once the twin has finished.
+        await idempotency.response_of_a_concurrent_twin(session, keyed, error)
+        raise idempotency.KeyInProgressError from None
 
 
-@router.post("")
+@router.post("", response_model=ChatResponse)
 async def send_message(
     user_id: OwnerId,
     body: ChatRequest,
@@ -52,24 +75,50 @@ async def send_message(
     session: SessionDep,
     settings: SettingsDep,
     agent: AgentDep,
-) -> ChatResponse:
-    """Send a message to the assistant; it may act on tasks and says what it did."""
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ChatResponse | Response:
+    """Send a message to the assistant; it may act on tasks and says what it did. With an
+    `Idempotency-Key`, a retry gets the first turn's answer and repeats none of its actions."""
+    keyed = _keyed(user_id, idempotency_key, body)
+    if previous := await previous_response(session, keyed):
+        return replayed(previous)
     conversation_id, turn = await _begin(
-        session, user_id=user_id, body=body, token=token, settings=settings, stream=False
+        session,
+        user_id=user_id,
+        body=body,
+        token=token,
+        settings=settings,
+        stream=False,
+        keyed=keyed,
     )
     outcome = chat.TurnOutcome()
     async for event in chat.run_agent(agent, turn):
         outcome.record(event)
-    await chat.finish_turn(
-        session, user_id=user_id, conversation_id=conversation_id, outcome=outcome
-    )
-    return ChatResponse(
-        conversation_id=conversation_id, response=outcome.reply, tool_calls=outcome.tool_calls
+    return await chat.finish_turn(
+        session, user_id=user_id, conversation_id=conversation_id, outcome=outcome, keyed=keyed
     )
 
 
 def _sse(event: str, data: Any) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+def _event_stream(events: AsyncIterator[bytes], headers: dict[str, str]) -> StreamingResponse:
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **headers},
+    )
+
+
+async def _replayed_events(stored: idempotency.StoredResponse) -> AsyncIterator[bytes]:
+    """A stored turn told again as the stream would have told it."""
+    turn = ChatResponse.model_validate(stored.body)
+    yield _sse("conversation", {"conversation_id": turn.conversation_id})
+    for call in turn.tool_calls:
+        yield _sse("tool_call", call.model_dump(mode="json"))
+    yield _sse("delta", {"text": turn.response})
+    yield _sse("done", {"conversation_id": turn.conversation_id, "response": turn.response})
 
 
 @router.post(
@@ -89,16 +138,27 @@ async def stream_message(
     token: BearerToken,
     settings: SettingsDep,
     agent: AgentDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> StreamingResponse:
     """The same turn as a stream: `conversation` first, then `delta` text pieces and
     `tool_call` events as they happen, and `done` with the whole reply."""
+    keyed = _keyed(user_id, idempotency_key, body)
     session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     session = session_factory()
     try:
+        if previous := await previous_response(session, keyed):
+            await session.close()
+            return _event_stream(_replayed_events(previous), {REPLAYED_HEADER: "true"})
         conversation_id, turn = await _begin(
-            session, user_id=user_id, body=body, token=token, settings=settings, stream=True
+            session,
+            user_id=user_id,
+            body=body,
+            token=token,
+            settings=settings,
+            stream=True,
+            keyed=keyed,
         )
-    except HTTPException:
+    except BaseException:
         await session.close()
         raise
 
@@ -117,12 +177,12 @@ async def stream_message(
                         {"name": event.name, "arguments": event.arguments, "result": event.result},
                     )
             await chat.finish_turn(
-                session, user_id=user_id, conversation_id=conversation_id, outcome=outcome
+                session,
+                user_id=user_id,
+                conversation_id=conversation_id,
+                outcome=outcome,
+                keyed=keyed,
             )
             yield _sse("done", {"conversation_id": conversation_id, "response": outcome.reply})
 
-    return StreamingResponse(
-        events(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return _event_stream(events(), {})

@@ -6,9 +6,15 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy import Row
 
-from todo_backend import crud
+from todo_backend import crud, idempotency
 from todo_backend.api.deps import OwnerId, SessionDep, TaskIdPath
 from todo_backend.api.errors import error_responses
+from todo_backend.api.idempotent import (
+    IdempotencyKeyHeader,
+    commit_or_replay,
+    previous_response,
+    replayed,
+)
 from todo_backend.models import Task, TaskCreate, TaskPublic, TaskStatus, TaskUpdate
 
 router = APIRouter(
@@ -32,12 +38,39 @@ async def list_tasks(
     return await crud.list_tasks(session, user_id=user_id, status=status)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(422))
-async def create_task(user_id: OwnerId, body: TaskCreate, session: SessionDep) -> TaskPublic:
-    task = await crud.create_task(
-        session, user_id=user_id, title=body.title, description=body.description
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TaskPublic,
+    responses=error_responses(409, 422),
+)
+async def create_task(
+    user_id: OwnerId,
+    body: TaskCreate,
+    session: SessionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> TaskPublic | Response:
+    """Create a task. With an `Idempotency-Key`, a retry returns the same task, created once."""
+    request = idempotency.keyed_request(
+        user_id, idempotency_key, "create_task", body.model_dump(mode="json")
     )
-    return TaskPublic.model_validate(task)
+    if request is not None and (previous := await previous_response(session, request)):
+        return replayed(previous)
+    task = await crud.create_task(
+        session,
+        user_id=user_id,
+        title=body.title,
+        description=body.description,
+        commit=request is None,
+    )
+    public = TaskPublic.model_validate(task)
+    if request is not None:
+        await idempotency.stage_response(
+            session, request, status_code=201, body=public.model_dump(mode="json")
+        )
+        if twin := await commit_or_replay(session, request):
+            return twin
+    return public
 
 
 @router.get("/{task_id}", responses=error_responses(404))
