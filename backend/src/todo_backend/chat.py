@@ -17,6 +17,8 @@ from todo_backend.agent.base import (
 )
 from todo_backend.idempotency import KeyedRequest
 from todo_backend.models import ChatResponse, ToolCallPublic
+from todo_backend.quotas import check_conversation_room, check_turn_room
+from todo_backend.settings import Quotas
 from todo_backend.tools import ToolContext
 
 logger = logging.getLogger("todo_backend.chat")
@@ -62,6 +64,7 @@ async def begin_turn(
     token: str,
     history_limit: int,
     stream: bool,
+    quotas: Quotas,
     keyed: KeyedRequest | None = None,
 ) -> tuple[int, ChatTurn]:
     """Find or start the conversation, read its recent history, store the user's message.
@@ -69,6 +72,7 @@ async def begin_turn(
     Returns the conversation's id: a plain value that stays readable whatever happens to the
     session during the turn (a failed tool rolls it back and expires every loaded object)."""
     if conversation_id is None:
+        await check_conversation_room(session, quotas, user_id=user_id)
         conversation = await crud.create_conversation(
             session, user_id=user_id, title=_title_for(message)
         )
@@ -81,6 +85,7 @@ async def begin_turn(
             raise ConversationNotFoundError
         conversation = found
         assert conversation.id is not None
+        await check_turn_room(session, quotas, user_id=user_id, conversation_id=conversation.id)
         stored = await crud.list_messages(
             session, user_id=user_id, conversation_id=conversation.id, limit=history_limit
         )
@@ -95,7 +100,7 @@ async def begin_turn(
     turn = ChatTurn(
         message=message,
         history=history,
-        tools=ToolContext(session=session, caller_id=user_id),
+        tools=ToolContext(session=session, caller_id=user_id, quotas=quotas),
         token=token,
         stream=stream,
     )

@@ -7,7 +7,7 @@ user's rows by forgetting a filter.
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, update
+from sqlalchemy import Row, func, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,17 +75,33 @@ async def create_task(
 
 
 async def list_tasks(
-    session: AsyncSession, *, user_id: str, status: TaskStatus = "all"
+    session: AsyncSession,
+    *,
+    user_id: str,
+    status: TaskStatus = "all",
+    limit: int | None = None,
+    before_id: int | None = None,
 ) -> Sequence[Row[Any]]:
-    """The user's tasks, newest first, as rows with the task's columns as attributes.
+    """The user's tasks, newest first, as rows with the task's columns as attributes; with
+    `before_id`, only older ones (ids grow with time), and at most `limit` of them.
 
     Plain rows, not ORM objects: listing is the hottest path and nothing here changes them."""
     query = select(*_TASK_COLUMNS).where(col(Task.user_id) == user_id)
     if status != "all":
         query = query.where(Task.completed == (status == "completed"))
-    result = await session.exec(query.order_by(col(Task.id).desc()))
+    if before_id is not None:
+        query = query.where(col(Task.id) < before_id)
+    query = query.order_by(col(Task.id).desc())
+    if limit is not None:
+        query = query.limit(limit)
+    result = await session.exec(query)
     rows: Sequence[Row[Any]] = result.all()
     return rows
+
+
+async def count_tasks(session: AsyncSession, *, user_id: str) -> int:
+    result = await session.exec(select(func.count()).where(col(Task.user_id) == user_id))
+    return result.one()
 
 
 async def get_task(session: AsyncSession, *, user_id: str, task_id: int) -> Task | None:
@@ -130,6 +146,11 @@ async def create_conversation(session: AsyncSession, *, user_id: str, title: str
     return conversation
 
 
+async def count_conversations(session: AsyncSession, *, user_id: str) -> int:
+    result = await session.exec(select(func.count()).where(col(Conversation.user_id) == user_id))
+    return result.one()
+
+
 async def get_conversation(
     session: AsyncSession, *, user_id: str, conversation_id: int
 ) -> Conversation | None:
@@ -168,6 +189,15 @@ async def list_messages(
         return list(result.all())
     result = await session.exec(query.order_by(col(Message.id).desc()).limit(limit))
     return list(reversed(result.all()))
+
+
+async def count_messages(session: AsyncSession, *, user_id: str, conversation_id: int) -> int:
+    result = await session.exec(
+        select(func.count()).where(
+            col(Message.conversation_id) == conversation_id, col(Message.user_id) == user_id
+        )
+    )
+    return result.one()
 
 
 async def add_message(

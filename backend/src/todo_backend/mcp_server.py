@@ -66,11 +66,13 @@ def _published(tool: TaskTool, app_state: State) -> Tool:
     @functools.wraps(tool)
     async def run(ctx: Context[Any, Any], **arguments: Any) -> Any:
         session_factory: async_sessionmaker[AsyncSession] = app_state.session_factory
+        settings: Settings = app_state.settings
         async with session_factory() as session:
+            context = ToolContext(
+                session=session, caller_id=_caller_id(ctx), quotas=settings.quotas
+            )
             try:
-                return await tool(
-                    ToolContext(session=session, caller_id=_caller_id(ctx)), **arguments
-                )
+                return await tool(context, **arguments)
             except TaskToolError as error:
                 logger.info("tool refused", extra={"tool": tool.__name__, "reason": str(error)})
                 raise ToolError(str(error)) from None

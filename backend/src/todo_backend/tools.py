@@ -19,7 +19,7 @@ from pydantic import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import crud
+from todo_backend import crud, quotas
 from todo_backend.models import (
     DESCRIPTION_MAX,
     ID_MAX,
@@ -29,14 +29,17 @@ from todo_backend.models import (
     TaskStatus,
     reject_nul,
 )
+from todo_backend.settings import Quotas
 
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What every tool call runs with: a database session and the authenticated caller."""
+    """What every tool call runs with: a database session, the authenticated caller and the
+    quotas that bound what the caller may keep."""
 
     session: AsyncSession
     caller_id: str
+    quotas: Quotas
 
 
 class TaskToolError(Exception):
@@ -109,6 +112,10 @@ async def add_task(
 ) -> TaskActionResult:
     """Create a new task for the user. Returns the new task's id and title."""
     _check_caller(ctx, user_id)
+    try:
+        await quotas.check_task_room(ctx.session, ctx.quotas, user_id=user_id)
+    except quotas.QuotaExceededError as error:
+        raise TaskToolError(str(error)) from None
     task = await crud.create_task(
         ctx.session, user_id=user_id, title=title, description=description
     )

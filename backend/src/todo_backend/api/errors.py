@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from todo_backend.idempotency import KeyInProgressError, KeyReusedError
 from todo_backend.models import ErrorResponse
+from todo_backend.quotas import QuotaExceededError
 
 logger = logging.getLogger("todo_backend.errors")
 
@@ -54,6 +55,10 @@ async def _key_in_progress(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _over_quota(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     request_id = request.scope.get("state", {}).get("request_id")
     logger.error(
@@ -73,6 +78,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(KeyReusedError, _key_reused)
     app.add_exception_handler(KeyInProgressError, _key_in_progress)
+    app.add_exception_handler(QuotaExceededError, _over_quota)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

@@ -54,6 +54,7 @@ async def _begin(
             token=token,
             history_limit=settings.chat_history_messages,
             stream=stream,
+            quotas=settings.quotas,
             keyed=keyed,
         )
     except chat.ConversationNotFoundError:

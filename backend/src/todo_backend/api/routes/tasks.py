@@ -1,13 +1,13 @@
 """The task REST API; every route is scoped to the signed-in user."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy import Row
 
-from todo_backend import crud, idempotency
-from todo_backend.api.deps import OwnerId, SessionDep, TaskIdPath
+from todo_backend import crud, idempotency, quotas
+from todo_backend.api.deps import OwnerId, SessionDep, SettingsDep, TaskIdPath
 from todo_backend.api.errors import error_responses
 from todo_backend.api.idempotent import (
     IdempotencyKeyHeader,
@@ -15,7 +15,17 @@ from todo_backend.api.idempotent import (
     previous_response,
     replayed,
 )
-from todo_backend.models import Task, TaskCreate, TaskPublic, TaskStatus, TaskUpdate
+from todo_backend.models import (
+    ID_MAX,
+    ID_MIN,
+    Task,
+    TaskCreate,
+    TaskPublic,
+    TaskStatus,
+    TaskUpdate,
+)
+
+PAGE_MAX = 1000
 
 router = APIRouter(
     prefix="/api/{user_id}/tasks", tags=["tasks"], responses=error_responses(401, 403)
@@ -29,13 +39,43 @@ async def _owned_task(session: SessionDep, user_id: str, task_id: int) -> Task:
     return task
 
 
-@router.get("", response_model=list[TaskPublic])
+def _next_page_link(request: Request, last_id: int) -> str:
+    """A relative link to the page after `last_id`, with the same filter and limit: relative,
+    so it stays right behind the frontend's proxy."""
+    url = request.url.include_query_params(cursor=str(last_id))
+    return f'<{url.path}?{url.query}>; rel="next"'
+
+
+@router.get("", response_model=list[TaskPublic], responses=error_responses(422))
 async def list_tasks(
-    user_id: OwnerId, session: SessionDep, status: TaskStatus = "all"
+    request: Request,
+    response: Response,
+    user_id: OwnerId,
+    session: SessionDep,
+    status: TaskStatus = "all",
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=PAGE_MAX, description="At most this many tasks; without it, all of them."),
+    ] = None,
+    cursor: Annotated[
+        int | None,
+        Query(ge=ID_MIN, le=ID_MAX, description="Where to go on: from the Link header."),
+    ] = None,
 ) -> Sequence[Row[Any]]:
-    """The user's tasks, newest first; `status` filters pending or completed ones."""
+    """The user's tasks, newest first; `status` filters pending or completed ones. With
+    `limit`, one page: a `Link` header (rel="next") gives the next page while more remain."""
+    rows = await crud.list_tasks(
+        session,
+        user_id=user_id,
+        status=status,
+        limit=None if limit is None else limit + 1,  # one more tells whether more remain
+        before_id=cursor,
+    )
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit]
+        response.headers["Link"] = _next_page_link(request, rows[-1].id)
     # Returned as rows: FastAPI validates and serialises them in one pass (pydantic-core).
-    return await crud.list_tasks(session, user_id=user_id, status=status)
+    return rows
 
 
 @router.post(
@@ -48,27 +88,29 @@ async def create_task(
     user_id: OwnerId,
     body: TaskCreate,
     session: SessionDep,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> TaskPublic | Response:
     """Create a task. With an `Idempotency-Key`, a retry returns the same task, created once."""
-    request = idempotency.keyed_request(
+    keyed = idempotency.keyed_request(
         user_id, idempotency_key, "create_task", body.model_dump(mode="json")
     )
-    if request is not None and (previous := await previous_response(session, request)):
+    if keyed is not None and (previous := await previous_response(session, keyed)):
         return replayed(previous)
+    await quotas.check_task_room(session, settings.quotas, user_id=user_id)
     task = await crud.create_task(
         session,
         user_id=user_id,
         title=body.title,
         description=body.description,
-        commit=request is None,
+        commit=keyed is None,
     )
     public = TaskPublic.model_validate(task)
-    if request is not None:
+    if keyed is not None:
         await idempotency.stage_response(
-            session, request, status_code=201, body=public.model_dump(mode="json")
+            session, keyed, status_code=201, body=public.model_dump(mode="json")
         )
-        if twin := await commit_or_replay(session, request):
+        if twin := await commit_or_replay(session, keyed):
             return twin
     return public
 
