@@ -153,3 +153,30 @@ async def test_malformed_paging_is_422(client: httpx.AsyncClient, query: str) ->
     response = await client.get(f"/api/{ann.id}/tasks?{query}", headers=ann.headers)
     assert response.status_code == 422, response.text
     assert query.split("=")[0] in response.json()["detail"]
+
+
+async def test_conversations_page_the_same_way(client: httpx.AsyncClient) -> None:
+    ann = await new_account(client, "talker")
+    started = []
+    for message in ("one", "two", "three", "four", "five"):
+        turn = await client.post(
+            f"/api/{ann.id}/chat", json={"message": message}, headers=ann.headers
+        )
+        started.append(turn.json()["conversation_id"])
+    url = f"/api/{ann.id}/conversations"
+    whole = await client.get(url, headers=ann.headers)
+    assert [c["id"] for c in whole.json()] == started[::-1]
+    assert "link" not in whole.headers
+
+    pages: list[list[int]] = []
+    page_url: str | None = f"{url}?limit=2"
+    while page_url is not None:
+        page = await client.get(page_url, headers=ann.headers)
+        assert page.status_code == 200, page.text
+        pages.append([c["id"] for c in page.json()])
+        page_url = next_link(page)
+    assert pages == [started[:2:-1], started[2:0:-1], started[:1]]
+
+    for query in ("limit=0", "cursor=abc", "cursor=1.2.3", f"cursor=1.{2**31}"):
+        bad = await client.get(f"{url}?{query}", headers=ann.headers)
+        assert bad.status_code == 422, (query, bad.text)

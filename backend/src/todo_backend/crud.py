@@ -5,6 +5,7 @@ user's rows by forgetting a filter.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, update
@@ -162,12 +163,29 @@ async def get_conversation(
     return result.first()
 
 
-async def list_conversations(session: AsyncSession, *, user_id: str) -> Sequence[Conversation]:
-    result = await session.exec(
-        select(Conversation)
-        .where(Conversation.user_id == user_id)
-        .order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
-    )
+async def list_conversations(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    limit: int | None = None,
+    after: tuple[datetime, int] | None = None,
+) -> Sequence[Conversation]:
+    """The user's conversations, most recently active first; with `after` (the updated_at and
+    id of the last one seen), only those that come after it, and at most `limit` of them."""
+    query = select(Conversation).where(Conversation.user_id == user_id)
+    if after is not None:
+        updated_at, conversation_id = after
+        query = query.where(
+            (col(Conversation.updated_at) < updated_at)
+            | (
+                (col(Conversation.updated_at) == updated_at)
+                & (col(Conversation.id) < conversation_id)
+            )
+        )
+    query = query.order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
+    if limit is not None:
+        query = query.limit(limit)
+    result = await session.exec(query)
     return result.all()
 
 

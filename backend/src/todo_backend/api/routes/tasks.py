@@ -15,6 +15,7 @@ from todo_backend.api.idempotent import (
     previous_response,
     replayed,
 )
+from todo_backend.api.paging import PageLimit, next_page_link
 from todo_backend.models import (
     ID_MAX,
     ID_MIN,
@@ -24,8 +25,6 @@ from todo_backend.models import (
     TaskStatus,
     TaskUpdate,
 )
-
-PAGE_MAX = 1000
 
 router = APIRouter(
     prefix="/api/{user_id}/tasks", tags=["tasks"], responses=error_responses(401, 403)
@@ -39,13 +38,6 @@ async def _owned_task(session: SessionDep, user_id: str, task_id: int) -> Task:
     return task
 
 
-def _next_page_link(request: Request, last_id: int) -> str:
-    """A relative link to the page after `last_id`, with the same filter and limit: relative,
-    so it stays right behind the frontend's proxy."""
-    url = request.url.include_query_params(cursor=str(last_id))
-    return f'<{url.path}?{url.query}>; rel="next"'
-
-
 @router.get("", response_model=list[TaskPublic], responses=error_responses(422))
 async def list_tasks(
     request: Request,
@@ -53,10 +45,7 @@ async def list_tasks(
     user_id: OwnerId,
     session: SessionDep,
     status: TaskStatus = "all",
-    limit: Annotated[
-        int | None,
-        Query(ge=1, le=PAGE_MAX, description="At most this many tasks; without it, all of them."),
-    ] = None,
+    limit: PageLimit = None,
     cursor: Annotated[
         int | None,
         Query(ge=ID_MIN, le=ID_MAX, description="Where to go on: from the Link header."),
@@ -73,7 +62,7 @@ async def list_tasks(
     )
     if limit is not None and len(rows) > limit:
         rows = rows[:limit]
-        response.headers["Link"] = _next_page_link(request, rows[-1].id)
+        response.headers["Link"] = next_page_link(request, str(rows[-1].id))
     # Returned as rows: FastAPI validates and serialises them in one pass (pydantic-core).
     return rows
 
