@@ -92,6 +92,8 @@ async def test_lists_exactly_the_five_tools_with_their_schemas(server_url: str) 
     assert add.input_schema["properties"]["description"]["anyOf"][0]["maxLength"] == 1000
     status = tools["list_tasks"].input_schema["properties"]["status"]
     assert status["enum"] == ["all", "pending", "completed"] and status["default"] == "all"
+    limit = tools["list_tasks"].input_schema["properties"]["limit"]
+    assert (limit["default"], limit["minimum"], limit["maximum"]) == (50, 1, 1000)
     for name in ("complete_task", "delete_task"):
         assert tools[name].input_schema["required"] == ["user_id", "task_id"]
         assert tools[name].input_schema["properties"]["task_id"]["type"] == "integer"
@@ -118,10 +120,18 @@ async def test_each_tool_does_what_the_contract_says(server_url: str) -> None:
         )
         listed = structured(await session.call_tool("list_tasks", {"user_id": user_id}))
         assert listed == {
-            "result": [
+            "tasks": [
                 {"id": second["task_id"], "title": "Pay bills", "completed": False},
                 {"id": task_id, "title": "Buy milk", "completed": False},
-            ]
+            ],
+            "more": False,
+        }
+        first_only = structured(
+            await session.call_tool("list_tasks", {"user_id": user_id, "limit": 1})
+        )
+        assert first_only == {
+            "tasks": [{"id": second["task_id"], "title": "Pay bills", "completed": False}],
+            "more": True,
         }
         completed = structured(
             await session.call_tool("complete_task", {"user_id": user_id, "task_id": task_id})
@@ -130,7 +140,10 @@ async def test_each_tool_does_what_the_contract_says(server_url: str) -> None:
         done = structured(
             await session.call_tool("list_tasks", {"user_id": user_id, "status": "completed"})
         )
-        assert done == {"result": [{"id": task_id, "title": "Buy milk", "completed": True}]}
+        assert done == {
+            "tasks": [{"id": task_id, "title": "Buy milk", "completed": True}],
+            "more": False,
+        }
         updated = structured(
             await session.call_tool(
                 "update_task", {"user_id": user_id, "task_id": task_id, "title": "Buy oat milk"}

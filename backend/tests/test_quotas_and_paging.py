@@ -180,3 +180,28 @@ async def test_conversations_page_the_same_way(client: httpx.AsyncClient) -> Non
     for query in ("limit=0", "cursor=abc", "cursor=1.2.3", f"cursor=1.{2**31}"):
         bad = await client.get(f"{url}?{query}", headers=ann.headers)
         assert bad.status_code == 422, (query, bad.text)
+
+
+async def test_the_agent_lists_the_newest_50_and_says_more_exist_but_finds_any(
+    client: httpx.AsyncClient,
+) -> None:
+    ann = await new_account(client, "many")
+    url = f"/api/{ann.id}/tasks"
+    for title in ["Oldest chore", *(f"Chore {n}" for n in range(51))]:
+        await client.post(url, json={"title": title}, headers=ann.headers)
+
+    async def say(message: str) -> dict[str, object]:
+        response = await client.post(
+            f"/api/{ann.id}/chat", json={"message": message}, headers=ann.headers
+        )
+        assert response.status_code == 200
+        body: dict[str, object] = response.json()
+        return body
+
+    listed = await say("Show my tasks")
+    reply = str(listed["response"])
+    assert reply.startswith("Your newest 50 tasks (you have more; the task list shows them all):")
+    assert reply.count("\n- [") == 50 and "Oldest chore" not in reply
+    deleted = await say("Delete the oldest chore")
+    assert "Deleted task" in str(deleted["response"])
+    assert len((await client.get(url, headers=ann.headers)).json()) == 51

@@ -58,6 +58,17 @@ class TaskSummary(BaseModel):
     completed: bool
 
 
+class TaskList(BaseModel):
+    """Some of the user's tasks, newest first; `more` says that older ones were left out."""
+
+    tasks: list[TaskSummary]
+    more: bool
+
+
+LIST_DEFAULT = 50  # enough for a conversation, small enough for a small model's context
+LIST_MAX = 1000
+
+
 # The same rules as the REST API's: text without NUL characters, ids in the database's range.
 _NoNul = BeforeValidator(reject_nul)
 UserId = Annotated[str, Field(description="The id of the user whose tasks these are."), _NoNul]
@@ -130,11 +141,17 @@ async def list_tasks(
         TaskStatus,
         Field(description="Which tasks: all (default), pending or completed."),
     ] = "all",
-) -> list[TaskSummary]:
-    """List the user's tasks, newest first, optionally only pending or completed ones."""
+    limit: Annotated[
+        int,
+        Field(ge=1, le=LIST_MAX, description="At most this many tasks, the newest first."),
+    ] = LIST_DEFAULT,
+) -> TaskList:
+    """List the user's tasks, newest first, optionally only pending or completed ones.
+    `more` is true when older tasks were left out: ask again with a larger limit to see them."""
     _check_caller(ctx, user_id)
-    tasks = await crud.list_tasks(ctx.session, user_id=user_id, status=status)
-    return [TaskSummary.model_validate(task, from_attributes=True) for task in tasks]
+    rows = await crud.list_tasks(ctx.session, user_id=user_id, status=status, limit=limit + 1)
+    tasks = [TaskSummary.model_validate(row, from_attributes=True) for row in rows[:limit]]
+    return TaskList(tasks=tasks, more=len(rows) > limit)
 
 
 @_validated
@@ -186,6 +203,4 @@ async def call_tool(ctx: ToolContext, name: str, arguments: dict[str, Any]) -> A
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         raise TaskToolError(f"Invalid arguments for {name}: {problems}") from None
-    if isinstance(result, list):
-        return [item.model_dump() for item in result]
     return result.model_dump()

@@ -8,7 +8,7 @@ from typing import Any
 
 from todo_backend.agent.base import AgentEvent, ChatTurn, TextDelta, ToolCallEvent
 from todo_backend.models import ID_MAX, ID_MIN, TITLE_MAX, TaskStatus
-from todo_backend.tools import TaskToolError, ToolContext, call_tool
+from todo_backend.tools import LIST_MAX, TaskToolError, ToolContext, call_tool
 
 HELP = (
     "I can manage your tasks. Try:\n"
@@ -235,7 +235,9 @@ class _Turn:
         words = reference_words(reference)
         if not words:
             return "Which task? Tell me its number (like 'task 3') or words from its title."
-        tasks: list[dict[str, Any]] = await self.tool("list_tasks", status="all")
+        # As many as the tool gives: the task meant may be an old one.
+        listed = await self.tool("list_tasks", status="all", limit=LIST_MAX)
+        tasks: list[dict[str, Any]] = listed["tasks"]
         matches = [t for t in tasks if all(word in t["title"].lower() for word in words)]
         phrase = " ".join(words)
         exact = [t for t in matches if t["title"].lower() == phrase]
@@ -259,7 +261,13 @@ class _Turn:
 # ---- replies ----
 
 
-def _list_reply(tasks: list[dict[str, Any]], status: TaskStatus) -> str:
+def _list_reply(tasks: list[dict[str, Any]], status: TaskStatus, *, more: bool) -> str:
+    if more:
+        kind = "" if status == "all" else f"{status} "
+        heading = (
+            f"Your newest {len(tasks)} {kind}tasks (you have more; the task list shows them all):"
+        )
+        return "\n".join([heading, *_task_lines(tasks)])
     if not tasks:
         return {
             "all": "You have no tasks yet. Try 'Add a task to buy milk'.",
@@ -271,11 +279,14 @@ def _list_reply(tasks: list[dict[str, Any]], status: TaskStatus) -> str:
         "pending": f"You have {len(tasks)} pending task{'s' if len(tasks) != 1 else ''}:",
         "completed": f"You have completed {len(tasks)} task{'s' if len(tasks) != 1 else ''}:",
     }[status]
-    lines = [
+    return "\n".join([heading, *_task_lines(tasks)])
+
+
+def _task_lines(tasks: list[dict[str, Any]]) -> list[str]:
+    return [
         f"- [{'x' if task['completed'] else ' '}] {task['title']} (task {task['id']})"
         for task in tasks
     ]
-    return "\n".join([heading, *lines])
 
 
 def _title_problem(title: str) -> str | None:
@@ -356,8 +367,8 @@ class BuiltinAgent:
 
     async def _list(self, work: _Turn, fields: dict[str, str]) -> str:
         status: TaskStatus = fields.get("status", "all")  # type: ignore[assignment]
-        tasks = await work.tool("list_tasks", status=status)
-        return _list_reply(tasks, status)
+        listed = await work.tool("list_tasks", status=status)
+        return _list_reply(listed["tasks"], status, more=listed["more"])
 
     async def _complete(self, work: _Turn, fields: dict[str, str]) -> str:
         found = await work.find(fields["ref"], prefer="pending")
