@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,19 @@ class Account:
 
 
 SignUp = Callable[..., Awaitable[Account]]
+
+
+async def register(
+    client: httpx.AsyncClient, name: str, password: str = "correct horse"
+) -> Account:
+    """A new account with a unique email, signed up through the API."""
+    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+    response = await client.post(
+        "/api/auth/sign-up", json={"email": email, "password": password, "name": name}
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Account(id=body["user"]["id"], email=email, password=password, token=body["token"])
 
 
 class TcpProxy:

@@ -3,14 +3,13 @@ quota the answer is a clear 409, never a 500 or a silent truncation. The task li
 `limit` and `cursor` and a Link header, and stays one complete JSON array without `limit`."""
 
 import re
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend_testkit import Account, make_settings, stream_chat
+from backend_testkit import Account, make_settings, register, stream_chat
 from todo_backend.main import create_app
 
 
@@ -31,16 +30,6 @@ async def small_client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def new_account(client: httpx.AsyncClient, name: str) -> Account:
-    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
-    response = await client.post(
-        "/api/auth/sign-up", json={"email": email, "password": "quota-pass", "name": name}
-    )
-    assert response.status_code == 201, response.text
-    body = response.json()
-    return Account(body["user"]["id"], email, "quota-pass", body["token"])
-
-
 async def titles(client: httpx.AsyncClient, account: Account) -> list[str]:
     tasks = await client.get(f"/api/{account.id}/tasks", headers=account.headers)
     return [task["title"] for task in tasks.json()]
@@ -49,7 +38,7 @@ async def titles(client: httpx.AsyncClient, account: Account) -> list[str]:
 async def test_the_task_quota_is_a_clear_409_for_the_api_and_a_polite_reply_in_chat(
     small_client: httpx.AsyncClient,
 ) -> None:
-    ann = await new_account(small_client, "ann")
+    ann = await register(small_client, "ann")
     url = f"/api/{ann.id}/tasks"
     for title in ("A", "B", "C"):
         created = await small_client.post(url, json={"title": title}, headers=ann.headers)
@@ -75,7 +64,7 @@ async def test_the_task_quota_is_a_clear_409_for_the_api_and_a_polite_reply_in_c
 async def test_the_conversation_and_message_quotas_are_409_before_the_turn_runs(
     small_client: httpx.AsyncClient,
 ) -> None:
-    ann = await new_account(small_client, "ann")
+    ann = await register(small_client, "ann")
     chat_url = f"/api/{ann.id}/chat"
     first = (await small_client.post(chat_url, json={"message": "hi"}, headers=ann.headers)).json()
     await small_client.post(chat_url, json={"message": "hello"}, headers=ann.headers)
@@ -120,7 +109,7 @@ def next_link(response: httpx.Response) -> str | None:
 async def test_the_task_list_pages_with_limit_cursor_and_a_link_header(
     client: httpx.AsyncClient,
 ) -> None:
-    ann = await new_account(client, "pager")
+    ann = await register(client, "pager")
     url = f"/api/{ann.id}/tasks"
     for title in ("A", "B", "C", "D", "E"):
         await client.post(url, json={"title": title}, headers=ann.headers)
@@ -149,14 +138,14 @@ async def test_the_task_list_pages_with_limit_cursor_and_a_link_header(
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=1001", "limit=x", "cursor=abc", "cursor=0"])
 async def test_malformed_paging_is_422(client: httpx.AsyncClient, query: str) -> None:
-    ann = await new_account(client, "bad-pager")
+    ann = await register(client, "bad-pager")
     response = await client.get(f"/api/{ann.id}/tasks?{query}", headers=ann.headers)
     assert response.status_code == 422, response.text
     assert query.split("=")[0] in response.json()["detail"]
 
 
 async def test_conversations_page_the_same_way(client: httpx.AsyncClient) -> None:
-    ann = await new_account(client, "talker")
+    ann = await register(client, "talker")
     started = []
     for message in ("one", "two", "three", "four", "five"):
         turn = await client.post(
@@ -185,7 +174,7 @@ async def test_conversations_page_the_same_way(client: httpx.AsyncClient) -> Non
 async def test_the_agent_lists_the_newest_50_and_says_more_exist_but_finds_any(
     client: httpx.AsyncClient,
 ) -> None:
-    ann = await new_account(client, "many")
+    ann = await register(client, "many")
     url = f"/api/{ann.id}/tasks"
     for title in ["Oldest chore", *(f"Chore {n}" for n in range(51))]:
         await client.post(url, json={"title": title}, headers=ann.headers)
