@@ -3,6 +3,7 @@
 import logging
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -59,6 +60,34 @@ async def _over_quota(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=409)
 
 
+DATABASE_RETRY_SECONDS = 5
+
+
+def _database_unreachable(error: Exception) -> bool:
+    """Whether the error says the database cannot be reached (refused, reset, timed out, or a
+    connection lost mid-query), as opposed to the database refusing what was asked of it."""
+    if isinstance(error, OSError | TimeoutError | sqlalchemy.exc.TimeoutError):
+        return True
+    return isinstance(error, sqlalchemy.exc.DBAPIError) and (
+        error.connection_invalidated or isinstance(error, sqlalchemy.exc.InterfaceError)
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database outage is a fast 503 with Retry-After: the client may retry, nothing broke."""
+    if not _database_unreachable(exc):
+        return await _unexpected_error(request, exc)
+    logger.warning(
+        "database unavailable",
+        extra={"path": request.url.path, "error": type(exc).__name__},
+    )
+    return JSONResponse(
+        {"detail": "The database is unavailable right now; please try again in a few seconds"},
+        status_code=503,
+        headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     request_id = request.scope.get("state", {}).get("request_id")
     logger.error(
@@ -79,6 +108,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(KeyReusedError, _key_reused)
     app.add_exception_handler(KeyInProgressError, _key_in_progress)
     app.add_exception_handler(QuotaExceededError, _over_quota)
+    for unreachable in (OSError, TimeoutError, sqlalchemy.exc.SQLAlchemyError):
+        app.add_exception_handler(unreachable, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
