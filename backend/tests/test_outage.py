@@ -10,7 +10,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from backend_testkit import Account, TcpProxy, make_settings, register
+from backend_testkit import Account, TcpProxy, make_settings, parse_sse, register
+from todo_backend.agent.base import AgentEvent, ChatTurn, TextDelta
 from todo_backend.main import create_app
 
 pytestmark = pytest.mark.postgres
@@ -28,14 +29,19 @@ async def proxy(fresh_postgres_url: str) -> AsyncIterator[TcpProxy]:
 
 
 @pytest.fixture
-async def client(fresh_postgres_url: str, proxy: TcpProxy) -> AsyncIterator[httpx.AsyncClient]:
+async def app(fresh_postgres_url: str, proxy: TcpProxy) -> AsyncIterator[FastAPI]:
+    """The backend, reaching PostgreSQL through the proxy."""
     real = make_url(fresh_postgres_url)
     through_proxy = fresh_postgres_url.replace(f":{real.port}/", f":{proxy.port}/")
-    app: FastAPI = create_app(make_settings(through_proxy))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
-    ):
+    application = create_app(make_settings(through_proxy))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         yield http
 
 
@@ -78,3 +84,34 @@ async def test_an_outage_gives_fast_503s_with_retry_after_and_then_recovers(
         f"/api/{ann.id}/chat", json={"message": "Show my tasks"}, headers=ann.headers
     )
     assert chat.status_code == 200 and "Buy milk" in chat.json()["response"]
+
+
+class CutsTheDatabaseMidTurn:
+    """Answers, but the database goes away while it does: the reply cannot be stored."""
+
+    def __init__(self, proxy: TcpProxy) -> None:
+        self.proxy = proxy
+
+    async def run(self, turn: ChatTurn) -> AsyncIterator[AgentEvent]:
+        yield TextDelta("Here you go.")
+        await self.proxy.cut()
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_stream_whose_reply_cannot_be_stored_ends_with_an_error_event(
+    app: FastAPI, client: httpx.AsyncClient, proxy: TcpProxy
+) -> None:
+    ann = await register(client, "Ann")
+    app.state.agent = CutsTheDatabaseMidTurn(proxy)
+    async with client.stream(
+        "POST", f"/api/{ann.id}/chat/stream", json={"message": "hi"}, headers=ann.headers
+    ) as response:
+        assert response.status_code == 200
+        events = parse_sse((await response.aread()).decode())
+    assert [name for name, _ in events] == ["conversation", "delta", "error"]
+    assert events[-1][1] == {
+        "detail": "The database is unavailable right now, so this reply was not saved; "
+        "please try again in a few seconds"
+    }

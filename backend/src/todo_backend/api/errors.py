@@ -63,7 +63,7 @@ async def _over_quota(request: Request, exc: Exception) -> JSONResponse:
 DATABASE_RETRY_SECONDS = 5
 
 
-def _database_unreachable(error: Exception) -> bool:
+def database_unreachable(error: Exception) -> bool:
     """Whether the error says the database cannot be reached (refused, reset, timed out, or a
     connection lost mid-query), as opposed to the database refusing what was asked of it."""
     if isinstance(error, OSError | TimeoutError | sqlalchemy.exc.TimeoutError):
@@ -75,7 +75,7 @@ def _database_unreachable(error: Exception) -> bool:
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """A database outage is a fast 503 with Retry-After: the client may retry, nothing broke."""
-    if not _database_unreachable(exc):
+    if not database_unreachable(exc):
         return await _unexpected_error(request, exc)
     logger.warning(
         "database unavailable",

@@ -1,5 +1,6 @@
 """The chat endpoint: one turn with the agent, as JSON or as a stream of server-sent events."""
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from todo_backend import chat, idempotency
 from todo_backend.agent.base import ChatTurn, TextDelta
 from todo_backend.api.deps import AgentDep, BearerToken, OwnerId, SessionDep, SettingsDep
-from todo_backend.api.errors import error_responses
+from todo_backend.api.errors import database_unreachable, error_responses
 from todo_backend.api.idempotent import (
     REPLAYED_HEADER,
     IdempotencyKeyHeader,
@@ -23,6 +24,7 @@ from todo_backend.api.idempotent import (
 from todo_backend.models import ChatRequest, ChatResponse
 from todo_backend.settings import Settings
 
+logger = logging.getLogger("todo_backend.chat")
 router = APIRouter(
     prefix="/api/{user_id}/chat",
     tags=["chat"],
@@ -104,6 +106,18 @@ def _sse(event: str, data: Any) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
+def _unsaved_reply(error: Exception) -> str:
+    """What a stream says when its reply could not be stored (logged here, never sent)."""
+    if database_unreachable(error):
+        logger.warning("reply not stored: database unavailable")
+        return (
+            "The database is unavailable right now, so this reply was not saved; "
+            "please try again in a few seconds"
+        )
+    logger.error("reply not stored", exc_info=error)
+    return "Something went wrong on our side, so this reply was not saved; please try again"
+
+
 def _event_stream(events: AsyncIterator[bytes], headers: dict[str, str]) -> StreamingResponse:
     return StreamingResponse(
         events,
@@ -142,7 +156,8 @@ async def stream_message(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> StreamingResponse:
     """The same turn as a stream: `conversation` first, then `delta` text pieces and
-    `tool_call` events as they happen, and `done` with the whole reply."""
+    `tool_call` events as they happen, and `done` with the whole reply (or `error` with a
+    `detail` when the reply could not be stored)."""
     keyed = _keyed(user_id, idempotency_key, body)
     session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     session = session_factory()
@@ -177,13 +192,18 @@ async def stream_message(
                         "tool_call",
                         {"name": event.name, "arguments": event.arguments, "result": event.result},
                     )
-            await chat.finish_turn(
-                session,
-                user_id=user_id,
-                conversation_id=conversation_id,
-                outcome=outcome,
-                keyed=keyed,
-            )
+            try:
+                await chat.finish_turn(
+                    session,
+                    user_id=user_id,
+                    conversation_id=conversation_id,
+                    outcome=outcome,
+                    keyed=keyed,
+                )
+            except Exception as error:
+                # The 200 is sent: the stream ends with an error event instead of breaking off.
+                yield _sse("error", {"detail": _unsaved_reply(error)})
+                return
             yield _sse("done", {"conversation_id": conversation_id, "response": outcome.reply})
 
     return _event_stream(events(), {})
