@@ -1,6 +1,5 @@
 """Shared pieces of the backend tests (importable: backend/tests is on pytest's pythonpath)."""
 
-import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -9,7 +8,10 @@ from typing import Any
 
 import httpx
 
+from tcpproxy import TcpProxy
 from todo_backend.settings import Settings
+
+__all__ = ["TcpProxy"]  # re-exported: the tests cut the database with it
 
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 
@@ -52,54 +54,6 @@ async def register(
     assert response.status_code == 201, response.text
     body = response.json()
     return Account(id=body["user"]["id"], email=email, password=password, token=body["token"])
-
-
-class TcpProxy:
-    """A TCP forwarder in front of a real server, to cut the connection and restore it.
-
-    Cutting closes the listener and every open connection, as a database restart would."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target_host = target_host
-        self.target_port = target_port
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for writer in list(self._writers):
-            writer.close()
-        self._writers.clear()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(
-                self.target_host, self.target_port
-            )
-        except OSError:
-            writer.close()
-            return
-        self._writers.update({writer, upstream_writer})
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            try:
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                sink.close()
-
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
 
 
 SseEvent = tuple[str, dict[str, Any]]
