@@ -109,13 +109,16 @@ class _User:
         self.report.outcomes.append(Outcome(name, started, time.monotonic(), status, retry_after))
         return payload if isinstance(payload, dict) and 200 <= status < 300 else {}
 
-    async def sign_up(self) -> None:
+    async def sign_up(self, gate: asyncio.Semaphore) -> None:
+        """Not part of the measured load: a few at a time, with time for password hashing."""
         body = {"email": self.email, "password": "load-password", "name": "Load"}
-        response = await self.client.post("/api/auth/sign-up", json=body)
+        async with gate:
+            response = await self.client.post("/api/auth/sign-up", json=body, timeout=120)
         response.raise_for_status()
         self.user_id = response.json()["user"]["id"]
 
-    async def run(self, deadline: float) -> None:
+    async def run(self, arrival: float, deadline: float) -> None:
+        await asyncio.sleep(arrival)  # users arrive one after another, as people do
         signed = await self.request(
             "sign-in",
             "POST",
@@ -163,10 +166,14 @@ async def run_fault_load(
         base_url=base_url, timeout=CLIENT_TIMEOUT, limits=limits
     ) as client:
         people = [_User(client, report) for _ in range(users)]
-        await asyncio.gather(*(person.sign_up() for person in people))
+        gate = asyncio.Semaphore(4)
+        await asyncio.gather(*(person.sign_up(gate) for person in people))
         deadline = time.monotonic() + seconds
         fault = _outage(proxy, report, at=(seconds - outage) / 2, seconds=outage)
-        await asyncio.gather(fault, *(person.run(deadline) for person in people))
+        ramp = min(2.0, seconds / 10) / users  # all arrived within the first 10 % (<= 2 s)
+        await asyncio.gather(
+            fault, *(person.run(number * ramp, deadline) for number, person in enumerate(people))
+        )
     return report
 
 
