@@ -29,8 +29,9 @@ class Outcome:
     name: str
     started: float
     ended: float
-    status: int  # 0: no response (timeout or connection error)
+    status: int  # 0: no usable response (timeout, connection error, a body that is not JSON)
     retry_after: bool
+    problem: str = ""  # what went wrong when status is 0
 
     @property
     def seconds(self) -> float:
@@ -100,13 +101,17 @@ class _User:
     ) -> dict[str, Any]:
         """Make one request and record its outcome; returns a successful answer's JSON."""
         started = time.monotonic()
+        problem = ""
         try:
             response = await self.client.request(method, path, json=body, headers=self.headers)
             status, retry_after = response.status_code, "retry-after" in response.headers
             payload = response.json() if response.content else {}
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, ValueError) as error:
             status, retry_after, payload = 0, False, {}
-        self.report.outcomes.append(Outcome(name, started, time.monotonic(), status, retry_after))
+            problem = f"{type(error).__name__}: {error}"[:200]
+        self.report.outcomes.append(
+            Outcome(name, started, time.monotonic(), status, retry_after, problem)
+        )
         return payload if isinstance(payload, dict) and 200 <= status < 300 else {}
 
     async def sign_up(self, gate: asyncio.Semaphore) -> None:

@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend.agent.base import ChatAgent
+from todo_backend.db import open_session
 from todo_backend.models import ID_MAX, ID_MIN
 from todo_backend.security import InvalidTokenError, decode_token
 from todo_backend.settings import Settings
@@ -19,7 +20,7 @@ def get_settings(request: Request) -> Settings:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.session_factory() as session:
+    async with open_session(request.app.state.session_factory) as session:
         yield session
 
 

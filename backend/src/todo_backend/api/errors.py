@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from todo_backend.db import database_unreachable
 from todo_backend.idempotency import KeyInProgressError, KeyReusedError
 from todo_backend.models import ErrorResponse
 from todo_backend.quotas import QuotaExceededError
@@ -61,16 +62,6 @@ async def _over_quota(request: Request, exc: Exception) -> JSONResponse:
 
 
 DATABASE_RETRY_SECONDS = 5
-
-
-def database_unreachable(error: Exception) -> bool:
-    """Whether the error says the database cannot be reached (refused, reset, timed out, or a
-    connection lost mid-query), as opposed to the database refusing what was asked of it."""
-    if isinstance(error, OSError | TimeoutError | sqlalchemy.exc.TimeoutError):
-        return True
-    return isinstance(error, sqlalchemy.exc.DBAPIError) and (
-        error.connection_invalidated or isinstance(error, sqlalchemy.exc.InterfaceError)
-    )
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:

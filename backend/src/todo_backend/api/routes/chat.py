@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Any
 
 import orjson
@@ -14,13 +15,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from todo_backend import chat, idempotency
 from todo_backend.agent.base import ChatTurn, TextDelta
 from todo_backend.api.deps import AgentDep, BearerToken, OwnerId, SessionDep, SettingsDep
-from todo_backend.api.errors import database_unreachable, error_responses
+from todo_backend.api.errors import error_responses
 from todo_backend.api.idempotent import (
     REPLAYED_HEADER,
     IdempotencyKeyHeader,
     previous_response,
     replayed,
 )
+from todo_backend.db import database_unreachable, open_session
 from todo_backend.models import ChatRequest, ChatResponse
 from todo_backend.settings import Settings
 
@@ -160,10 +162,13 @@ async def stream_message(
     `detail` when the reply could not be stored)."""
     keyed = _keyed(user_id, idempotency_key, body)
     session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
-    session = session_factory()
+    # The stream owns its session (a dependency's could close before the stream ends): the
+    # stack closes it when the stream is done, or at once if the turn never starts.
+    closing = AsyncExitStack()
+    session = await closing.enter_async_context(open_session(session_factory))
     try:
         if previous := await previous_response(session, keyed):
-            await session.close()
+            await closing.aclose()
             return _event_stream(_replayed_events(previous), {REPLAYED_HEADER: "true"})
         conversation_id, turn = await _begin(
             session,
@@ -175,12 +180,11 @@ async def stream_message(
             keyed=keyed,
         )
     except BaseException:
-        await session.close()
+        await closing.aclose()
         raise
 
     async def events() -> AsyncIterator[bytes]:
-        # The stream owns the session: a dependency's session could close before it ends.
-        async with session:
+        async with closing:
             yield _sse("conversation", {"conversation_id": conversation_id})
             outcome = chat.TurnOutcome()
             async for event in chat.run_agent(agent, turn):
