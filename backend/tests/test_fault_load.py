@@ -12,7 +12,7 @@ pytestmark = pytest.mark.postgres
 
 def test_load_through_a_database_outage(fresh_postgres_url: str) -> None:
     with backend_behind_a_proxy(fresh_postgres_url) as (base_url, proxy):
-        report = asyncio.run(run_fault_load(base_url, proxy, users=20, seconds=10, outage=3))
+        report = asyncio.run(run_fault_load(base_url, proxy, users=10, seconds=10, outage=3))
     print(report.summary())
     for outcome in report.wrong_inside[:5]:
         print("inside:", outcome)
