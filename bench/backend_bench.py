@@ -6,8 +6,9 @@ BENCH_DATABASE_URL pointing at PostgreSQL. Prints one line per scenario."""
 import asyncio
 import os
 
-from benchkit import running_backend, temporary_database, user_with_tasks
 from loadgen import LoadResult, run_load
+
+from benchkit import running_backend, temporary_database, user_with_tasks
 
 CONCURRENCY = 16
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))

@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 
 import httpx
-from benchkit import BENCH_SECRET, call, running_backend, temporary_database, user_with_tasks
 from loadgen import LoadResult, run_load
 from sqlalchemy import event
+
+from benchkit import BENCH_SECRET, call, running_backend, temporary_database, user_with_tasks
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 

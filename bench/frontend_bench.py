@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from urllib.parse import urljoin
 
 import httpx
+
 from benchkit import BENCH_SECRET, running_backend, running_service, temporary_database
 
 TASKS = 100

@@ -1,14 +1,17 @@
 """Shared pieces of the backend tests (importable: backend/tests is on pytest's pythonpath)."""
 
-import asyncio
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from tcpproxy import TcpProxy
 from todo_backend.settings import Settings
+
+__all__ = ["TcpProxy"]  # re-exported: the tests cut the database with it
 
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 
@@ -40,52 +43,17 @@ class Account:
 SignUp = Callable[..., Awaitable[Account]]
 
 
-class TcpProxy:
-    """A TCP forwarder in front of a real server, to cut the connection and restore it.
-
-    Cutting closes the listener and every open connection, as a database restart would."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target_host = target_host
-        self.target_port = target_port
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for writer in list(self._writers):
-            writer.close()
-        self._writers.clear()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(
-                self.target_host, self.target_port
-            )
-        except OSError:
-            writer.close()
-            return
-        self._writers.update({writer, upstream_writer})
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            try:
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                sink.close()
-
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+async def register(
+    client: httpx.AsyncClient, name: str, password: str = "correct horse"
+) -> Account:
+    """A new account with a unique email, signed up through the API."""
+    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+    response = await client.post(
+        "/api/auth/sign-up", json={"email": email, "password": password, "name": name}
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Account(id=body["user"]["id"], email=email, password=password, token=body["token"])
 
 
 SseEvent = tuple[str, dict[str, Any]]
@@ -102,6 +70,11 @@ async def stream_chat(client: httpx.AsyncClient, account: Account, message: str)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         raw = (await response.aread()).decode()
+    return parse_sse(raw)
+
+
+def parse_sse(raw: str) -> list[SseEvent]:
+    """A whole server-sent-event stream as (name, data) pairs."""
     events = []
     for block in raw.strip().split("\n\n"):
         name_line, data_line = block.split("\n")

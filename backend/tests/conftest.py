@@ -1,6 +1,5 @@
 """Backend test fixtures: the app on SQLite and on a real PostgreSQL, driven over ASGI."""
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -8,7 +7,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backend_testkit import Account, SignUp, make_settings
+from backend_testkit import Account, SignUp, make_settings, register
 from testkit import create_database, drop_database
 from todo_backend.main import create_app
 
@@ -46,12 +45,6 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def sign_up(client: httpx.AsyncClient) -> SignUp:
     async def create(name: str = "Ann", password: str = "correct horse") -> Account:
-        email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-        response = await client.post(
-            "/api/auth/sign-up", json={"email": email, "password": password, "name": name}
-        )
-        assert response.status_code == 201, response.text
-        body = response.json()
-        return Account(id=body["user"]["id"], email=email, password=password, token=body["token"])
+        return await register(client, name, password)
 
     return create

@@ -23,8 +23,10 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 @dataclass
 class ToolCall:
+    """A tool call; `arguments` as a string is sent as is (a model's malformed JSON)."""
+
     name: str
-    arguments: dict[str, Any]
+    arguments: dict[str, Any] | str
 
 
 @dataclass
@@ -131,11 +133,15 @@ def _message(reply: Reply) -> dict[str, Any]:
             {
                 "id": f"call_{uuid.uuid4().hex[:8]}",
                 "type": "function",
-                "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+                "function": {"name": call.name, "arguments": _arguments_text(call.arguments)},
             }
             for call in reply.tool_calls
         ]
     return message
+
+
+def _arguments_text(arguments: dict[str, Any] | str) -> str:
+    return arguments if isinstance(arguments, str) else json.dumps(arguments)
 
 
 def _usage() -> dict[str, int]:

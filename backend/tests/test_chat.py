@@ -1,11 +1,14 @@
 """The chat endpoint and conversations, with the built-in agent, on SQLite and PostgreSQL."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend_testkit import Account, SignUp, make_settings, stream_chat
 from todo_backend.agent.base import AgentEvent, ChatTurn, ToolCallEvent
@@ -195,6 +198,70 @@ async def test_a_failing_agent_gives_a_polite_reply_and_keeps_the_message(
         ("user", "Show my tasks"),
         ("assistant", AGENT_FAILED_REPLY),
     ]
+
+
+# (create, drop) statements of a trigger refusing tasks titled 'Explode', per dialect.
+REFUSE_TRIGGER = {
+    "sqlite": (
+        [
+            "CREATE TRIGGER refuse_title BEFORE INSERT ON tasks WHEN NEW.title = 'Explode' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
+        ],
+        ["DROP TRIGGER refuse_title"],
+    ),
+    "postgresql": (
+        [
+            "CREATE OR REPLACE FUNCTION refuse_title() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN IF NEW.title = 'Explode' THEN RAISE EXCEPTION 'refused by the test trigger'; "
+            "END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_title BEFORE INSERT ON tasks "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_title()",
+        ],
+        ["DROP TRIGGER refuse_title ON tasks", "DROP FUNCTION refuse_title"],
+    ),
+}
+
+
+async def run_sql(engine: AsyncEngine, statements: list[str]) -> None:
+    async with engine.begin() as connection:
+        for statement in statements:
+            await connection.execute(text(statement))
+
+
+@asynccontextmanager
+async def database_refuses_the_title_explode(engine: AsyncEngine) -> AsyncIterator[None]:
+    """A trigger that makes inserting a task titled 'Explode' fail inside the database."""
+    create, drop = REFUSE_TRIGGER[engine.dialect.name]
+    await run_sql(engine, create)
+    try:
+        yield
+    finally:
+        await run_sql(engine, drop)
+
+
+async def test_a_tool_failing_in_the_database_gives_a_stored_polite_reply(
+    app: FastAPI, client: httpx.AsyncClient, sign_up: SignUp
+) -> None:
+    """The built-in agent's add_task really fails in the database; the turn's rollback must not
+    break storing the apology, on /chat and on /chat/stream (which must still end with done)."""
+    ann = await sign_up()
+    async with database_refuses_the_title_explode(app.state.engine):
+        response = await chat(client, ann, "Add a task to explode")
+        events = await stream_chat(client, ann, "Add a task to explode")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["response"] == AGENT_FAILED_REPLY and body["tool_calls"] == []
+    assert [name for name, _ in events] == ["conversation", "delta", "done"]
+    assert events[-1][1]["response"] == AGENT_FAILED_REPLY
+    for conversation_id in (body["conversation_id"], events[0][1]["conversation_id"]):
+        stored = await client.get(
+            f"/api/{ann.id}/conversations/{conversation_id}", headers=ann.headers
+        )
+        assert [(m["role"], m["content"]) for m in stored.json()["messages"]] == [
+            ("user", "Add a task to explode"),
+            ("assistant", AGENT_FAILED_REPLY),
+        ]
+    assert (await client.get(f"/api/{ann.id}/tasks", headers=ann.headers)).json() == []
 
 
 async def test_a_conversation_survives_a_restart(database_url: str) -> None:

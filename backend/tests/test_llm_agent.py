@@ -3,7 +3,7 @@ reaches the task tools through the MCP endpoint; the task, the reply and the mes
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ from openai_test_server import (
     Reply,
     ToolCall,
     add_then_confirm,
+    last_message,
     text_of,
     user_id_from,
 )
@@ -219,3 +220,75 @@ async def test_the_model_cannot_act_for_another_user(
 
 def test_default_responder_is_add_then_confirm() -> None:
     assert OpenAITestServer().respond is add_then_confirm
+
+
+def call_once_then_apologise(call: ToolCall) -> Callable[[dict[str, Any]], Reply]:
+    """A model that makes one (broken) tool call, then answers in words once it sees a result."""
+
+    def respond(body: dict[str, Any]) -> Reply:
+        if last_message(body)["role"] == "tool":
+            return Reply(text="Sorry, that did not work.")
+        return Reply(tool_calls=[call])
+
+    return respond
+
+
+def never_stops(body: dict[str, Any]) -> Reply:
+    return Reply(tool_calls=[ToolCall("list_tasks", {"user_id": user_id_from(body)})])
+
+
+MISBEHAVING_MODELS = {
+    "invalid JSON": call_once_then_apologise(ToolCall("add_task", "{not json")),
+    "null arguments": call_once_then_apologise(ToolCall("add_task", "null")),
+    "a list as arguments": call_once_then_apologise(ToolCall("add_task", "[1, 2]")),
+    "an unknown tool": call_once_then_apologise(ToolCall("launch_rockets", {"count": 3})),
+    "endless tool calls": never_stops,
+}
+
+
+async def turn_reply(
+    client: httpx.AsyncClient, account: Account, message: str, *, stream: bool
+) -> tuple[int, str]:
+    """One turn on /chat or /chat/stream: its conversation id and its reply, checking that a
+    streamed turn ends with done."""
+    if stream:
+        events = await stream_chat(client, account, message)
+        assert [name for name, _ in events][-1] == "done", events
+        done = events[-1][1]
+        return done["conversation_id"], done["response"]
+    body = await chat(client, account, message)
+    assert all(isinstance(call["arguments"], dict) for call in body["tool_calls"]), body
+    return body["conversation_id"], body["response"]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["chat", "stream"])
+@pytest.mark.parametrize("model", list(MISBEHAVING_MODELS))
+async def test_a_misbehaving_model_still_ends_the_turn_with_a_stored_polite_reply(
+    llm_client: httpx.AsyncClient,
+    llm_sign_up: SignUp,
+    llm: OpenAITestServer,
+    model: str,
+    stream: bool,
+) -> None:
+    llm.respond = MISBEHAVING_MODELS[model]
+    lee = await llm_sign_up()
+    message = "Add a task to buy milk"
+    conversation_id, reply = await turn_reply(llm_client, lee, message, stream=stream)
+    assert reply in {"Sorry, that did not work.", AGENT_FAILED_REPLY}
+    assert await messages_of(llm_client, lee, conversation_id) == [
+        ("user", message),
+        ("assistant", reply),
+    ]
+    assert await tasks_of(llm_client, lee) == []
+
+
+async def test_malformed_arguments_are_reported_as_the_model_sent_them(
+    llm_client: httpx.AsyncClient, llm_sign_up: SignUp, llm: OpenAITestServer
+) -> None:
+    llm.respond = MISBEHAVING_MODELS["invalid JSON"]
+    lee = await llm_sign_up()
+    body = await chat(llm_client, lee, "Add a task to buy milk")
+    assert [(c["name"], c["arguments"]) for c in body["tool_calls"]] == [
+        ("add_task", {"raw": "{not json"})
+    ]
+    assert body["response"] == "Sorry, that did not work."

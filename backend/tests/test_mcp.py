@@ -92,6 +92,8 @@ async def test_lists_exactly_the_five_tools_with_their_schemas(server_url: str) 
     assert add.input_schema["properties"]["description"]["anyOf"][0]["maxLength"] == 1000
     status = tools["list_tasks"].input_schema["properties"]["status"]
     assert status["enum"] == ["all", "pending", "completed"] and status["default"] == "all"
+    limit = tools["list_tasks"].input_schema["properties"]["limit"]
+    assert (limit["default"], limit["minimum"], limit["maximum"]) == (50, 1, 1000)
     for name in ("complete_task", "delete_task"):
         assert tools[name].input_schema["required"] == ["user_id", "task_id"]
         assert tools[name].input_schema["properties"]["task_id"]["type"] == "integer"
@@ -118,10 +120,18 @@ async def test_each_tool_does_what_the_contract_says(server_url: str) -> None:
         )
         listed = structured(await session.call_tool("list_tasks", {"user_id": user_id}))
         assert listed == {
-            "result": [
+            "tasks": [
                 {"id": second["task_id"], "title": "Pay bills", "completed": False},
                 {"id": task_id, "title": "Buy milk", "completed": False},
-            ]
+            ],
+            "more": False,
+        }
+        first_only = structured(
+            await session.call_tool("list_tasks", {"user_id": user_id, "limit": 1})
+        )
+        assert first_only == {
+            "tasks": [{"id": second["task_id"], "title": "Pay bills", "completed": False}],
+            "more": True,
         }
         completed = structured(
             await session.call_tool("complete_task", {"user_id": user_id, "task_id": task_id})
@@ -130,7 +140,10 @@ async def test_each_tool_does_what_the_contract_says(server_url: str) -> None:
         done = structured(
             await session.call_tool("list_tasks", {"user_id": user_id, "status": "completed"})
         )
-        assert done == {"result": [{"id": task_id, "title": "Buy milk", "completed": True}]}
+        assert done == {
+            "tasks": [{"id": task_id, "title": "Buy milk", "completed": True}],
+            "more": False,
+        }
         updated = structured(
             await session.call_tool(
                 "update_task", {"user_id": user_id, "task_id": task_id, "title": "Buy oat milk"}
@@ -172,6 +185,27 @@ async def test_another_users_id_is_refused(server_url: str) -> None:
             assert "does not match the signed-in user" in result.content[0].text  # type: ignore[union-attr]
     tasks = await rest_tasks(server_url, victim_id, victim_token)
     assert [(t["title"], t["completed"]) for t in tasks] == [("Mine", False)]
+
+
+async def test_ids_out_of_range_and_nul_characters_are_invalid_arguments(
+    server_url: str,
+) -> None:
+    user_id, token = sign_up(server_url, "edges")
+    async with mcp_session(server_url, token) as session:
+        for name, arguments, problem in [
+            ("complete_task", {"task_id": 2**63}, "less than or equal to 2147483647"),
+            ("delete_task", {"task_id": 0}, "greater than or equal to 1"),
+            ("update_task", {"task_id": 2**31, "title": "x"}, "less than or equal to 2147483647"),
+            ("add_task", {"title": "a\u0000b"}, "must not contain NUL characters"),
+            ("add_task", {"title": "ok", "description": "\u0000"}, "NUL characters"),
+        ]:
+            result = await session.call_tool(name, {"user_id": user_id, **arguments})
+            assert result.is_error, name
+            assert problem in result.content[0].text, result.content  # type: ignore[union-attr]
+        largest = await session.call_tool("delete_task", {"user_id": user_id, "task_id": 2**31 - 1})
+        assert largest.is_error
+        assert "Task 2147483647 not found" in largest.content[0].text  # type: ignore[union-attr]
+    assert await rest_tasks(server_url, user_id, token) == []
 
 
 @pytest.mark.parametrize("token", [None, "not-a-token"])

@@ -40,7 +40,7 @@ async def _schema(database_url: str) -> tuple[list[str], list[tuple[str, str]]]:
         )
     finally:
         await connection.close()
-    assert [v["version_num"] for v in versions] == ["0001"]
+    assert [v["version_num"] for v in versions] == ["0002"]
     return [t["tablename"] for t in tables], [(i[0], i[1]) for i in indexes]
 
 
@@ -55,7 +55,14 @@ def test_two_concurrent_migrations_both_succeed_with_one_schema(fresh_postgres_u
     assert sum("Running upgrade  -> 0001" in output for output in outputs) == 1
 
     tables, indexes = asyncio.run(_schema(fresh_postgres_url))
-    assert tables == ["alembic_version", "conversations", "messages", "tasks", "users"]
+    assert tables == [
+        "alembic_version",
+        "conversations",
+        "idempotency_keys",
+        "messages",
+        "tasks",
+        "users",
+    ]
     assert ("tasks", "ix_tasks_user_id") in indexes
     assert ("tasks", "ix_tasks_completed") in indexes
 
@@ -80,4 +87,4 @@ async def test_migrations_match_the_models(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert differences == []
-    assert {"users", "tasks", "conversations", "messages"} <= set(tables)
+    assert {"users", "tasks", "conversations", "messages", "idempotency_keys"} <= set(tables)

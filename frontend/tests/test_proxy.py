@@ -189,6 +189,25 @@ def test_requests_are_forwarded_with_token_query_and_request_id(frontend_for, se
     assert "cookie" not in forwarded.headers
 
 
+def test_the_idempotency_key_and_the_replay_mark_pass_through(frontend_for, serve_app) -> None:
+    backend = FakeBackend()
+
+    @backend.route("POST", "/api/u1/tasks")
+    async def create(request: Request) -> Response:
+        return JSONResponse({"id": 1}, status_code=201, headers={"Idempotent-Replayed": "true"})
+
+    with serve_app(backend.app) as backend_url, frontend_for(backend_url) as browser:
+        token = sign_in(browser)
+        response = browser.post(
+            "/api/u1/tasks",
+            json={"title": "Once"},
+            headers={"X-CSRF-Token": token, "Idempotency-Key": "retry-7"},
+        )
+    assert response.status_code == 201
+    assert response.headers["idempotent-replayed"] == "true"
+    assert backend.seen[0].headers["idempotency-key"] == "retry-7"
+
+
 def test_an_expired_token_ends_the_session(frontend_for, serve_app) -> None:
     backend = FakeBackend()
 

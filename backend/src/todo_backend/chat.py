@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import crud
+from todo_backend import crud, idempotency
 from todo_backend.agent.base import (
     AgentEvent,
     ChatAgent,
@@ -15,7 +15,10 @@ from todo_backend.agent.base import (
     HistoryMessage,
     TextDelta,
 )
-from todo_backend.models import Conversation, ToolCallPublic
+from todo_backend.idempotency import KeyedRequest
+from todo_backend.models import ChatResponse, ToolCallPublic
+from todo_backend.quotas import check_conversation_room, check_turn_room
+from todo_backend.settings import Quotas
 from todo_backend.tools import ToolContext
 
 logger = logging.getLogger("todo_backend.chat")
@@ -61,9 +64,15 @@ async def begin_turn(
     token: str,
     history_limit: int,
     stream: bool,
-) -> tuple[Conversation, ChatTurn]:
-    """Find or start the conversation, read its recent history, store the user's message."""
+    quotas: Quotas,
+    keyed: KeyedRequest | None = None,
+) -> tuple[int, ChatTurn]:
+    """Find or start the conversation, read its recent history, store the user's message.
+
+    Returns the conversation's id: a plain value that stays readable whatever happens to the
+    session during the turn (a failed tool rolls it back and expires every loaded object)."""
     if conversation_id is None:
+        await check_conversation_room(session, quotas, user_id=user_id)
         conversation = await crud.create_conversation(
             session, user_id=user_id, title=_title_for(message)
         )
@@ -76,19 +85,26 @@ async def begin_turn(
             raise ConversationNotFoundError
         conversation = found
         assert conversation.id is not None
+        await check_turn_room(session, quotas, user_id=user_id, conversation_id=conversation.id)
         stored = await crud.list_messages(
             session, user_id=user_id, conversation_id=conversation.id, limit=history_limit
         )
         history = [HistoryMessage(role=m.role, content=m.content) for m in stored]
-    await crud.add_message(session, conversation=conversation, role="user", content=message)
+    assert conversation.id is not None
+    conversation_id = conversation.id
+    if keyed is not None:  # claimed in the same commit as the user's message
+        await idempotency.stage_claim(session, keyed)
+    await crud.add_message(
+        session, user_id=user_id, conversation_id=conversation_id, role="user", content=message
+    )
     turn = ChatTurn(
         message=message,
         history=history,
-        tools=ToolContext(session=session, caller_id=user_id),
+        tools=ToolContext(session=session, caller_id=user_id, quotas=quotas),
         token=token,
         stream=stream,
     )
-    return conversation, turn
+    return conversation_id, turn
 
 
 async def run_agent(agent: ChatAgent, turn: ChatTurn) -> AsyncIterator[AgentEvent]:
@@ -100,21 +116,42 @@ async def run_agent(agent: ChatAgent, turn: ChatTurn) -> AsyncIterator[AgentEven
             yield event
     except Exception:
         logger.exception("agent failed", extra={"user_id": turn.tools.caller_id})
+        # Undo the failed tool's half-done work, so the session can store the apology.
         await turn.tools.session.rollback()
         yield TextDelta(("\n\n" if produced_text else "") + AGENT_FAILED_REPLY)
 
 
 async def finish_turn(
-    session: AsyncSession, *, conversation: Conversation, outcome: TurnOutcome
-) -> None:
-    outcome.reply = outcome.reply.strip() or AGENT_FAILED_REPLY
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: int,
+    outcome: TurnOutcome,
+    keyed: KeyedRequest | None = None,
+) -> ChatResponse:
+    """Store the assistant's reply (the polite failure reply when the agent said nothing) and,
+    in the same commit, the turn's response under its idempotency key."""
+    # A model may emit NUL, which PostgreSQL cannot store; it never carries meaning.
+    outcome.reply = outcome.reply.replace("\x00", "").strip() or AGENT_FAILED_REPLY
+    response = ChatResponse(
+        conversation_id=conversation_id, response=outcome.reply, tool_calls=outcome.tool_calls
+    )
+    if keyed is not None:
+        await idempotency.stage_completion(
+            session, keyed, status_code=200, body=response.model_dump(mode="json")
+        )
     await crud.add_message(
-        session, conversation=conversation, role="assistant", content=outcome.reply
+        session,
+        user_id=user_id,
+        conversation_id=conversation_id,
+        role="assistant",
+        content=outcome.reply,
     )
     logger.info(
         "chat turn",
         extra={
-            "conversation_id": conversation.id,
+            "conversation_id": conversation_id,
             "tools": [call.name for call in outcome.tool_calls],
         },
     )
+    return response

@@ -5,9 +5,10 @@ user's rows by forgetting a filter.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, update
+from sqlalchemy import Row, func, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,8 +50,15 @@ _TASK_COLUMNS = tuple(Task.__table__.columns)  # type: ignore[attr-defined]  # S
 
 
 async def create_task(
-    session: AsyncSession, *, user_id: str, title: str, description: str | None = None
+    session: AsyncSession,
+    *,
+    user_id: str,
+    title: str,
+    description: str | None = None,
+    commit: bool = True,
 ) -> Task:
+    """A new task; with `commit=False` only flushed (it has its id), for the caller to commit
+    together with something else (the request's idempotency key)."""
     now = utc_now()
     task = Task(
         user_id=user_id,
@@ -60,22 +68,41 @@ async def create_task(
         updated_at=now,
     )
     session.add(task)
-    await session.commit()
+    if commit:
+        await session.commit()
+    else:
+        await session.flush()
     return task
 
 
 async def list_tasks(
-    session: AsyncSession, *, user_id: str, status: TaskStatus = "all"
+    session: AsyncSession,
+    *,
+    user_id: str,
+    status: TaskStatus = "all",
+    limit: int | None = None,
+    before_id: int | None = None,
 ) -> Sequence[Row[Any]]:
-    """The user's tasks, newest first, as rows with the task's columns as attributes.
+    """The user's tasks, newest first, as rows with the task's columns as attributes; with
+    `before_id`, only older ones (ids grow with time), and at most `limit` of them.
 
     Plain rows, not ORM objects: listing is the hottest path and nothing here changes them."""
     query = select(*_TASK_COLUMNS).where(col(Task.user_id) == user_id)
     if status != "all":
         query = query.where(Task.completed == (status == "completed"))
-    result = await session.exec(query.order_by(col(Task.id).desc()))
+    if before_id is not None:
+        query = query.where(col(Task.id) < before_id)
+    query = query.order_by(col(Task.id).desc())
+    if limit is not None:
+        query = query.limit(limit)
+    result = await session.exec(query)
     rows: Sequence[Row[Any]] = result.all()
     return rows
+
+
+async def count_tasks(session: AsyncSession, *, user_id: str) -> int:
+    result = await session.exec(select(func.count()).where(col(Task.user_id) == user_id))
+    return result.one()
 
 
 async def get_task(session: AsyncSession, *, user_id: str, task_id: int) -> Task | None:
@@ -120,6 +147,11 @@ async def create_conversation(session: AsyncSession, *, user_id: str, title: str
     return conversation
 
 
+async def count_conversations(session: AsyncSession, *, user_id: str) -> int:
+    result = await session.exec(select(func.count()).where(col(Conversation.user_id) == user_id))
+    return result.one()
+
+
 async def get_conversation(
     session: AsyncSession, *, user_id: str, conversation_id: int
 ) -> Conversation | None:
@@ -131,12 +163,29 @@ async def get_conversation(
     return result.first()
 
 
-async def list_conversations(session: AsyncSession, *, user_id: str) -> Sequence[Conversation]:
-    result = await session.exec(
-        select(Conversation)
-        .where(Conversation.user_id == user_id)
-        .order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
-    )
+async def list_conversations(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    limit: int | None = None,
+    after: tuple[datetime, int] | None = None,
+) -> Sequence[Conversation]:
+    """The user's conversations, most recently active first; with `after` (the updated_at and
+    id of the last one seen), only those that come after it, and at most `limit` of them."""
+    query = select(Conversation).where(Conversation.user_id == user_id)
+    if after is not None:
+        updated_at, conversation_id = after
+        query = query.where(
+            (col(Conversation.updated_at) < updated_at)
+            | (
+                (col(Conversation.updated_at) == updated_at)
+                & (col(Conversation.id) < conversation_id)
+            )
+        )
+    query = query.order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
+    if limit is not None:
+        query = query.limit(limit)
+    result = await session.exec(query)
     return result.all()
 
 
@@ -160,21 +209,32 @@ async def list_messages(
     return list(reversed(result.all()))
 
 
+async def count_messages(session: AsyncSession, *, user_id: str, conversation_id: int) -> int:
+    result = await session.exec(
+        select(func.count()).where(
+            col(Message.conversation_id) == conversation_id, col(Message.user_id) == user_id
+        )
+    )
+    return result.one()
+
+
 async def add_message(
-    session: AsyncSession, *, conversation: Conversation, role: Role, content: str
+    session: AsyncSession, *, user_id: str, conversation_id: int, role: Role, content: str
 ) -> Message:
-    """Store a message and touch the conversation, in one commit."""
-    assert conversation.id is not None
+    """Store a message and touch the conversation, in one commit.
+
+    Takes plain ids, not the Conversation: after a rollback its attributes are expired, and
+    reading them would need I/O that an async session cannot do implicitly."""
     message = Message(
-        user_id=conversation.user_id,
-        conversation_id=conversation.id,
+        user_id=user_id,
+        conversation_id=conversation_id,
         role=role,
         content=content,
     )
     session.add(message)
     await session.exec(
         update(Conversation)
-        .where(col(Conversation.id) == conversation.id)
+        .where(col(Conversation.id) == conversation_id, col(Conversation.user_id) == user_id)
         .values(updated_at=message.created_at)
     )
     await session.commit()

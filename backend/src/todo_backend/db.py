@@ -1,12 +1,18 @@
 """Database engine and sessions: SQLite by default, PostgreSQL (asyncpg) through DATABASE_URL."""
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy.exc
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+logger = logging.getLogger("todo_backend.db")
 
 # Parameters that hosted providers (Neon, Supabase, Heroku...) put in their URLs but that asyncpg
 # does not take as connection arguments.
@@ -81,3 +87,32 @@ def create_engine(database_url: str) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether the error says the database cannot be reached (refused, reset, timed out, or a
+    connection lost mid-query), as opposed to the database refusing what was asked of it."""
+    if isinstance(error, OSError | TimeoutError | sqlalchemy.exc.TimeoutError):
+        return True
+    return isinstance(error, sqlalchemy.exc.DBAPIError) and (
+        error.connection_invalidated or isinstance(error, sqlalchemy.exc.InterfaceError)
+    )
+
+
+@asynccontextmanager
+async def open_session(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session that closes quietly when the database has gone away: closing rolls back, a
+    lost connection has nothing left to roll back, and by then the response may be on its way
+    (an error raised there would cut it off)."""
+    session = session_factory()
+    try:
+        yield session
+    finally:
+        try:
+            await session.close()
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            logger.warning("session closed on a lost connection", extra={"error": repr(error)})

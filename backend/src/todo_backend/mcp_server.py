@@ -14,6 +14,7 @@ from starlette.datastructures import State
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from todo_backend.db import open_session
 from todo_backend.security import InvalidTokenError, decode_token
 from todo_backend.settings import Settings
 from todo_backend.tools import TASK_TOOLS, TaskTool, TaskToolError, ToolContext
@@ -66,11 +67,13 @@ def _published(tool: TaskTool, app_state: State) -> Tool:
     @functools.wraps(tool)
     async def run(ctx: Context[Any, Any], **arguments: Any) -> Any:
         session_factory: async_sessionmaker[AsyncSession] = app_state.session_factory
-        async with session_factory() as session:
+        settings: Settings = app_state.settings
+        async with open_session(session_factory) as session:
+            context = ToolContext(
+                session=session, caller_id=_caller_id(ctx), quotas=settings.quotas
+            )
             try:
-                return await tool(
-                    ToolContext(session=session, caller_id=_caller_id(ctx)), **arguments
-                )
+                return await tool(context, **arguments)
             except TaskToolError as error:
                 logger.info("tool refused", extra={"tool": tool.__name__, "reason": str(error)})
                 raise ToolError(str(error)) from None

@@ -17,6 +17,10 @@ MESSAGE_MAX = 4000
 NAME_MAX = 100
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
+# Row ids are positive and fit PostgreSQL's INTEGER (SQLite's is wider): the API refuses any
+# other id at the edge, so no query ever overflows a column.
+ID_MIN = 1
+ID_MAX = 2**31 - 1
 
 
 def utc_now() -> datetime:
@@ -43,6 +47,22 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
+def reject_nul(value: object) -> object:
+    """Refuse NUL characters in text: PostgreSQL cannot store them, and no real input has them."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+class InputModel(SQLModel):
+    """Base of the models that read client input: every field's text is checked for NUL."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return reject_nul(value)
+
+
 # ---- users ----
 
 
@@ -54,8 +74,9 @@ def normalize_email(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
-class UserBase(SQLModel):
-    email: str = Field(max_length=254)
+class UserBase(InputModel):
+    # The pattern documents in the schema what _valid_email enforces (with a clearer message).
+    email: str = Field(max_length=254, schema_extra={"pattern": EMAIL_PATTERN.pattern})
     name: str = Field(min_length=1, max_length=NAME_MAX)
 
     @field_validator("email", mode="before")
@@ -76,7 +97,7 @@ class UserCreate(UserBase):
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 
-class SignIn(SQLModel):
+class SignIn(InputModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=PASSWORD_MAX)
 
@@ -111,7 +132,7 @@ class AuthResponse(SQLModel):
 TaskStatus = Literal["all", "pending", "completed"]
 
 
-class TaskBase(SQLModel):
+class TaskBase(InputModel):
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
 
@@ -125,7 +146,7 @@ class TaskCreate(TaskBase):
     model_config = SQLModelConfig(extra="forbid")
 
 
-class TaskUpdate(SQLModel):
+class TaskUpdate(InputModel):
     """PUT body: every field optional; only the fields sent change."""
 
     model_config = SQLModelConfig(extra="forbid")
@@ -215,10 +236,10 @@ class ConversationDetail(ConversationPublic):
 # ---- chat ----
 
 
-class ChatRequest(SQLModel):
+class ChatRequest(InputModel):
     model_config = SQLModelConfig(extra="forbid")
 
-    conversation_id: int | None = None
+    conversation_id: int | None = Field(default=None, ge=ID_MIN, le=ID_MAX)
     message: str = Field(min_length=1, max_length=MESSAGE_MAX)
 
     @field_validator("message", mode="before")
@@ -237,6 +258,28 @@ class ChatResponse(SQLModel):
     conversation_id: int
     response: str
     tool_calls: list[ToolCallPublic]
+
+
+# ---- idempotency ----
+
+IDEMPOTENCY_KEY_MAX = 255
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A client's Idempotency-Key with the response its request got, so a retry gets that
+    response again instead of repeating the request's effects. `status_code` is None while the
+    request is still running (a chat turn)."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: str = Field(
+        foreign_key="users.id", primary_key=True, max_length=32, ondelete="CASCADE"
+    )
+    key: str = Field(primary_key=True, max_length=IDEMPOTENCY_KEY_MAX)
+    fingerprint: str = Field(max_length=64)
+    status_code: int | None = None
+    response: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _timestamp()
 
 
 # ---- errors and health ----

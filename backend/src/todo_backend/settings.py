@@ -1,5 +1,6 @@
 """Every setting of the backend, read from the environment (and `.env`) at start."""
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
@@ -10,6 +11,15 @@ from todo_common.secrets import checked_secret
 
 # HTTP clients that log every call at INFO: the request log line already covers them.
 QUIET_LOGGERS = ("httpx", "httpx2", "openai", "openai.agents", "mcp")
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """How much one user may keep; see the max_* settings."""
+
+    tasks: int
+    conversations: int
+    messages_per_conversation: int
 
 
 class Settings(BaseSettings):
@@ -32,6 +42,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     chat_history_messages: int = 20
     llm_timeout_seconds: float = 60.0
+    # Quotas: they bound every read (the task list, the dashboard, the agents' searches).
+    max_tasks_per_user: int = Field(default=1000, ge=1)
+    max_conversations_per_user: int = Field(default=100, ge=1)
+    max_messages_per_conversation: int = Field(default=500, ge=2)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -58,6 +72,14 @@ class Settings(BaseSettings):
         if self.agent_provider == "auto":
             return bool(self.openai_api_key or self.openai_base_url)
         return self.agent_provider == "openai"
+
+    @property
+    def quotas(self) -> Quotas:
+        return Quotas(
+            tasks=self.max_tasks_per_user,
+            conversations=self.max_conversations_per_user,
+            messages_per_conversation=self.max_messages_per_conversation,
+        )
 
     @property
     def mcp_host_patterns(self) -> list[str]:

@@ -9,19 +9,37 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, validate_call
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    validate_call,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import crud
-from todo_backend.models import DESCRIPTION_MAX, TITLE_MAX, Task, TaskStatus
+from todo_backend import crud, quotas
+from todo_backend.models import (
+    DESCRIPTION_MAX,
+    ID_MAX,
+    ID_MIN,
+    TITLE_MAX,
+    Task,
+    TaskStatus,
+    reject_nul,
+)
+from todo_backend.settings import Quotas
 
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What every tool call runs with: a database session and the authenticated caller."""
+    """What every tool call runs with: a database session, the authenticated caller and the
+    quotas that bound what the caller may keep."""
 
     session: AsyncSession
     caller_id: str
+    quotas: Quotas
 
 
 class TaskToolError(Exception):
@@ -48,15 +66,38 @@ class TaskSummary(BaseModel):
     completed: bool
 
 
-UserId = Annotated[str, Field(description="The id of the user whose tasks these are.")]
-TaskId = Annotated[int, Field(description="The task's numeric id, as list_tasks returns it.")]
+class TaskList(BaseModel):
+    """Some of the user's tasks, newest first; `more` says that older ones were left out."""
+
+    tasks: list[TaskSummary]
+    more: bool
+
+
+LIST_DEFAULT = 50  # enough for a conversation, small enough for a small model's context
+LIST_MAX = 1000
+
+
+# The same rules as the REST API's: text without NUL characters, ids in the database's range.
+_NoNul = BeforeValidator(reject_nul)
+UserId = Annotated[str, Field(description="The id of the user whose tasks these are."), _NoNul]
+TaskId = Annotated[
+    int,
+    Field(ge=ID_MIN, le=ID_MAX, description="The task's numeric id, as list_tasks returns it."),
+]
 Title = Annotated[
     str,
     Field(min_length=1, max_length=TITLE_MAX, description="Short title of the task."),
+    _NoNul,
+]
+NewTitle = Annotated[
+    str | None,
+    Field(min_length=1, max_length=TITLE_MAX, description="The new title, if it changes."),
+    _NoNul,
 ]
 Description = Annotated[
     str | None,
     Field(max_length=DESCRIPTION_MAX, description="Optional longer description."),
+    _NoNul,
 ]
 
 _validated = validate_call(
@@ -90,6 +131,10 @@ async def add_task(
 ) -> TaskActionResult:
     """Create a new task for the user. Returns the new task's id and title."""
     _check_caller(ctx, user_id)
+    try:
+        await quotas.check_task_room(ctx.session, ctx.quotas, user_id=user_id)
+    except quotas.QuotaExceededError as error:
+        raise TaskToolError(str(error)) from None
     task = await crud.create_task(
         ctx.session, user_id=user_id, title=title, description=description
     )
@@ -104,11 +149,17 @@ async def list_tasks(
         TaskStatus,
         Field(description="Which tasks: all (default), pending or completed."),
     ] = "all",
-) -> list[TaskSummary]:
-    """List the user's tasks, newest first, optionally only pending or completed ones."""
+    limit: Annotated[
+        int,
+        Field(ge=1, le=LIST_MAX, description="At most this many tasks, the newest first."),
+    ] = LIST_DEFAULT,
+) -> TaskList:
+    """List the user's tasks, newest first, optionally only pending or completed ones.
+    `more` is true when older tasks were left out: ask again with a larger limit to see them."""
     _check_caller(ctx, user_id)
-    tasks = await crud.list_tasks(ctx.session, user_id=user_id, status=status)
-    return [TaskSummary.model_validate(task, from_attributes=True) for task in tasks]
+    rows = await crud.list_tasks(ctx.session, user_id=user_id, status=status, limit=limit + 1)
+    tasks = [TaskSummary.model_validate(row, from_attributes=True) for row in rows[:limit]]
+    return TaskList(tasks=tasks, more=len(rows) > limit)
 
 
 @_validated
@@ -132,10 +183,7 @@ async def update_task(
     ctx: ToolContext,
     user_id: UserId,
     task_id: TaskId,
-    title: Annotated[
-        str | None,
-        Field(min_length=1, max_length=TITLE_MAX, description="The new title, if it changes."),
-    ] = None,
+    title: NewTitle = None,
     description: Description = None,
 ) -> TaskActionResult:
     """Change a task's title and/or description."""
@@ -163,6 +211,4 @@ async def call_tool(ctx: ToolContext, name: str, arguments: dict[str, Any]) -> A
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         raise TaskToolError(f"Invalid arguments for {name}: {problems}") from None
-    if isinstance(result, list):
-        return [item.model_dump() for item in result]
     return result.model_dump()

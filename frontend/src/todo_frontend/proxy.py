@@ -20,13 +20,14 @@ router = APIRouter()
 
 STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_BODY_BYTES = 64 * 1024
-FORWARDED_REQUEST_HEADERS = ("content-type", "accept")
+FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "idempotency-key")
 FORWARDED_RESPONSE_HEADERS = (
     "content-type",
     "content-encoding",
     "content-length",
     "cache-control",
     "retry-after",
+    "idempotent-replayed",
     "x-accel-buffering",
 )
 BACKEND_DOWN = "The task service is unavailable right now. Please try again in a moment."

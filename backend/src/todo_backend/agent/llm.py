@@ -22,7 +22,9 @@ You are the Todo Chatbot, a friendly assistant that manages the user's todo list
 The user's id is {user_id}: pass it as user_id to every tool.
 - To add a task, call add_task with a short, clean title (e.g. "I need to remember to pay bills"
   becomes "Pay bills").
-- To show tasks, call list_tasks with status all, pending or completed as asked.
+- To show tasks, call list_tasks with status all, pending or completed as asked. It returns the
+  newest tasks; when `more` is true, older ones exist: call it again with a larger limit if
+  the task you need is not among them.
 - When the user names a task by words rather than its number, call list_tasks first and pick
   the task whose title matches. If none matches, say plainly that the task was not found. If
   several match, list them and ask which one. Never guess or invent a task id.
@@ -123,7 +125,7 @@ class _ToolCalls:
             raw = item.raw_item
             self._pending[_call_id(raw)] = (
                 getattr(raw, "name", "tool"),
-                _json_or_text(getattr(raw, "arguments", "{}")),
+                _arguments(getattr(raw, "arguments", "{}")),
             )
         elif item.type == "tool_call_output_item":
             name, arguments = self._pending.pop(_call_id(item.raw_item), ("tool", {}))
@@ -144,6 +146,15 @@ def _json_or_text(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def _arguments(value: Any) -> dict[str, Any]:
+    """A call's arguments as the object the contract promises. Models, small local ones most,
+    also send invalid JSON, `null` or a list: that is kept, as text, under "raw"."""
+    parsed = _json_or_text(value)
+    if isinstance(parsed, dict):
+        return parsed
+    return {"raw": value if isinstance(value, str) else json.dumps(value, default=str)}
 
 
 def _tool_result(output: Any) -> Any:

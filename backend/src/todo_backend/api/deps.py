@@ -3,11 +3,13 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend.agent.base import ChatAgent
+from todo_backend.db import open_session
+from todo_backend.models import ID_MAX, ID_MIN
 from todo_backend.security import InvalidTokenError, decode_token
 from todo_backend.settings import Settings
 
@@ -18,7 +20,7 @@ def get_settings(request: Request) -> Settings:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.session_factory() as session:
+    async with open_session(request.app.state.session_factory) as session:
         yield session
 
 
@@ -81,3 +83,9 @@ def get_path_owner(user_id: str, current_user_id: CurrentUserId) -> str:
 
 
 OwnerId = Annotated[str, Depends(get_path_owner)]
+
+
+# Path ids: out of the database's range is a malformed id (422); in range but not the
+# caller's is "not found" (404), decided by the route.
+TaskIdPath = Annotated[int, Path(ge=ID_MIN, le=ID_MAX, description="The task's id")]
+ConversationIdPath = Annotated[int, Path(ge=ID_MIN, le=ID_MAX, description="The conversation's id")]

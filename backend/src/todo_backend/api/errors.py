@@ -3,12 +3,16 @@
 import logging
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from todo_backend.db import database_unreachable
+from todo_backend.idempotency import KeyInProgressError, KeyReusedError
 from todo_backend.models import ErrorResponse
+from todo_backend.quotas import QuotaExceededError
 
 logger = logging.getLogger("todo_backend.errors")
 
@@ -38,6 +42,43 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail, "errors": _public_errors(errors)}, status_code=422)
 
 
+async def _key_reused(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "This Idempotency-Key was already used for a different request"},
+        status_code=422,
+    )
+
+
+async def _key_in_progress(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "The request with this Idempotency-Key is still being processed; retry soon"},
+        status_code=409,
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _over_quota(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+DATABASE_RETRY_SECONDS = 5
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database outage is a fast 503 with Retry-After: the client may retry, nothing broke."""
+    if not database_unreachable(exc):
+        return await _unexpected_error(request, exc)
+    logger.warning(
+        "database unavailable",
+        extra={"path": request.url.path, "error": type(exc).__name__},
+    )
+    return JSONResponse(
+        {"detail": "The database is unavailable right now; please try again in a few seconds"},
+        status_code=503,
+        headers={"Retry-After": str(DATABASE_RETRY_SECONDS)},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     request_id = request.scope.get("state", {}).get("request_id")
     logger.error(
@@ -55,6 +96,11 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(KeyReusedError, _key_reused)
+    app.add_exception_handler(KeyInProgressError, _key_in_progress)
+    app.add_exception_handler(QuotaExceededError, _over_quota)
+    for unreachable in (OSError, TimeoutError, sqlalchemy.exc.SQLAlchemyError):
+        app.add_exception_handler(unreachable, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

@@ -1,10 +1,13 @@
 """A user's conversations with the assistant: list, read with messages, delete."""
 
-from fastapi import APIRouter, HTTPException, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from todo_backend import crud
-from todo_backend.api.deps import OwnerId, SessionDep
+from todo_backend.api.deps import ConversationIdPath, OwnerId, SessionDep
 from todo_backend.api.errors import error_responses
+from todo_backend.api.paging import PageLimit, next_page_link, parse_time_cursor, time_cursor
 from todo_backend.models import Conversation, ConversationDetail, ConversationPublic, MessagePublic
 
 router = APIRouter(
@@ -25,16 +28,37 @@ async def _owned_conversation(
     return conversation
 
 
-@router.get("")
-async def list_conversations(user_id: OwnerId, session: SessionDep) -> list[ConversationPublic]:
-    """The user's conversations, most recently active first."""
-    conversations = await crud.list_conversations(session, user_id=user_id)
-    return [ConversationPublic.model_validate(c, from_attributes=True) for c in conversations]
+@router.get("", responses=error_responses(422))
+async def list_conversations(
+    request: Request,
+    response: Response,
+    user_id: OwnerId,
+    session: SessionDep,
+    limit: PageLimit = None,
+    cursor: Annotated[
+        str | None, Query(max_length=40, description="Where to go on: from the Link header.")
+    ] = None,
+) -> list[ConversationPublic]:
+    """The user's conversations, most recently active first. With `limit`, one page: a `Link`
+    header (rel="next") gives the next page while more remain."""
+    conversations = await crud.list_conversations(
+        session,
+        user_id=user_id,
+        limit=None if limit is None else limit + 1,  # one more tells whether more remain
+        after=None if cursor is None else parse_time_cursor(cursor),
+    )
+    page = [ConversationPublic.model_validate(c, from_attributes=True) for c in conversations]
+    if limit is not None and len(page) > limit:
+        page = page[:limit]
+        response.headers["Link"] = next_page_link(
+            request, time_cursor(page[-1].updated_at, page[-1].id)
+        )
+    return page
 
 
 @router.get("/{conversation_id}", responses=error_responses(404))
 async def read_conversation(
-    user_id: OwnerId, conversation_id: int, session: SessionDep
+    user_id: OwnerId, conversation_id: ConversationIdPath, session: SessionDep
 ) -> ConversationDetail:
     """A conversation with all its messages, oldest first."""
     conversation = await _owned_conversation(session, user_id, conversation_id)
@@ -51,7 +75,7 @@ async def read_conversation(
     "/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404)
 )
 async def delete_conversation(
-    user_id: OwnerId, conversation_id: int, session: SessionDep
+    user_id: OwnerId, conversation_id: ConversationIdPath, session: SessionDep
 ) -> Response:
     conversation = await _owned_conversation(session, user_id, conversation_id)
     await crud.delete_conversation(session, conversation=conversation)

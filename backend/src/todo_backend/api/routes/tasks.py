@@ -1,15 +1,30 @@
 """The task REST API; every route is scoped to the signed-in user."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy import Row
 
-from todo_backend import crud
-from todo_backend.api.deps import OwnerId, SessionDep
+from todo_backend import crud, idempotency, quotas
+from todo_backend.api.deps import OwnerId, SessionDep, SettingsDep, TaskIdPath
 from todo_backend.api.errors import error_responses
-from todo_backend.models import Task, TaskCreate, TaskPublic, TaskStatus, TaskUpdate
+from todo_backend.api.idempotent import (
+    IdempotencyKeyHeader,
+    commit_or_replay,
+    previous_response,
+    replayed,
+)
+from todo_backend.api.paging import PageLimit, next_page_link
+from todo_backend.models import (
+    ID_MAX,
+    ID_MIN,
+    Task,
+    TaskCreate,
+    TaskPublic,
+    TaskStatus,
+    TaskUpdate,
+)
 
 router = APIRouter(
     prefix="/api/{user_id}/tasks", tags=["tasks"], responses=error_responses(401, 403)
@@ -23,31 +38,80 @@ async def _owned_task(session: SessionDep, user_id: str, task_id: int) -> Task:
     return task
 
 
-@router.get("", response_model=list[TaskPublic])
+@router.get("", response_model=list[TaskPublic], responses=error_responses(422))
 async def list_tasks(
-    user_id: OwnerId, session: SessionDep, status: TaskStatus = "all"
+    request: Request,
+    response: Response,
+    user_id: OwnerId,
+    session: SessionDep,
+    status: TaskStatus = "all",
+    limit: PageLimit = None,
+    cursor: Annotated[
+        int | None,
+        Query(ge=ID_MIN, le=ID_MAX, description="Where to go on: from the Link header."),
+    ] = None,
 ) -> Sequence[Row[Any]]:
-    """The user's tasks, newest first; `status` filters pending or completed ones."""
-    # Returned as rows: FastAPI validates and serialises them in one pass (pydantic-core).
-    return await crud.list_tasks(session, user_id=user_id, status=status)
-
-
-@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(422))
-async def create_task(user_id: OwnerId, body: TaskCreate, session: SessionDep) -> TaskPublic:
-    task = await crud.create_task(
-        session, user_id=user_id, title=body.title, description=body.description
+    """The user's tasks, newest first; `status` filters pending or completed ones. With
+    `limit`, one page: a `Link` header (rel="next") gives the next page while more remain."""
+    rows = await crud.list_tasks(
+        session,
+        user_id=user_id,
+        status=status,
+        limit=None if limit is None else limit + 1,  # one more tells whether more remain
+        before_id=cursor,
     )
-    return TaskPublic.model_validate(task)
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit]
+        response.headers["Link"] = next_page_link(request, str(rows[-1].id))
+    # Returned as rows: FastAPI validates and serialises them in one pass (pydantic-core).
+    return rows
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TaskPublic,
+    responses=error_responses(409, 422),
+)
+async def create_task(
+    user_id: OwnerId,
+    body: TaskCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> TaskPublic | Response:
+    """Create a task. With an `Idempotency-Key`, a retry returns the same task, created once."""
+    keyed = idempotency.keyed_request(
+        user_id, idempotency_key, "create_task", body.model_dump(mode="json")
+    )
+    if keyed is not None and (previous := await previous_response(session, keyed)):
+        return replayed(previous)
+    await quotas.check_task_room(session, settings.quotas, user_id=user_id)
+    task = await crud.create_task(
+        session,
+        user_id=user_id,
+        title=body.title,
+        description=body.description,
+        commit=keyed is None,
+    )
+    public = TaskPublic.model_validate(task)
+    if keyed is not None:
+        await idempotency.stage_response(
+            session, keyed, status_code=201, body=public.model_dump(mode="json")
+        )
+        if twin := await commit_or_replay(session, keyed):
+            return twin
+    return public
 
 
 @router.get("/{task_id}", responses=error_responses(404))
-async def get_task(user_id: OwnerId, task_id: int, session: SessionDep) -> TaskPublic:
+async def get_task(user_id: OwnerId, task_id: TaskIdPath, session: SessionDep) -> TaskPublic:
     return TaskPublic.model_validate(await _owned_task(session, user_id, task_id))
 
 
 @router.put("/{task_id}", responses=error_responses(404, 422))
 async def update_task(
-    user_id: OwnerId, task_id: int, body: TaskUpdate, session: SessionDep
+    user_id: OwnerId, task_id: TaskIdPath, body: TaskUpdate, session: SessionDep
 ) -> TaskPublic:
     """Change the fields sent; a `description` of null or "" clears it."""
     task = await _owned_task(session, user_id, task_id)
@@ -65,13 +129,13 @@ async def update_task(
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
-async def delete_task(user_id: OwnerId, task_id: int, session: SessionDep) -> Response:
+async def delete_task(user_id: OwnerId, task_id: TaskIdPath, session: SessionDep) -> Response:
     await crud.delete_task(session, task=await _owned_task(session, user_id, task_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.patch("/{task_id}/complete", responses=error_responses(404))
-async def toggle_complete(user_id: OwnerId, task_id: int, session: SessionDep) -> TaskPublic:
+async def toggle_complete(user_id: OwnerId, task_id: TaskIdPath, session: SessionDep) -> TaskPublic:
     """Toggle the task between pending and completed."""
     task = await _owned_task(session, user_id, task_id)
     task = await crud.update_task(session, task=task, completed=not task.completed)

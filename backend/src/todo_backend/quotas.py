@@ -1,0 +1,41 @@
+"""Per-user quotas: how many tasks, conversations and messages per conversation one user keeps.
+
+They are what bounds every read that returns a whole collection. A request that would go over
+one is refused with a message that says which quota and what to do; nothing is truncated.
+Checked before the write, so two concurrent writes at the edge may pass it together: a quota
+is a bound on size, not an exact count."""
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from todo_backend import crud
+from todo_backend.settings import Quotas
+
+
+class QuotaExceededError(Exception):
+    """The write would go over a quota; the message is for the user."""
+
+
+async def check_task_room(session: AsyncSession, quotas: Quotas, *, user_id: str) -> None:
+    if await crud.count_tasks(session, user_id=user_id) >= quotas.tasks:
+        raise QuotaExceededError(
+            f"You have {quotas.tasks} tasks, the most allowed: delete some before adding more"
+        )
+
+
+async def check_conversation_room(session: AsyncSession, quotas: Quotas, *, user_id: str) -> None:
+    if await crud.count_conversations(session, user_id=user_id) >= quotas.conversations:
+        raise QuotaExceededError(
+            f"You have {quotas.conversations} conversations, the most allowed: "
+            "delete one to start another"
+        )
+
+
+async def check_turn_room(
+    session: AsyncSession, quotas: Quotas, *, user_id: str, conversation_id: int
+) -> None:
+    """A turn stores two messages: the user's and the reply."""
+    stored = await crud.count_messages(session, user_id=user_id, conversation_id=conversation_id)
+    if stored + 2 > quotas.messages_per_conversation:
+        raise QuotaExceededError(
+            f"This conversation has {stored} messages, the most allowed: start a new conversation"
+        )
