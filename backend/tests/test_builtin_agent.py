@@ -768,7 +768,7 @@ CASES = [
     Case(
         "delete",
         "delete task 0",
-        ["delete_task"],
+        [],  # no task can have number 0: the tools are not asked
         MIXED,
         "couldn't find task 0. Nothing changed.",
         MIXED,

@@ -20,8 +20,8 @@ from todo_backend.agent.references import (
     task_number,
 )
 from todo_backend.agent.titles import NewTask, amended, new_tasks
-from todo_backend.models import TaskStatus
-from todo_backend.tools import TaskToolError, ToolContext, call_tool
+from todo_backend.models import ID_MAX, ID_MIN, TaskStatus
+from todo_backend.tools import LIST_MAX, TaskToolError, ToolContext, call_tool
 
 _PRONOUN = re.compile(PRONOUN, re.IGNORECASE)
 
@@ -50,8 +50,9 @@ class TaskActions:
     async def tasks(self, status: TaskStatus = "all") -> list[TaskRow]:
         """The caller's tasks, listed once a turn until something changes them."""
         if status not in self._listed:
-            rows: list[dict[str, Any]] = await self.tool("list_tasks", status=status)
-            self._listed[status] = [TaskRow.from_tool(row) for row in rows]
+            # All of them (the per-user quota bounds them): the task meant may be an old one.
+            listed = await self.tool("list_tasks", status=status, limit=LIST_MAX)
+            self._listed[status] = [TaskRow.from_tool(row) for row in listed["tasks"]]
         return self._listed[status]
 
     async def add(self, raw: str) -> str:
@@ -110,6 +111,8 @@ class TaskActions:
             number = followups.last_task(self.history)
             if number is None:
                 return replies.WHICH_TASK
+        if number is not None and not ID_MIN <= number <= ID_MAX:
+            return replies.no_such_number(number)  # no task can have it: don't ask the tools
         if number is not None:
             return await self.act(action, number, text)
         if not reference_words(reference):

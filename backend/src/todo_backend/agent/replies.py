@@ -6,6 +6,7 @@ from typing import Any
 
 from todo_backend.agent.references import TaskRow
 from todo_backend.models import TITLE_MAX, TaskStatus
+from todo_backend.tools import LIST_DEFAULT
 
 NOTHING_CHANGED = "Nothing changed."
 HELP = (
@@ -100,6 +101,14 @@ def title_problem(title: str) -> str | None:
 
 
 def task_list(tasks: Sequence[TaskRow], status: TaskStatus) -> str:
+    """The tasks (newest first) as a reply: at most as many as list_tasks gives by default,
+    saying when there are more, which the dashboard's list shows."""
+    if len(tasks) > LIST_DEFAULT:
+        kind = "" if status == "all" else f"{status} "
+        heading = (
+            f"Your newest {LIST_DEFAULT} {kind}tasks (you have more; the task list shows them all):"
+        )
+        return "\n".join([heading, *_task_lines(tasks[:LIST_DEFAULT])])
     if not tasks:
         return {
             "all": "You have no tasks yet. Try 'Add a task to buy milk'.",
@@ -112,8 +121,11 @@ def task_list(tasks: Sequence[TaskRow], status: TaskStatus) -> str:
         "pending": f"You have {_plural(count, 'pending task')}:",
         "completed": f"You have completed {_plural(count, 'task')}:",
     }[status]
-    lines = [f"- [{'x' if t.completed else ' '}] {t.title} (task {t.id})" for t in tasks]
-    return "\n".join([heading, *lines])
+    return "\n".join([heading, *_task_lines(tasks)])
+
+
+def _task_lines(tasks: Sequence[TaskRow]) -> list[str]:
+    return [f"- [{'x' if t.completed else ' '}] {t.title} (task {t.id})" for t in tasks]
 
 
 def added_several(results: Sequence[dict[str, Any]]) -> str:
