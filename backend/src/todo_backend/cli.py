@@ -31,7 +31,9 @@ def serve(settings: Settings) -> None:
         log_config=None,
         access_log=False,
         proxy_headers=True,
-        forwarded_allow_ips="*",
+        # Only these may set the client address and scheme (X-Forwarded-For, -Proto): the
+        # per-address limits would mean nothing if anyone could claim any address.
+        forwarded_allow_ips=settings.trusted_proxies,
         timeout_graceful_shutdown=20,
     )
 

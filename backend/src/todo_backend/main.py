@@ -18,8 +18,9 @@ from todo_backend.db import create_engine, create_session_factory, parse_databas
 from todo_backend.mcp_server import create_mcp_app, create_mcp_server
 from todo_backend.middleware import Metrics, RequestMiddleware
 from todo_backend.migrate import apply_migrations
+from todo_backend.security import PasswordHashing
 from todo_backend.settings import QUIET_LOGGERS, Settings, get_settings
-from todo_backend.throttle import SignInThrottle
+from todo_backend.throttle import Limits
 from todo_common.logs import configure_logging
 
 logger = logging.getLogger("todo_backend")
@@ -68,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state = state
     app.state.settings = settings
-    app.state.sign_in_throttle = SignInThrottle()
+    app.state.limits = Limits.from_settings(settings)
+    app.state.password_hashing = PasswordHashing(settings.password_hash_concurrency)
     install_error_handlers(app)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
@@ -76,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(chat.router)
     app.include_router(conversations.router)
-    app.mount("/mcp", create_mcp_app(mcp_server, settings))
+    app.mount("/mcp", create_mcp_app(mcp_server, settings, state))
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> PlainTextResponse:

@@ -32,8 +32,27 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     chat_history_messages: int = 20
     llm_timeout_seconds: float = 60.0
+    # Model calls one chat turn may make (each tool-call round is one); bounds a turn's cost.
+    llm_max_turns: int = Field(default=10, ge=1, le=50)
+    # The Agents SDK's tracing sends chat text to OpenAI's trace store: only when asked for.
+    agents_tracing: bool = False
 
-    @field_validator("log_level", mode="before")
+    # Abuse resistance (README "Security"). `rate_limits=off` lifts the request-rate limits
+    # (sign-up, sign-in, chat turns) for load tests; failed sign-ins stay throttled.
+    rate_limits: Literal["on", "off"] = "on"
+    # Addresses or networks (comma-separated) whose X-Forwarded-For/-Proto uvicorn believes.
+    trusted_proxies: str = "127.0.0.1"
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    sign_up_per_address_per_hour: int = Field(default=20, ge=0)
+    sign_in_per_address_per_minute: int = Field(default=30, ge=0)
+    auth_requests_per_minute: int = Field(default=600, ge=0)
+    sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_failure_window_seconds: int = Field(default=300, ge=1)
+    chat_turns_per_minute: int = Field(default=10, ge=0)
+    chat_turns_per_day: int = Field(default=200, ge=0)
+    rate_limit_max_keys: int = Field(default=100_000, ge=100)
+
+    @field_validator("log_level", "rate_limits", mode="before")
     @classmethod
     def _lower_log_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
@@ -58,6 +77,10 @@ class Settings(BaseSettings):
         if self.agent_provider == "auto":
             return bool(self.openai_api_key or self.openai_base_url)
         return self.agent_provider == "openai"
+
+    @property
+    def rate_limits_on(self) -> bool:
+        return self.rate_limits == "on"
 
     @property
     def mcp_host_patterns(self) -> list[str]:

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from todo_backend.models import ErrorResponse
+from todo_backend.ratelimit import RateLimitedError
 
 logger = logging.getLogger("todo_backend.errors")
 
@@ -38,6 +39,19 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail, "errors": _public_errors(errors)}, status_code=422)
 
 
+async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimitedError)
+    logger.info(
+        "rate limited",
+        extra={"path": request.url.path, "reason": exc.what, "retry_after": exc.retry_after},
+    )
+    return JSONResponse(
+        {"detail": exc.what, "retry_after": exc.retry_after},
+        status_code=429,
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     request_id = request.scope.get("state", {}).get("request_id")
     logger.error(
@@ -55,6 +69,7 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(RateLimitedError, _rate_limited)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -67,7 +82,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflict",
         413: "Request body too large",
         422: "Invalid request",
-        429: "Too many attempts",
+        429: "Too many requests; the Retry-After header says when to try again",
         503: "Unavailable",
     }
     return {code: {"model": ErrorResponse, "description": descriptions[code]} for code in codes}
