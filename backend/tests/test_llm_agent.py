@@ -219,3 +219,16 @@ async def test_the_model_cannot_act_for_another_user(
 
 def test_default_responder_is_add_then_confirm() -> None:
     assert OpenAITestServer().respond is add_then_confirm
+
+
+def test_tracing_to_openai_is_off_unless_asked_for() -> None:
+    """With an OpenAI key and no base URL, chat text would go to OpenAI's trace store."""
+    from todo_backend.agent.llm import LlmAgent
+
+    app = FastAPI()
+    default = LlmAgent(make_settings("sqlite:///unused.db", openai_api_key="sk-test"), app)
+    asked = LlmAgent(
+        make_settings("sqlite:///unused.db", openai_api_key="sk-test", agents_tracing=True), app
+    )
+    assert default.tracing_disabled
+    assert not asked.tracing_disabled

@@ -4,21 +4,39 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend import chat
 from todo_backend.agent.base import ChatTurn, TextDelta
-from todo_backend.api.deps import AgentDep, BearerToken, OwnerId, SessionDep, SettingsDep
+from todo_backend.api.deps import (
+    AgentDep,
+    BearerToken,
+    LimitsDep,
+    OwnerId,
+    SessionDep,
+    SettingsDep,
+)
 from todo_backend.api.errors import error_responses
 from todo_backend.models import ChatRequest, ChatResponse, Conversation
 from todo_backend.settings import Settings
 
 router = APIRouter(
-    prefix="/api/{user_id}/chat", tags=["chat"], responses=error_responses(401, 403, 404, 422)
+    prefix="/api/{user_id}/chat", tags=["chat"], responses=error_responses(401, 403, 404, 422, 429)
 )
+
+TOO_MANY_TURNS = "You are sending messages too quickly; please wait a minute and try again"
+DAILY_LIMIT_REACHED = "You have reached today's limit of chat messages; please try again tomorrow"
+
+
+async def count_turn(user_id: OwnerId, limits: LimitsDep) -> None:
+    """Every turn may cost model calls: count it per user, per minute and per day (429 over).
+
+    The minute comes first, so a refused burst does not use up the day's allowance."""
+    limits.chat_turns_per_minute.hit(user_id, what=TOO_MANY_TURNS)
+    limits.chat_turns_per_day.hit(user_id, what=DAILY_LIMIT_REACHED)
 
 
 async def _begin(
@@ -44,7 +62,7 @@ async def _begin(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Conversation not found") from None
 
 
-@router.post("")
+@router.post("", dependencies=[Depends(count_turn)])
 async def send_message(
     user_id: OwnerId,
     body: ChatRequest,
@@ -73,6 +91,7 @@ def _sse(event: str, data: Any) -> bytes:
 
 @router.post(
     "/stream",
+    dependencies=[Depends(count_turn)],
     response_class=StreamingResponse,
     responses={
         200: {
