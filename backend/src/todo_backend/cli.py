@@ -26,7 +26,7 @@ def serve(settings: Settings) -> None:
 
     uvicorn.run(
         create_app(settings),
-        host="0.0.0.0",  # noqa: S104  (a container must listen on every interface)
+        host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=False,

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     agent_provider: Literal["auto", "builtin", "openai"] = "auto"
     port: int = Field(default=8000, ge=1, le=65535)
+    # The interface to listen on: every one in a container; `make run` uses 127.0.0.1, since
+    # its fixed development secret would let anyone on the network forge a session.
+    host: str = "0.0.0.0"  # noqa: S104
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     local_mode: bool = False
     migrate_on_start: bool = True

@@ -32,7 +32,7 @@ def serve() -> int:
     configure_logging(settings.log_level, quiet=("httpx",))
     uvicorn.run(
         create_app(settings),
-        host="0.0.0.0",  # noqa: S104 - a container's service listens on every interface
+        host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=False,

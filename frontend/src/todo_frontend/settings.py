@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     backend_url: str = "http://localhost:8000"
     better_auth_secret: str = ""
     port: int = Field(default=3000, ge=1, le=65535)
+    # The interface to listen on: every one in a container; `make run` uses 127.0.0.1, since
+    # its fixed development secret would let anyone on the network forge a session.
+    host: str = "0.0.0.0"  # noqa: S104
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     local_mode: bool = False
 
