@@ -37,6 +37,12 @@ def json_error(status_code: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status_code)
 
 
+def _has_dot_segments(path: str) -> bool:
+    """`.` or `..` among the (already percent-decoded) segments: the backend would resolve them
+    to another path than the one checked here (`/api/%2e%2e/metrics` is `/metrics`)."""
+    return any(segment in {".", ".."} for segment in path.split("/"))
+
+
 def _issues_tokens(path: str) -> bool:
     # Sign-in and sign-up answer with the token itself; those go through the frontend's forms,
     # which keep the token in the HttpOnly cookie.
@@ -60,6 +66,8 @@ async def _relay(upstream: httpx.Response, *, request_id: str) -> AsyncIterator[
 @router.api_route("/api/{path:path}", methods=sorted({"GET", *STATE_CHANGING_METHODS}))
 async def proxy(path: str, request: Request) -> Response:
     services = services_of(request)
+    if _has_dot_segments(path):
+        return json_error(400, "The path may not contain '.' or '..' segments.")
     if _issues_tokens(path):
         return json_error(404, "Not found; sign in and sign up through the /sign-in page.")
     session = services.sessions.read(request)
