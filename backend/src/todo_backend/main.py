@@ -72,7 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limits = Limits.from_settings(settings)
     app.state.password_hashing = PasswordHashing(settings.password_hash_concurrency)
     install_error_handlers(app)
-    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        max_drain_bytes=settings.max_body_drain_bytes,
+    )
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(tasks.router)

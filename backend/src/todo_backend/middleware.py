@@ -47,10 +47,13 @@ def _json_error(status: int, detail: str, request_id: str) -> tuple[Message, Mes
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, max_drain_bytes: int
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.max_drain_bytes = max_drain_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,20 +66,14 @@ class RequestMiddleware:
 
         declared = self._content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
-            start, body = _json_error(413, "Request body is too large", request_id)
-            await send(start)
-            await send(body)
-            self._record(scope, 413, started, request_id)
+            await self._too_large(scope, receive, send, started, request_id, drain=True)
             return
 
         if declared is None:
             # A chunked body has no declared size: read it here, up to the limit, and replay it.
-            body_or_none = await self._read_limited_body(receive)
+            body_or_none, complete = await self._read_limited_body(receive)
             if body_or_none is None:
-                start, body = _json_error(413, "Request body is too large", request_id)
-                await send(start)
-                await send(body)
-                self._record(scope, 413, started, request_id)
+                await self._too_large(scope, receive, send, started, request_id, drain=not complete)
                 return
             receive = self._replay(body_or_none, receive)
 
@@ -94,20 +91,50 @@ class RequestMiddleware:
         finally:
             self._record(scope, status, started, request_id)
 
-    async def _read_limited_body(self, receive: Receive) -> bytes | None:
+    async def _too_large(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        started: float,
+        request_id: str,
+        *,
+        drain: bool,
+    ) -> None:
+        """413 with its JSON body, after discarding what the client is still sending.
+
+        A client that sends its whole body before reading (Python's urllib and requests) saw
+        a connection reset, not the 413, when we closed with its body unread. Draining stops
+        at `max_drain_bytes`: past that, a reset is the cheaper answer to a flood."""
+        drained = 0
+        while drain and drained <= self.max_drain_bytes:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            drained += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        start, body = _json_error(413, "Request body is too large", request_id)
+        await send(start)
+        await send(body)
+        self._record(scope, 413, started, request_id)
+
+    async def _read_limited_body(self, receive: Receive) -> tuple[bytes | None, bool]:
+        """The body, or None past the limit; and whether the client has sent all of it."""
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                return b"".join(chunks)
+                return b"".join(chunks), True
             chunk = message.get("body", b"")
             size += len(chunk)
+            complete = not message.get("more_body", False)
             if size > self.max_body_bytes:
-                return None
+                return None, complete
             chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+            if complete:
+                return b"".join(chunks), True
 
     @staticmethod
     def _replay(body: bytes, receive: Receive) -> Receive:

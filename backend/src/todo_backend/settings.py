@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     mcp_allowed_hosts: str = ""
 
     jwt_ttl_seconds: int = 7 * 24 * 3600
-    max_body_bytes: int = 64 * 1024
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # An oversized body is read and discarded up to this size so the client sees the 413.
+    max_body_drain_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
     chat_history_messages: int = 20
     llm_timeout_seconds: float = 60.0
     # Model calls one chat turn may make (each tool-call round is one); bounds a turn's cost.
