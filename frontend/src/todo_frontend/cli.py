@@ -37,6 +37,8 @@ def serve() -> int:
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        # Only these may say the visitor came over HTTPS (X-Forwarded-Proto) or from where.
+        forwarded_allow_ips=settings.trusted_proxies,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0

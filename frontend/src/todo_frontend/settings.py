@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     local_mode: bool = False
+    # Addresses or networks (comma-separated) whose X-Forwarded-For/-Proto are believed: the
+    # ingress in front of the frontend. Behind a TLS ingress it must be listed, or the session
+    # cookie goes out without `Secure`.
+    trusted_proxies: str = "127.0.0.1"
+    # `auto`: cookies are `Secure` when the request came over HTTPS; `true`/`false` force it.
+    cookie_secure: Literal["auto", "true", "false"] = "auto"
 
     # Seconds the backend may take to answer a page's data request, and a streamed chat reply
     # (an LLM can pause between tokens for a long time).
@@ -27,7 +33,7 @@ class Settings(BaseSettings):
     backend_stream_timeout_seconds: float = 120.0
     session_max_age_seconds: int = 7 * 24 * 3600  # the backend's tokens live 7 days too
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "cookie_secure", mode="before")
     @classmethod
     def _lower_log_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
