@@ -21,6 +21,7 @@ from todo_backend.migrate import apply_migrations
 from todo_backend.security import PasswordHashing
 from todo_backend.settings import QUIET_LOGGERS, Settings, get_settings
 from todo_backend.throttle import Limits
+from todo_common.body_limit import BodyLimit
 from todo_common.logs import configure_logging
 
 logger = logging.getLogger("todo_backend")
@@ -73,11 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.password_hashing = PasswordHashing(settings.password_hash_concurrency)
     install_error_handlers(app)
     app.add_middleware(
-        RequestMiddleware,
-        metrics=metrics,
+        BodyLimit,
         max_body_bytes=settings.max_body_bytes,
         max_drain_bytes=settings.max_body_drain_bytes,
     )
+    app.add_middleware(RequestMiddleware, metrics=metrics)  # outermost: it sees every answer
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(tasks.router)

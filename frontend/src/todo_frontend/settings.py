@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     backend_timeout_seconds: float = 15.0
     backend_stream_timeout_seconds: float = 120.0
     session_max_age_seconds: int = 7 * 24 * 3600  # the backend's tokens live 7 days too
+    # Request bodies (forms, proxied API calls) over this answer 413, counted as they are read;
+    # up to MAX_BODY_DRAIN_BYTES of an oversized one is discarded first so clients see the 413.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_body_drain_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
 
     @field_validator("log_level", "cookie_secure", mode="before")
     @classmethod
