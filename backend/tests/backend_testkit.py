@@ -22,6 +22,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "local_mode": False,
         # Tests sign up many users from one address; the tests of the limits turn them on.
         "rate_limits": "off",
+        # An app served in-process has one port: /metrics is on it.
+        "metrics_port": 0,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -21,11 +21,18 @@ def _load_settings() -> Settings:
 
 def serve(settings: Settings) -> None:
     import uvicorn
+    from prometheus_client import start_http_server
 
     from todo_backend.main import create_app
 
+    app = create_app(settings)
+    if settings.metrics_port:
+        # A port of its own, kept off the public Service: the metrics name every route.
+        start_http_server(
+            settings.metrics_port, addr=settings.host, registry=app.state.metrics.registry
+        )
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

@@ -62,14 +62,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await agent.aclose()
             await engine.dispose()
 
+    docs = settings.docs_enabled
     app = FastAPI(
         title="Todo Chatbot API",
         version="1.0.0",
         description=package_doc,
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state = state
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.limits = Limits.from_settings(settings)
     app.state.password_hashing = PasswordHashing(settings.password_hash_concurrency)
     install_error_handlers(app)
@@ -86,8 +91,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conversations.router)
     app.mount("/mcp", create_mcp_app(mcp_server, settings, state))
 
-    @app.get("/metrics", include_in_schema=False)
-    async def prometheus_metrics() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    if settings.metrics_port == 0:  # otherwise `todo-backend serve` serves them on their port
+
+        @app.get("/metrics", include_in_schema=False)
+        async def prometheus_metrics() -> PlainTextResponse:
+            return PlainTextResponse(
+                generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST
+            )
 
     return app

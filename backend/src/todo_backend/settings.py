@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     local_mode: bool = False
     migrate_on_start: bool = True
+    # Prometheus metrics on a port of their own, which no public Service exposes; 0 serves
+    # /metrics on the API port instead (a single-port setup such as `make run`).
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
+    # The interactive API docs (/docs, /redoc, /openapi.json); false hides them.
+    docs_enabled: bool = True
     mcp_allowed_hosts: str = ""
 
     jwt_ttl_seconds: int = 7 * 24 * 3600

@@ -120,6 +120,10 @@ Environment of every container that runs the backend image (API pods and the mig
   value: {{ include "backend.mcpAllowedHosts" . | quote }}
 - name: MIGRATE_ON_START
   value: {{ .Values.migrations.onStart | quote }}
+- name: METRICS_PORT
+  value: {{ .Values.metrics.port | quote }}
+- name: DOCS_ENABLED
+  value: {{ .Values.config.docsEnabled | quote }}
 - name: TRUSTED_PROXIES
   value: {{ .Values.config.trustedProxies | quote }}
 - name: RATE_LIMITS
