@@ -1,12 +1,25 @@
 """Chat turns are limited per user per minute and per day, against the real server process."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from backend_testkit import TEST_SECRET
 from testkit import run_service
+
+
+@contextmanager
+def backend_client(tmp_path: Path, **limits: str) -> Iterator[httpx.Client]:
+    """The real backend with `limits` set, and a client for it."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/todo.db", "BETTER_AUTH_SECRET": TEST_SECRET}
+    with (
+        run_service("todo-backend", {**env, **limits}, tmp_path / "backend.log") as service,
+        httpx.Client(base_url=service.url, timeout=30) as client,
+    ):
+        yield client
 
 
 def _sign_up(client: httpx.Client) -> tuple[str, dict[str, str]]:
@@ -18,15 +31,7 @@ def _sign_up(client: httpx.Client) -> tuple[str, dict[str, str]]:
 
 
 def test_chat_turns_stop_at_the_daily_limit_with_a_clear_429(tmp_path: Path) -> None:
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path}/todo.db",
-        "BETTER_AUTH_SECRET": TEST_SECRET,
-        "CHAT_TURNS_PER_DAY": "3",
-    }
-    with (
-        run_service("todo-backend", env, tmp_path / "backend.log") as service,
-        httpx.Client(base_url=service.url, timeout=30) as client,
-    ):
+    with backend_client(tmp_path, CHAT_TURNS_PER_DAY="3") as client:
         ann, ann_headers = _sign_up(client)
         chat = f"/api/{ann}/chat"
         sent = [
@@ -45,15 +50,7 @@ def test_chat_turns_stop_at_the_daily_limit_with_a_clear_429(tmp_path: Path) -> 
 
 
 def test_chat_turns_are_limited_per_minute(tmp_path: Path) -> None:
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path}/todo.db",
-        "BETTER_AUTH_SECRET": TEST_SECRET,
-        "CHAT_TURNS_PER_MINUTE": "2",
-    }
-    with (
-        run_service("todo-backend", env, tmp_path / "backend.log") as service,
-        httpx.Client(base_url=service.url, timeout=30) as client,
-    ):
+    with backend_client(tmp_path, CHAT_TURNS_PER_MINUTE="2") as client:
         ann, headers = _sign_up(client)
         statuses = [
             client.post(f"/api/{ann}/chat", json={"message": "hi"}, headers=headers).status_code
