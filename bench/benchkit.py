@@ -93,6 +93,7 @@ def running_backend(database_url: str) -> AbstractContextManager[str]:
         "BETTER_AUTH_SECRET": BENCH_SECRET,
         "AGENT_PROVIDER": "builtin",
         "LOG_LEVEL": "info",  # the request log line is part of a request's real cost
+        "RATE_LIMITS": "off",  # the benchmarks sign up and chat far faster than a person
     }
     return running_service("todo_backend.cli", env)
 

@@ -193,7 +193,14 @@ def backend_behind_a_proxy(database_url: str) -> Iterator[tuple[str, ThreadedTcp
     proxy = ThreadedTcpProxy(real.host or "127.0.0.1", real.port or 5432)
     proxy.start()
     through = database_url.replace(f":{real.port}/", f":{proxy.port}/")
-    env = {"DATABASE_URL": through, "BETTER_AUTH_SECRET": BENCH_SECRET, "AGENT_PROVIDER": "builtin"}
+    # 50 simulated users from one address: the request-rate limits would answer 429s, not the
+    # database; this measures the outage.
+    env = {
+        "DATABASE_URL": through,
+        "BETTER_AUTH_SECRET": BENCH_SECRET,
+        "AGENT_PROVIDER": "builtin",
+        "RATE_LIMITS": "off",
+    }
     try:
         with running_service("todo_backend.cli", env) as base_url:
             yield base_url, proxy

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 UV=${UV:-uv}
 export LOCAL_MODE=true
+# Loopback only: LOCAL_MODE's fixed secret must not be reachable from the network.
+export HOST=127.0.0.1
 export DATABASE_URL=${DATABASE_URL:-sqlite:///./todo.db}
 backend_port=${BACKEND_PORT:-8000}
 frontend_port=${FRONTEND_PORT:-3000}

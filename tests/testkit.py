@@ -78,6 +78,7 @@ class Service:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    metrics_url: str = ""
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -89,14 +90,18 @@ def run_service(command: str, env: dict[str, str], log: Path) -> Iterator[Servic
 
     Its output (JSON logs) goes to `log`."""
     port = free_port()
+    # The backend's metrics port too (the frontend ignores it), so services can run side by side.
+    metrics_port = free_port()
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [str(BIN / command), "serve"],
-            env={**os.environ, **env, "PORT": str(port)},
+            env={**os.environ, "METRICS_PORT": str(metrics_port), **env, "PORT": str(port)},
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    service = Service(f"http://127.0.0.1:{port}", process, log)
+    service = Service(
+        f"http://127.0.0.1:{port}", process, log, f"http://127.0.0.1:{metrics_port}/metrics"
+    )
 
     def ready() -> bool:
         if process.poll() is not None:

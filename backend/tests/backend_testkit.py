@@ -23,6 +23,10 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "better_auth_secret": TEST_SECRET,
         "agent_provider": "builtin",
         "local_mode": False,
+        # Tests sign up many users from one address; the tests of the limits turn them on.
+        "rate_limits": "off",
+        # An app served in-process has one port: /metrics is on it.
+        "metrics_port": 0,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -19,7 +19,9 @@ async def test_sign_up_returns_a_token_for_the_new_user(client: httpx.AsyncClien
     assert body["user"]["email"] == "grace@example.com"
     assert body["user"]["name"] == "Grace"
     assert "password" not in response.text and "password_hash" not in response.text
-    claims = jwt.decode(body["token"], TEST_SECRET, algorithms=["HS256"])
+    claims = jwt.decode(
+        body["token"], TEST_SECRET, algorithms=["HS256"], audience="todo-chatbot-api"
+    )
     assert claims["sub"] == body["user"]["id"]
     assert claims["exp"] - claims["iat"] == 7 * 24 * 3600
     assert abs(claims["iat"] - time.time()) < 60
@@ -129,3 +131,14 @@ async def test_me_without_a_valid_token_is_401(
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert response.json()["detail"].startswith("Sign in first")
+
+
+async def test_a_token_without_our_audience_is_401(
+    client: httpx.AsyncClient, sign_up: SignUp
+) -> None:
+    account = await sign_up()
+    now = int(time.time())
+    claims = {"sub": account.id, "ver": 0, "iat": now, "exp": now + 60}
+    token = jwt.encode(claims, TEST_SECRET, algorithm="HS256")
+    response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401

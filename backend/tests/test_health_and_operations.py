@@ -148,3 +148,14 @@ async def test_unexpected_errors_are_json_500_without_internals(
     assert "hunter2" not in response.text and "Traceback" not in response.text
     assert body["request_id"] == response.headers["x-request-id"]
     assert any("hunter2" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+async def test_docs_can_be_turned_off(database_url: str) -> None:
+    app = create_app(make_settings(database_url, docs_enabled=False))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert (await client.get(path)).status_code == 404
+        assert (await client.get("/api/health/live")).status_code == 200

@@ -292,3 +292,50 @@ async def test_malformed_arguments_are_reported_as_the_model_sent_them(
         ("add_task", {"raw": "{not json"})
     ]
     assert body["response"] == "Sorry, that did not work."
+
+
+def test_tracing_to_openai_is_off_unless_asked_for() -> None:
+    """With an OpenAI key and no base URL, chat text would go to OpenAI's trace store."""
+    from todo_backend.agent.llm import LlmAgent
+
+    app = FastAPI()
+    default = LlmAgent(make_settings("sqlite:///unused.db", openai_api_key="sk-test"), app)
+    asked = LlmAgent(
+        make_settings("sqlite:///unused.db", openai_api_key="sk-test", agents_tracing=True), app
+    )
+    assert default.tracing_disabled
+    assert not asked.tracing_disabled
+
+
+def always_list_tasks(body: dict[str, Any]) -> Reply:
+    """A model that never stops calling tools: each round costs a model call."""
+    return Reply(tool_calls=[ToolCall("list_tasks", {"user_id": user_id_from(body)})])
+
+
+async def test_a_turn_makes_at_most_llm_max_turns_model_calls(database_url: str) -> None:
+    server = OpenAITestServer(respond=always_list_tasks)
+    with server.running():
+        settings = make_settings(
+            database_url,
+            openai_base_url=server.base_url,
+            openai_api_key="test-key",
+            agent_provider="openai",
+            llm_max_turns=3,
+        )
+        app = create_app(settings)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://localhost", timeout=30
+            ) as client,
+        ):
+            email = f"loop-{uuid.uuid4().hex[:8]}@example.com"
+            body = (
+                await client.post(
+                    "/api/auth/sign-up", json={"email": email, "password": "loop-pass", "name": "L"}
+                )
+            ).json()
+            lee = Account(body["user"]["id"], email, "loop-pass", body["token"])
+            reply = await chat(client, lee, "Show me my tasks, forever")
+    assert len(server.requests) == 3
+    assert reply["response"] == AGENT_FAILED_REPLY

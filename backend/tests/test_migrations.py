@@ -7,12 +7,15 @@ import sys
 
 import asyncpg
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
 from backend_testkit import TEST_SECRET
 from todo_backend.db import create_engine
-from todo_backend.migrate import apply_migrations
+from todo_backend.migrate import alembic_config, apply_migrations
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _migrate_process(database_url: str) -> subprocess.Popen[str]:
@@ -40,7 +43,7 @@ async def _schema(database_url: str) -> tuple[list[str], list[tuple[str, str]]]:
         )
     finally:
         await connection.close()
-    assert [v["version_num"] for v in versions] == ["0002"]
+    assert [v["version_num"] for v in versions] == [HEAD]
     return [t["tablename"] for t in tables], [(i[0], i[1]) for i in indexes]
 
 

@@ -95,6 +95,7 @@ def real_backend(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         "AGENT_PROVIDER": "builtin",
         "LOCAL_MODE": "false",
         "LOG_LEVEL": "warning",
+        "RATE_LIMITS": "off",  # every test signs up from 127.0.0.1
     }
     log = tmp_path_factory.mktemp("backend") / "backend.log"
     with run_service("todo-backend", env, log) as backend:

@@ -147,6 +147,18 @@ def test_sign_out_ends_the_session(frontend_for, real_backend, csrf_token_in, si
         assert browser.get("/api/auth/me").status_code == 401
 
 
+def test_sign_out_revokes_a_copied_session_cookie(
+    frontend_for, real_backend, csrf_token_in, sign_up
+) -> None:
+    with frontend_for(real_backend.url) as browser:
+        sign_up(browser, "Hal")
+        copied = browser.cookies.get("todo_session")
+        dashboard = browser.get("/dashboard")
+        browser.post("/sign-out", data={"csrf_token": csrf_token_in(dashboard.text)})
+        browser.cookies.set("todo_session", copied)
+        assert browser.get("/api/auth/me").status_code == 401
+
+
 def test_signed_in_visitors_skip_the_sign_in_page(frontend_for, real_backend, sign_up) -> None:
     with frontend_for(real_backend.url) as browser:
         sign_up(browser, "Gus")

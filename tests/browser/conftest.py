@@ -42,6 +42,7 @@ def stack(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "AGENT_PROVIDER": "builtin",
         "LOCAL_MODE": "false",
         "LOG_LEVEL": "warning",
+        "RATE_LIMITS": "off",  # every test signs up from 127.0.0.1
     }
     with run_service("todo-backend", backend_env, logs / "backend.log") as backend:
         frontend_env = {

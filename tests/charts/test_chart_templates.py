@@ -257,9 +257,22 @@ def test_container_port_matches_the_image_and_the_port_the_app_is_told(
     dockerfile = (ROOT / f"Dockerfile.{chart}").read_text()
     exposed = int(re.search(r"^EXPOSE (\d+)", dockerfile, re.MULTILINE).group(1))  # type: ignore[union-attr]
     container = only_container(find(render(chart), "Deployment"))
-    (port,) = container["ports"]
+    port = next(port for port in container["ports"] if port["name"] == "http")
     assert port["containerPort"] == exposed
     assert container_env(container)["PORT"]["value"] == str(exposed)
+
+
+def test_backend_metrics_port_is_scraped_but_on_no_service(render: Render) -> None:
+    rendered = render("backend")
+    deployment = find(rendered, "Deployment")
+    container = only_container(deployment)
+    (metrics,) = [port for port in container["ports"] if port["name"] == "metrics"]
+    assert container_env(container)["METRICS_PORT"]["value"] == str(metrics["containerPort"])
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == str(metrics["containerPort"])
+    service_ports = find(rendered, "Service")["spec"]["ports"]
+    assert all(port["targetPort"] != "metrics" for port in service_ports)
+    assert all(port["port"] != metrics["containerPort"] for port in service_ports)
 
 
 # --- environment --------------------------------------------------------------------------------

@@ -100,13 +100,21 @@ def _free_port() -> int:
 
 def test_compose_file_is_valid_and_needs_a_secret(composes: list[Compose]) -> None:
     for compose in composes:
-        configured = compose("config", env={"BETTER_AUTH_SECRET": secrets.token_hex(32)})
+        password = secrets.token_hex(16)
+        configured = compose(
+            "config",
+            env={"BETTER_AUTH_SECRET": secrets.token_hex(32), "POSTGRES_PASSWORD": password},
+        )
         assert configured.returncode == 0, configured.stderr
         for service in ("postgres:", "backend:", "frontend:", "condition: service_healthy"):
             assert service in configured.stdout
-        refused = compose("config", env={})
+        refused = compose("config", env={"POSTGRES_PASSWORD": password})
         assert refused.returncode != 0
         assert "BETTER_AUTH_SECRET" in refused.stderr
+        # No default database password, unlike the development stacks that ship `todo`.
+        no_password = compose("config", env={"BETTER_AUTH_SECRET": secrets.token_hex(32)})
+        assert no_password.returncode != 0
+        assert "POSTGRES_PASSWORD" in no_password.stderr
 
 
 def test_compose_brings_the_stack_up_in_order(

@@ -21,17 +21,26 @@ def _load_settings() -> Settings:
 
 def serve(settings: Settings) -> None:
     import uvicorn
+    from prometheus_client import start_http_server
 
     from todo_backend.main import create_app
 
+    app = create_app(settings)
+    if settings.metrics_port:
+        # A port of its own, kept off the public Service: the metrics name every route.
+        start_http_server(
+            settings.metrics_port, addr=settings.host, registry=app.state.metrics.registry
+        )
     uvicorn.run(
-        create_app(settings),
-        host="0.0.0.0",  # noqa: S104  (a container must listen on every interface)
+        app,
+        host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=False,
         proxy_headers=True,
-        forwarded_allow_ips="*",
+        # Only these may set the client address and scheme (X-Forwarded-For, -Proto): the
+        # per-address limits would mean nothing if anyone could claim any address.
+        forwarded_allow_ips=settings.trusted_proxies,
         timeout_graceful_shutdown=20,
     )
 

@@ -44,6 +44,16 @@ async def create_user(
     return user
 
 
+async def revoke_tokens(session: AsyncSession, *, user_id: str) -> None:
+    """Raise the user's token version, so every token issued so far stops working."""
+    await session.exec(
+        update(User)
+        .where(col(User.id) == user_id)
+        .values(token_version=col(User.token_version) + 1)
+    )
+    await session.commit()
+
+
 # ---- tasks ----
 
 _TASK_COLUMNS = tuple(Task.__table__.columns)  # type: ignore[attr-defined]  # SQLModel hides it

@@ -18,8 +18,10 @@ from todo_backend.db import create_engine, create_session_factory, parse_databas
 from todo_backend.mcp_server import create_mcp_app, create_mcp_server
 from todo_backend.middleware import Metrics, RequestMiddleware
 from todo_backend.migrate import apply_migrations
+from todo_backend.security import PasswordHashing
 from todo_backend.settings import QUIET_LOGGERS, Settings, get_settings
-from todo_backend.throttle import SignInThrottle
+from todo_backend.throttle import Limits
+from todo_common.body_limit import BodyLimit
 from todo_common.logs import configure_logging
 
 logger = logging.getLogger("todo_backend")
@@ -60,26 +62,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await agent.aclose()
             await engine.dispose()
 
+    docs = settings.docs_enabled
     app = FastAPI(
         title="Todo Chatbot API",
         version="1.0.0",
         description=package_doc,
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state = state
     app.state.settings = settings
-    app.state.sign_in_throttle = SignInThrottle()
+    app.state.metrics = metrics
+    app.state.limits = Limits.from_settings(settings)
+    app.state.password_hashing = PasswordHashing(settings.password_hash_concurrency)
     install_error_handlers(app)
-    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_body_bytes=settings.max_body_bytes,
+        max_drain_bytes=settings.max_body_drain_bytes,
+    )
+    app.add_middleware(RequestMiddleware, metrics=metrics)  # outermost: it sees every answer
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(tasks.router)
     app.include_router(chat.router)
     app.include_router(conversations.router)
-    app.mount("/mcp", create_mcp_app(mcp_server, settings))
+    app.mount("/mcp", create_mcp_app(mcp_server, settings, state))
 
-    @app.get("/metrics", include_in_schema=False)
-    async def prometheus_metrics() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    if settings.metrics_port == 0:  # otherwise `todo-backend serve` serves them on their port
+
+        @app.get("/metrics", include_in_schema=False)
+        async def prometheus_metrics() -> PlainTextResponse:
+            return PlainTextResponse(
+                generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST
+            )
 
     return app

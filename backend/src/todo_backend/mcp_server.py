@@ -15,7 +15,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from todo_backend.db import open_session
-from todo_backend.security import InvalidTokenError, decode_token
+from todo_backend.identity import authenticate
+from todo_backend.security import InvalidTokenError
 from todo_backend.settings import Settings
 from todo_backend.tools import TASK_TOOLS, TaskTool, TaskToolError, ToolContext
 
@@ -24,11 +25,13 @@ CALLER_SCOPE_KEY = "todo.caller_id"
 
 
 class BearerAuth:
-    """Admits an MCP request only with a valid token, and records whose it is."""
+    """Admits an MCP request only with a valid token of an existing, signed-in user, and
+    records whose it is."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, app_state: State) -> None:
         self.app = app
         self.settings = settings
+        self.app_state = app_state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,8 +42,10 @@ class BearerAuth:
             if name == b"authorization":
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 token = token.strip() if scheme.lower() == "bearer" else ""
+        session_factory: async_sessionmaker[AsyncSession] = self.app_state.session_factory
         try:
-            caller_id = decode_token(self.settings, token).subject
+            async with open_session(session_factory) as session:
+                caller_id = await authenticate(session, self.settings, token)
         except InvalidTokenError:
             response = JSONResponse(
                 {"detail": "Sign in first: a valid Bearer token is required"},
@@ -89,7 +94,7 @@ def create_mcp_server(app_state: State) -> MCPServer:
     )
 
 
-def create_mcp_app(server: MCPServer, settings: Settings) -> ASGIApp:
+def create_mcp_app(server: MCPServer, settings: Settings, app_state: State) -> ASGIApp:
     """The streamable-HTTP endpoint, stateless and answering JSON, to mount at /mcp."""
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
@@ -102,4 +107,4 @@ def create_mcp_app(server: MCPServer, settings: Settings) -> ASGIApp:
         json_response=True,
         transport_security=security,
     )
-    return BearerAuth(starlette_app, settings)
+    return BearerAuth(starlette_app, settings, app_state)

@@ -1,11 +1,11 @@
 """Request middleware (pure ASGI, so streamed responses pass through untouched):
-request id, one structured log line per request, Prometheus metrics and a body-size limit."""
+request id, one structured log line per request and Prometheus metrics. The body-size limit is
+`todo_common.body_limit`, shared with the frontend."""
 
 import logging
 import time
 from typing import Any
 
-import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,25 +32,10 @@ class Metrics:
         )
 
 
-def _json_error(status: int, detail: str, request_id: str) -> tuple[Message, Message]:
-    body = orjson.dumps({"detail": detail, "request_id": request_id})
-    start: Message = {
-        "type": "http.response.start",
-        "status": status,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (REQUEST_ID_HEADER.encode(), request_id.encode()),
-        ],
-    }
-    return start, {"type": "http.response.body", "body": body}
-
-
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,25 +45,6 @@ class RequestMiddleware:
         request_id = request_id_for(scope["headers"])
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
-
-        declared = self._content_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
-            start, body = _json_error(413, "Request body is too large", request_id)
-            await send(start)
-            await send(body)
-            self._record(scope, 413, started, request_id)
-            return
-
-        if declared is None:
-            # A chunked body has no declared size: read it here, up to the limit, and replay it.
-            body_or_none = await self._read_limited_body(receive)
-            if body_or_none is None:
-                start, body = _json_error(413, "Request body is too large", request_id)
-                await send(start)
-                await send(body)
-                self._record(scope, 413, started, request_id)
-                return
-            receive = self._replay(body_or_none, receive)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -93,44 +59,6 @@ class RequestMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             self._record(scope, status, started, request_id)
-
-    async def _read_limited_body(self, receive: Receive) -> bytes | None:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return b"".join(chunks)
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
-
-    @staticmethod
-    def _replay(body: bytes, receive: Receive) -> Receive:
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        return replay
-
-    @staticmethod
-    def _content_length(scope: Scope) -> int | None:
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                try:
-                    return int(value)
-                except ValueError:
-                    return None
-        return None
 
     def _record(self, scope: Scope, status: int, started: float, request_id: str) -> None:
         duration = time.perf_counter() - started

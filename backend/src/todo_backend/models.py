@@ -113,6 +113,8 @@ class User(UserBase, table=True):
     id: str = Field(default_factory=lambda: uuid.uuid4().hex, primary_key=True, max_length=32)
     email: str = Field(max_length=254, unique=True, index=True)
     password_hash: str = Field(max_length=255)
+    # Every token carries the version it was issued under; sign-out raises it, revoking them.
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = _timestamp()
 
 

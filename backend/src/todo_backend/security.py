@@ -3,6 +3,7 @@
 import time
 from dataclasses import dataclass
 
+import anyio
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -11,6 +12,8 @@ from todo_backend.settings import Settings
 
 _hasher = PasswordHasher()
 JWT_ALGORITHM = "HS256"
+# Who the token is for: a token minted for another service with the same secret is refused.
+JWT_AUDIENCE = "todo-chatbot-api"
 # Verifying against this keeps sign-in time the same whether or not the email exists.
 _DUMMY_HASH = _hasher.hash("timing-equaliser-password")
 
@@ -20,25 +23,54 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
+    """Whether `password` matches; with no hash (unknown email) it verifies against a dummy
+    hash all the same, so both answers take as long and reveal nothing."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matches = _hasher.verify(password_hash or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return False
+    return matches and password_hash is not None
+
+
+class PasswordHashing:
+    """argon2 in worker threads, at most `concurrency` at a time.
+
+    Each hash takes 64 MiB and ~100 ms of CPU: unbounded, a burst of sign-ups exhausts memory.
+    Its own limiter also keeps hashes out of the thread pool that other requests use."""
+
+    def __init__(self, concurrency: int) -> None:
+        self._limiter = anyio.CapacityLimiter(concurrency)
+
+    async def hash(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(hash_password, password, limiter=self._limiter)
+
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        return await anyio.to_thread.run_sync(
+            verify_password, password, password_hash, limiter=self._limiter
+        )
 
 
 @dataclass(frozen=True)
 class TokenClaims:
     subject: str
     expires_at: int
+    version: int
 
 
 class InvalidTokenError(Exception):
     """The token is missing, malformed, expired or not signed by us."""
 
 
-def create_token(settings: Settings, *, user_id: str) -> str:
+def create_token(settings: Settings, *, user_id: str, version: int) -> str:
+    """A token for `user_id`; `version` is the user's token version, which sign-out raises."""
     now = int(time.time())
-    claims: dict[str, object] = {"sub": user_id, "iat": now, "exp": now + settings.jwt_ttl_seconds}
+    claims: dict[str, object] = {
+        "sub": user_id,
+        "aud": JWT_AUDIENCE,
+        "ver": version,
+        "iat": now,
+        "exp": now + settings.jwt_ttl_seconds,
+    }
     if settings.better_auth_url:
         claims["iss"] = settings.better_auth_url
     return jwt.encode(claims, settings.better_auth_secret, algorithm=JWT_ALGORITHM)
@@ -50,12 +82,16 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
             token,
             settings.better_auth_secret,
             algorithms=[JWT_ALGORITHM],
+            audience=JWT_AUDIENCE,
             issuer=settings.better_auth_url or None,
-            options={"require": ["sub", "exp", "iat"]},
+            options={"require": ["sub", "aud", "ver", "exp", "iat"]},
         )
     except jwt.PyJWTError as error:
         raise InvalidTokenError(str(error)) from error
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject:
         raise InvalidTokenError("token subject is not a user id")
-    return TokenClaims(subject=subject, expires_at=int(claims["exp"]))
+    version = claims["ver"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidTokenError("token version is not a number")
+    return TokenClaims(subject=subject, expires_at=int(claims["exp"]), version=version)

@@ -33,21 +33,50 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     agent_provider: Literal["auto", "builtin", "openai"] = "auto"
     port: int = Field(default=8000, ge=1, le=65535)
+    # The interface to listen on: every one in a container; `make run` uses 127.0.0.1, since
+    # its fixed development secret would let anyone on the network forge a session.
+    host: str = "0.0.0.0"  # noqa: S104
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     local_mode: bool = False
     migrate_on_start: bool = True
+    # Prometheus metrics on a port of their own, which no public Service exposes; 0 serves
+    # /metrics on the API port instead (a single-port setup such as `make run`).
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
+    # The interactive API docs (/docs, /redoc, /openapi.json); false hides them.
+    docs_enabled: bool = True
     mcp_allowed_hosts: str = ""
 
     jwt_ttl_seconds: int = 7 * 24 * 3600
-    max_body_bytes: int = 64 * 1024
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # An oversized body is read and discarded up to this size so the client sees the 413.
+    max_body_drain_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
     chat_history_messages: int = 20
     llm_timeout_seconds: float = 60.0
     # Quotas: they bound every read (the task list, the dashboard, the agents' searches).
     max_tasks_per_user: int = Field(default=1000, ge=1)
     max_conversations_per_user: int = Field(default=100, ge=1)
     max_messages_per_conversation: int = Field(default=500, ge=2)
+    # Model calls one chat turn may make (each tool-call round is one); bounds a turn's cost.
+    llm_max_turns: int = Field(default=10, ge=1, le=50)
+    # The Agents SDK's tracing sends chat text to OpenAI's trace store: only when asked for.
+    agents_tracing: bool = False
 
-    @field_validator("log_level", mode="before")
+    # Abuse resistance (README "Security"). `rate_limits=off` lifts the request-rate limits
+    # (sign-up, sign-in, chat turns) for load tests; failed sign-ins stay throttled.
+    rate_limits: Literal["on", "off"] = "on"
+    # Addresses or networks (comma-separated) whose X-Forwarded-For/-Proto uvicorn believes.
+    trusted_proxies: str = "127.0.0.1"
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    sign_up_per_address_per_hour: int = Field(default=20, ge=0)
+    sign_in_per_address_per_minute: int = Field(default=30, ge=0)
+    auth_requests_per_minute: int = Field(default=600, ge=0)
+    sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_failure_window_seconds: int = Field(default=300, ge=1)
+    chat_turns_per_minute: int = Field(default=10, ge=0)
+    chat_turns_per_day: int = Field(default=200, ge=0)
+    rate_limit_max_keys: int = Field(default=100_000, ge=100)
+
+    @field_validator("log_level", "rate_limits", mode="before")
     @classmethod
     def _lower_log_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
@@ -80,6 +109,10 @@ class Settings(BaseSettings):
             conversations=self.max_conversations_per_user,
             messages_per_conversation=self.max_messages_per_conversation,
         )
+
+    @property
+    def rate_limits_on(self) -> bool:
+        return self.rate_limits == "on"
 
     @property
     def mcp_host_patterns(self) -> list[str]:

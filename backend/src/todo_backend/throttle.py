@@ -1,42 +1,50 @@
-"""Slows down password guessing: too many failed sign-ins for one account answer 429."""
+"""The backend's limits on abuse, built once per app from the settings.
 
-import math
-import time
-from collections import deque
-from dataclasses import dataclass, field
+- sign-up per client address per hour, sign-in per client address per minute, and both
+  together per minute for the whole process: the password hash is the costliest thing a
+  stranger can make us do;
+- failed sign-ins per (email, client address): slows password guessing without letting
+  anyone lock an account's owner out from another address;
+- chat turns per user per minute and per day: each turn may cost model calls.
+
+All are per process (see `ratelimit`). `RATE_LIMITS=off` lifts every request-rate limit; the
+failed sign-in throttle stays, since it guards passwords rather than capacity.
+"""
+
+from dataclasses import dataclass
+
+from todo_backend.ratelimit import WindowCounter
+from todo_backend.settings import Settings
+
+MINUTE = 60.0
+HOUR = 3600.0
+DAY = 86400.0
 
 
-@dataclass
-class SignInThrottle:
-    """Per-account sliding window of failed attempts, kept in this process's memory.
+@dataclass(frozen=True)
+class Limits:
+    sign_up_per_address: WindowCounter
+    sign_in_per_address: WindowCounter
+    auth_overall: WindowCounter
+    sign_in_failures: WindowCounter
+    chat_turns_per_minute: WindowCounter
+    chat_turns_per_day: WindowCounter
 
-    With several replicas each keeps its own window, so the effective limit is
-    `max_failures * replicas`; still a hard brake on guessing.
-    """
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Limits":
+        def rate(limit: int, window: float) -> WindowCounter:
+            effective = limit if settings.rate_limits_on else 0
+            return WindowCounter(effective, window, max_keys=settings.rate_limit_max_keys)
 
-    max_failures: int = 5
-    window_seconds: float = 300.0
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-
-    def retry_after(self, account: str) -> int:
-        """Seconds until the next attempt is allowed; 0 when it is allowed now."""
-        failures = self._recent(account, time.monotonic())
-        if len(failures) < self.max_failures:
-            return 0
-        wait = failures[0] + self.window_seconds - time.monotonic()
-        return max(1, math.ceil(wait))
-
-    def record_failure(self, account: str) -> None:
-        now = time.monotonic()
-        self._recent(account, now).append(now)
-        if len(self._failures) > 10_000:  # bound the memory an attacker can make us use
-            self._failures = {k: v for k, v in self._failures.items() if self._recent(k, now)}
-
-    def reset(self, account: str) -> None:
-        self._failures.pop(account, None)
-
-    def _recent(self, account: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(account, deque())
-        while failures and failures[0] <= now - self.window_seconds:
-            failures.popleft()
-        return failures
+        return cls(
+            sign_up_per_address=rate(settings.sign_up_per_address_per_hour, HOUR),
+            sign_in_per_address=rate(settings.sign_in_per_address_per_minute, MINUTE),
+            auth_overall=rate(settings.auth_requests_per_minute, MINUTE),
+            sign_in_failures=WindowCounter(
+                settings.sign_in_max_failures,
+                settings.sign_in_failure_window_seconds,
+                max_keys=settings.rate_limit_max_keys,
+            ),
+            chat_turns_per_minute=rate(settings.chat_turns_per_minute, MINUTE),
+            chat_turns_per_day=rate(settings.chat_turns_per_day, DAY),
+        )

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from todo_common.body_limit import BodyLimit
 from todo_frontend import pages, proxy
 from todo_frontend.middleware import RequestMiddleware
 from todo_frontend.services import PACKAGE_DIR, Services
@@ -73,7 +74,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.services = services
-    app.add_middleware(RequestMiddleware)
+    # Bodies are limited while they are read, before a form or the proxy parses them.
+    app.add_middleware(
+        BodyLimit,
+        max_body_bytes=settings.max_body_bytes,
+        max_drain_bytes=settings.max_body_drain_bytes,
+    )
+    app.add_middleware(RequestMiddleware)  # outermost: it sees every answer
 
     @app.get("/api/health")
     async def health() -> dict[str, str]:

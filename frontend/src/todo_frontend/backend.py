@@ -66,10 +66,15 @@ class Backend:
         token: str | None = None,
         json: dict[str, str] | None = None,
         wait_seconds: float | None = None,
+        client_address: str | None = None,
     ) -> httpx.Response:
         headers = {"x-request-id": request_id, "accept": "application/json"}
         if token:
             headers["authorization"] = f"Bearer {token}"
+        if client_address:
+            # The backend limits sign-ups and sign-ins per visitor, not per frontend replica
+            # (it believes this header from its TRUSTED_PROXIES only).
+            headers["x-forwarded-for"] = client_address
         try:
             response = await self._client.request(
                 method,
@@ -95,23 +100,33 @@ class Backend:
         except ValidationError as error:
             raise BackendUnavailableError("backend sent an unexpected sign-in answer") from error
 
-    async def sign_in(self, *, email: str, password: str, request_id: str) -> AuthResult:
+    async def sign_in(
+        self, *, email: str, password: str, request_id: str, client_address: str | None
+    ) -> AuthResult:
         response = await self._call(
             "POST",
             "/api/auth/sign-in",
             json={"email": email, "password": password},
             request_id=request_id,
+            client_address=client_address,
         )
         return self._parse_auth(response)
 
-    async def sign_up(self, *, name: str, email: str, password: str, request_id: str) -> AuthResult:
+    async def sign_up(
+        self, *, name: str, email: str, password: str, request_id: str, client_address: str | None
+    ) -> AuthResult:
         response = await self._call(
             "POST",
             "/api/auth/sign-up",
             json={"name": name, "email": email, "password": password},
             request_id=request_id,
+            client_address=client_address,
         )
         return self._parse_auth(response)
+
+    async def sign_out(self, *, token: str, request_id: str) -> None:
+        """Revoke the token at the backend, so a copied session cookie stops working too."""
+        await self._call("POST", "/api/auth/sign-out", token=token, request_id=request_id)
 
     async def list_tasks(self, *, token: str, user_id: str, request_id: str) -> list[Task]:
         response = await self._call(

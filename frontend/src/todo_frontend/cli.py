@@ -32,11 +32,13 @@ def serve() -> int:
     configure_logging(settings.log_level, quiet=("httpx",))
     uvicorn.run(
         create_app(settings),
-        host="0.0.0.0",  # noqa: S104 - a container's service listens on every interface
+        host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        # Only these may say the visitor came over HTTPS (X-Forwarded-Proto) or from where.
+        forwarded_allow_ips=settings.trusted_proxies,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0

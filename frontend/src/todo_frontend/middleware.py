@@ -24,6 +24,8 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+# Sent on HTTPS responses only: browsers ignore it over plain HTTP, and `make run` is HTTP.
+STRICT_TRANSPORT_SECURITY = (b"strict-transport-security", b"max-age=31536000")
 SERVER_ERROR = "Something went wrong on our side. Please try again."
 SERVER_ERROR_PAGE = (
     '<!doctype html><html lang="en"><meta charset="utf-8">'
@@ -61,6 +63,8 @@ class RequestMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
                 headers.extend(SECURITY_HEADERS)
+                if scope.get("scheme") == "https":
+                    headers.append(STRICT_TRANSPORT_SECURITY)
                 if not any(name == b"cache-control" for name, _ in headers):
                     # Pages and API answers hold one user's data: keep them out of shared caches.
                     headers.append((b"cache-control", b"no-store"))

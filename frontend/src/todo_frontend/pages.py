@@ -122,14 +122,22 @@ async def _submit_auth_form(request: Request, *, signing_up: bool) -> Response:
         return again(FORM_EXPIRED, 403)
     request_id = request_id_of(request.scope)
     password = form.get("password", "")
+    address = request.client.host if request.client else None
     try:
         if signing_up:
             auth = await services.backend.sign_up(
-                name=values["name"], email=values["email"], password=password, request_id=request_id
+                name=values["name"],
+                email=values["email"],
+                password=password,
+                request_id=request_id,
+                client_address=address,
             )
         else:
             auth = await services.backend.sign_in(
-                email=values["email"], password=password, request_id=request_id
+                email=values["email"],
+                password=password,
+                request_id=request_id,
+                client_address=address,
             )
     except BackendUnavailableError as error:
         logger.warning("account form failed: backend unavailable", extra={"error": str(error)})
@@ -154,8 +162,18 @@ async def sign_out(request: Request) -> Response:
     form = await _form(request)
     if not _form_is_authentic(request, form):
         return RedirectResponse("/dashboard", status_code=303)
+    services = services_of(request)
+    session = services.sessions.read(request)
+    if session is not None:
+        try:
+            await services.backend.sign_out(
+                token=session.token, request_id=request_id_of(request.scope)
+            )
+        except (BackendUnavailableError, BackendRejectedError) as error:
+            # The cookie goes all the same; the token then lapses at its expiry.
+            logger.warning("sign-out not confirmed by the backend", extra={"error": str(error)})
     response = RedirectResponse("/sign-in?reason=signed-out", status_code=303)
-    services_of(request).sessions.clear(response)
+    services.sessions.clear(response)
     return response
 
 

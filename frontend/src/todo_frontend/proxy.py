@@ -19,7 +19,6 @@ logger = logging.getLogger("todo_frontend.proxy")
 router = APIRouter()
 
 STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-MAX_BODY_BYTES = 64 * 1024
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "idempotency-key")
 FORWARDED_RESPONSE_HEADERS = (
     "content-type",
@@ -36,6 +35,12 @@ STREAM_BROKE_OFF = b'event: error\ndata: {"detail": "The reply was cut off; plea
 
 def json_error(status_code: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status_code)
+
+
+def _has_dot_segments(path: str) -> bool:
+    """`.` or `..` among the (already percent-decoded) segments: the backend would resolve them
+    to another path than the one checked here (`/api/%2e%2e/metrics` is `/metrics`)."""
+    return any(segment in {".", ".."} for segment in path.split("/"))
 
 
 def _issues_tokens(path: str) -> bool:
@@ -61,6 +66,8 @@ async def _relay(upstream: httpx.Response, *, request_id: str) -> AsyncIterator[
 @router.api_route("/api/{path:path}", methods=sorted({"GET", *STATE_CHANGING_METHODS}))
 async def proxy(path: str, request: Request) -> Response:
     services = services_of(request)
+    if _has_dot_segments(path):
+        return json_error(400, "The path may not contain '.' or '..' segments.")
     if _issues_tokens(path):
         return json_error(404, "Not found; sign in and sign up through the /sign-in page.")
     session = services.sessions.read(request)
@@ -71,9 +78,7 @@ async def proxy(path: str, request: Request) -> Response:
     ):
         return json_error(403, "Missing or invalid CSRF token; reload the page and try again.")
 
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        return json_error(413, "Request body is too large.")
+    body = await request.body()  # at most MAX_BODY_BYTES: BodyLimit stops it as it is read
     request_id = request_id_of(request.scope)
     headers = {
         name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers

@@ -8,6 +8,7 @@ Another site can make the browser send the cookie but cannot read the page to le
 import hmac
 import secrets
 from dataclasses import asdict, dataclass
+from typing import Literal
 
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from starlette.requests import Request
@@ -27,14 +28,22 @@ class Session:
     email: str
 
 
-def _is_https(request: Request) -> bool:
-    return request.url.scheme == "https"
+CookieSecure = Literal["auto", "true", "false"]
+
+
+def secure_cookies(request: Request, policy: CookieSecure) -> bool:
+    """Whether cookies get `Secure`: forced by COOKIE_SECURE, or (auto) when the request came
+    over HTTPS, as the socket or a trusted proxy's X-Forwarded-Proto says."""
+    if policy == "auto":
+        return request.url.scheme == "https"
+    return policy == "true"
 
 
 class Sessions:
-    def __init__(self, secret: str, max_age_seconds: int) -> None:
+    def __init__(self, secret: str, max_age_seconds: int, secure: CookieSecure = "auto") -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="todo-frontend-session")
         self._max_age = max_age_seconds
+        self._secure = secure
 
     def read(self, request: Request) -> Session | None:
         cookie = request.cookies.get(SESSION_COOKIE)
@@ -53,7 +62,7 @@ class Sessions:
             max_age=self._max_age,
             httponly=True,
             samesite="lax",
-            secure=_is_https(request),
+            secure=secure_cookies(request, self._secure),
         )
 
     def clear(self, response: Response) -> None:
@@ -61,9 +70,10 @@ class Sessions:
 
 
 class Csrf:
-    def __init__(self, secret: str, max_age_seconds: int) -> None:
+    def __init__(self, secret: str, max_age_seconds: int, secure: CookieSecure = "auto") -> None:
         self._serializer = URLSafeSerializer(secret, salt="todo-frontend-csrf")
         self._max_age = max_age_seconds
+        self._secure = secure
 
     def _cookie_token(self, request: Request) -> str | None:
         cookie = request.cookies.get(CSRF_COOKIE)
@@ -89,7 +99,7 @@ class Csrf:
             max_age=self._max_age,
             httponly=True,
             samesite="lax",
-            secure=_is_https(request),
+            secure=secure_cookies(request, self._secure),
         )
 
     def is_valid(self, request: Request, submitted: str | None) -> bool:

@@ -28,8 +28,8 @@ class Services:
         secret = settings.better_auth_secret
         return cls(
             settings=settings,
-            sessions=Sessions(secret, settings.session_max_age_seconds),
-            csrf=Csrf(secret, settings.session_max_age_seconds),
+            sessions=Sessions(secret, settings.session_max_age_seconds, settings.cookie_secure),
+            csrf=Csrf(secret, settings.session_max_age_seconds, settings.cookie_secure),
             templates=Jinja2Templates(directory=PACKAGE_DIR / "templates"),
         )
 

@@ -15,16 +15,29 @@ class Settings(BaseSettings):
     backend_url: str = "http://localhost:8000"
     better_auth_secret: str = ""
     port: int = Field(default=3000, ge=1, le=65535)
+    # The interface to listen on: every one in a container; `make run` uses 127.0.0.1, since
+    # its fixed development secret would let anyone on the network forge a session.
+    host: str = "0.0.0.0"  # noqa: S104
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     local_mode: bool = False
+    # Addresses or networks (comma-separated) whose X-Forwarded-For/-Proto are believed: the
+    # ingress in front of the frontend. Behind a TLS ingress it must be listed, or the session
+    # cookie goes out without `Secure`.
+    trusted_proxies: str = "127.0.0.1"
+    # `auto`: cookies are `Secure` when the request came over HTTPS; `true`/`false` force it.
+    cookie_secure: Literal["auto", "true", "false"] = "auto"
 
     # Seconds the backend may take to answer a page's data request, and a streamed chat reply
     # (an LLM can pause between tokens for a long time).
     backend_timeout_seconds: float = 15.0
     backend_stream_timeout_seconds: float = 120.0
     session_max_age_seconds: int = 7 * 24 * 3600  # the backend's tokens live 7 days too
+    # Request bodies (forms, proxied API calls) over this answer 413, counted as they are read;
+    # up to MAX_BODY_DRAIN_BYTES of an oversized one is discarded first so clients see the 413.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_body_drain_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "cookie_secure", mode="before")
     @classmethod
     def _lower_log_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

@@ -120,6 +120,34 @@ Environment of every container that runs the backend image (API pods and the mig
   value: {{ include "backend.mcpAllowedHosts" . | quote }}
 - name: MIGRATE_ON_START
   value: {{ .Values.migrations.onStart | quote }}
+- name: METRICS_PORT
+  value: {{ .Values.metrics.port | quote }}
+- name: DOCS_ENABLED
+  value: {{ .Values.config.docsEnabled | quote }}
+- name: TRUSTED_PROXIES
+  value: {{ .Values.config.trustedProxies | quote }}
+- name: RATE_LIMITS
+  value: {{ .Values.config.rateLimits | quote }}
+{{- with .Values.config.limits }}
+- name: PASSWORD_HASH_CONCURRENCY
+  value: {{ .passwordHashConcurrency | quote }}
+- name: SIGN_UP_PER_ADDRESS_PER_HOUR
+  value: {{ .signUpPerAddressPerHour | quote }}
+- name: SIGN_IN_PER_ADDRESS_PER_MINUTE
+  value: {{ .signInPerAddressPerMinute | quote }}
+- name: AUTH_REQUESTS_PER_MINUTE
+  value: {{ .authRequestsPerMinute | quote }}
+- name: SIGN_IN_MAX_FAILURES
+  value: {{ .signInMaxFailures | quote }}
+- name: SIGN_IN_FAILURE_WINDOW_SECONDS
+  value: {{ .signInFailureWindowSeconds | quote }}
+- name: CHAT_TURNS_PER_MINUTE
+  value: {{ .chatTurnsPerMinute | quote }}
+- name: CHAT_TURNS_PER_DAY
+  value: {{ .chatTurnsPerDay | quote }}
+- name: LLM_MAX_TURNS
+  value: {{ .llmMaxTurns | quote }}
+{{- end }}
 {{- if .Values.postgresql.enabled }}
 {{- /* The password stays in its Secret; Kubernetes expands $(POSTGRESQL_PASSWORD) into the URL. */}}
 - name: POSTGRESQL_PASSWORD

@@ -35,7 +35,6 @@ Keep answers short. Use plain text, no markdown tables."""
 # The agent reaches the MCP endpoint of this same app in-process: no port, host or network to
 # configure, and still the full MCP protocol over HTTP semantics.
 MCP_URL = "http://localhost/mcp/"
-MAX_TURNS = 10
 
 
 class LlmAgent:
@@ -51,8 +50,9 @@ class LlmAgent:
         self.model = OpenAIChatCompletionsModel(
             model=settings.openai_model, openai_client=self.client
         )
-        # Traces go to OpenAI's platform: only when talking to OpenAI itself with a real key.
-        self.tracing_disabled = not settings.openai_api_key or bool(settings.openai_base_url)
+        # Traces carry chat text and task titles to OpenAI's trace store: off unless the operator
+        # asks for them (AGENTS_TRACING), and never without a key to send them with.
+        self.tracing_disabled = not (settings.agents_tracing and settings.openai_api_key)
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -92,7 +92,10 @@ class LlmAgent:
             run_config = RunConfig(tracing_disabled=self.tracing_disabled)
             if turn.stream:
                 streamed = Runner.run_streamed(
-                    agent, input=run_input, max_turns=MAX_TURNS, run_config=run_config
+                    agent,
+                    input=run_input,
+                    max_turns=self.settings.llm_max_turns,
+                    run_config=run_config,
                 )
                 tool_calls = _ToolCalls()
                 async for event in streamed.stream_events():
@@ -105,7 +108,10 @@ class LlmAgent:
                         yield call
             else:
                 result = await Runner.run(
-                    agent, input=run_input, max_turns=MAX_TURNS, run_config=run_config
+                    agent,
+                    input=run_input,
+                    max_turns=self.settings.llm_max_turns,
+                    run_config=run_config,
                 )
                 tool_calls = _ToolCalls()
                 for item in result.new_items:

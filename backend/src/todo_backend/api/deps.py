@@ -1,4 +1,7 @@
-"""Typed dependencies for the routes: the database session, settings and the caller's identity."""
+"""Typed dependencies for the routes: the database session, settings and the caller's identity.
+
+All are `async def`: FastAPI runs a plain `def` dependency in the shared thread pool, where a
+burst of slow work would make every ordinary request wait its turn."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -9,12 +12,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend.agent.base import ChatAgent
 from todo_backend.db import open_session
+from todo_backend.identity import authenticate
 from todo_backend.models import ID_MAX, ID_MIN
-from todo_backend.security import InvalidTokenError, decode_token
+from todo_backend.security import InvalidTokenError, PasswordHashing
 from todo_backend.settings import Settings
+from todo_backend.throttle import Limits
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -28,12 +33,37 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_agent(request: Request) -> ChatAgent:
+async def get_agent(request: Request) -> ChatAgent:
     agent: ChatAgent = request.app.state.agent
     return agent
 
 
 AgentDep = Annotated[ChatAgent, Depends(get_agent)]
+
+
+async def get_limits(request: Request) -> Limits:
+    limits: Limits = request.app.state.limits
+    return limits
+
+
+LimitsDep = Annotated[Limits, Depends(get_limits)]
+
+
+async def get_password_hashing(request: Request) -> PasswordHashing:
+    hashing: PasswordHashing = request.app.state.password_hashing
+    return hashing
+
+
+PasswordHashingDep = Annotated[PasswordHashing, Depends(get_password_hashing)]
+
+
+async def get_client_address(request: Request) -> str:
+    """The caller's address: the socket's peer, or what a trusted proxy says it is
+    (uvicorn believes X-Forwarded-For only from TRUSTED_PROXIES)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 _bearer = HTTPBearer(auto_error=False, description="The token from sign-up or sign-in")
 
@@ -44,15 +74,19 @@ UNAUTHORIZED = HTTPException(
 )
 
 
-def get_current_user_id(
+async def get_current_user_id(
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """The token's subject. Users are never deleted, so a valid token is a valid user."""
+    """The token's user, who must still exist and must not have signed out since.
+
+    A short session of its own: a streamed reply must not hold a connection for the check."""
     if credentials is None:
         raise UNAUTHORIZED
     try:
-        return decode_token(settings, credentials.credentials).subject
+        async with request.app.state.session_factory() as session:
+            return await authenticate(session, settings, credentials.credentials)
     except InvalidTokenError:
         raise UNAUTHORIZED from None
 
@@ -60,7 +94,7 @@ def get_current_user_id(
 CurrentUserId = Annotated[str, Depends(get_current_user_id)]
 
 
-def get_bearer_token(
+async def get_bearer_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The raw token, for passing the caller's identity on (the agent's MCP calls)."""
@@ -72,7 +106,7 @@ def get_bearer_token(
 BearerToken = Annotated[str, Depends(get_bearer_token)]
 
 
-def get_path_owner(user_id: str, current_user_id: CurrentUserId) -> str:
+async def get_path_owner(user_id: str, current_user_id: CurrentUserId) -> str:
     """`/api/{user_id}/...` routes: the path's user must be the caller."""
     if user_id != current_user_id:
         raise HTTPException(

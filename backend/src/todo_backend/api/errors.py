@@ -13,6 +13,7 @@ from todo_backend.db import database_unreachable
 from todo_backend.idempotency import KeyInProgressError, KeyReusedError
 from todo_backend.models import ErrorResponse
 from todo_backend.quotas import QuotaExceededError
+from todo_backend.ratelimit import RateLimitedError
 
 logger = logging.getLogger("todo_backend.errors")
 
@@ -79,6 +80,19 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimitedError)
+    logger.info(
+        "rate limited",
+        extra={"path": request.url.path, "reason": exc.what, "retry_after": exc.retry_after},
+    )
+    return JSONResponse(
+        {"detail": exc.what, "retry_after": exc.retry_after},
+        status_code=429,
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     request_id = request.scope.get("state", {}).get("request_id")
     logger.error(
@@ -101,6 +115,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(QuotaExceededError, _over_quota)
     for unreachable in (OSError, TimeoutError, sqlalchemy.exc.SQLAlchemyError):
         app.add_exception_handler(unreachable, _database_error)
+    app.add_exception_handler(RateLimitedError, _rate_limited)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -113,7 +128,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflict",
         413: "Request body too large",
         422: "Invalid request",
-        429: "Too many attempts",
+        429: "Too many requests; the Retry-After header says when to try again",
         503: "Unavailable",
     }
     return {code: {"model": ErrorResponse, "description": descriptions[code]} for code in codes}

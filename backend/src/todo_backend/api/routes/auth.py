@@ -1,38 +1,62 @@
-"""Sign-up, sign-in and the signed-in user."""
+"""Sign-up, sign-in, sign-out and the signed-in user."""
 
 import logging
 
-from anyio import to_thread
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, status
 from sqlalchemy.exc import IntegrityError
 
 from todo_backend import crud
-from todo_backend.api.deps import CurrentUserId, SessionDep, SettingsDep
+from todo_backend.api.deps import (
+    ClientAddress,
+    CurrentUserId,
+    LimitsDep,
+    PasswordHashingDep,
+    SessionDep,
+    SettingsDep,
+)
 from todo_backend.api.errors import error_responses
-from todo_backend.models import AuthResponse, SignIn, UserCreate, UserPublic
-from todo_backend.security import create_token, hash_password, verify_password
-from todo_backend.throttle import SignInThrottle
+from todo_backend.models import AuthResponse, SignIn, User, UserCreate, UserPublic
+from todo_backend.security import create_token
+from todo_backend.settings import Settings
+from todo_backend.throttle import Limits
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 logger = logging.getLogger("todo_backend.auth")
 
+TOO_MANY_AUTH = "Too many sign-up or sign-in attempts; please try again later"
+TOO_MANY_FAILURES = "Too many failed sign-ins for this account; please try again later"
 
-def _throttle(request: Request) -> SignInThrottle:
-    throttle: SignInThrottle = request.app.state.sign_in_throttle
-    return throttle
+
+def _authenticated(settings: Settings, user: User) -> AuthResponse:
+    token = create_token(settings, user_id=user.id, version=user.token_version)
+    return AuthResponse(token=token, user=UserPublic.model_validate(user))
+
+
+def _count_overall(limits: Limits) -> None:
+    limits.auth_overall.hit("all", what=TOO_MANY_AUTH)
 
 
 @router.post(
     "/sign-up",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(409, 422),
+    responses=error_responses(409, 422, 429),
 )
-async def sign_up(body: UserCreate, session: SessionDep, settings: SettingsDep) -> AuthResponse:
+async def sign_up(
+    body: UserCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: LimitsDep,
+    hashing: PasswordHashingDep,
+    address: ClientAddress,
+) -> AuthResponse:
     """Create an account and return a token for it."""
+    limits.sign_up_per_address.hit(address, what=TOO_MANY_AUTH)
+    _count_overall(limits)
     if await crud.get_user_by_email(session, email=body.email):
         raise HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists")
-    # argon2 is deliberately slow; hashing off the event loop keeps other requests moving.
-    password_hash = await to_thread.run_sync(hash_password, body.password)
+    # Hand the connection back while we wait for the hash: a burst must not drain the pool.
+    await session.close()
+    password_hash = await hashing.hash(body.password)
     try:
         user = await crud.create_user(session, user_create=body, password_hash=password_hash)
     except IntegrityError:  # the same email signed up concurrently
@@ -40,34 +64,41 @@ async def sign_up(body: UserCreate, session: SessionDep, settings: SettingsDep) 
             status.HTTP_409_CONFLICT, "An account with this email already exists"
         ) from None
     logger.info("user signed up", extra={"user_id": user.id})
-    return AuthResponse(
-        token=create_token(settings, user_id=user.id), user=UserPublic.model_validate(user)
-    )
+    return _authenticated(settings, user)
 
 
 @router.post("/sign-in", responses=error_responses(401, 422, 429))
 async def sign_in(
-    body: SignIn, request: Request, session: SessionDep, settings: SettingsDep
+    body: SignIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: LimitsDep,
+    hashing: PasswordHashingDep,
+    address: ClientAddress,
 ) -> AuthResponse:
-    """Exchange email and password for a token (valid for 7 days)."""
-    throttle = _throttle(request)
-    wait = throttle.retry_after(body.email)
-    if wait:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"Too many failed sign-ins for this account; try again in {wait} seconds",
-            headers={"Retry-After": str(wait)},
-        )
+    """Exchange email and password for a token (valid for 7 days, or until sign-out)."""
+    limits.sign_in_per_address.hit(address, what=TOO_MANY_AUTH)
+    _count_overall(limits)
+    # Counted before the slow verify, so parallel guesses cannot all get through; a correct
+    # password clears the count. Keyed with the address, so a stranger cannot lock the owner out.
+    account = (body.email, address)
+    limits.sign_in_failures.hit(account, what=TOO_MANY_FAILURES)
     user = await crud.get_user_by_email(session, email=body.email)
-    password_hash = user.password_hash if user else None
-    if user is None or not await to_thread.run_sync(verify_password, body.password, password_hash):
-        throttle.record_failure(body.email)
+    await session.close()  # no connection held while the hash waits its turn
+    # Always verify, even for an unknown email: both answers then take the same time.
+    matches = await hashing.verify(body.password, user.password_hash if user else None)
+    if user is None or not matches:
         logger.info("sign-in failed", extra={"reason": "bad credentials"})
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong email or password")
-    throttle.reset(body.email)
-    return AuthResponse(
-        token=create_token(settings, user_id=user.id), user=UserPublic.model_validate(user)
-    )
+    limits.sign_in_failures.reset(account)
+    return _authenticated(settings, user)
+
+
+@router.post("/sign-out", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401))
+async def sign_out(user_id: CurrentUserId, session: SessionDep) -> None:
+    """Revoke every token of the signed-in user, this one included."""
+    await crud.revoke_tokens(session, user_id=user_id)
+    logger.info("user signed out", extra={"user_id": user_id})
 
 
 @router.get("/me", responses=error_responses(401))

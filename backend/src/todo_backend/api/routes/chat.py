@@ -6,7 +6,7 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -14,7 +14,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend import chat, idempotency
 from todo_backend.agent.base import ChatTurn, TextDelta
-from todo_backend.api.deps import AgentDep, BearerToken, OwnerId, SessionDep, SettingsDep
+from todo_backend.api.deps import (
+    AgentDep,
+    BearerToken,
+    LimitsDep,
+    OwnerId,
+    SessionDep,
+    SettingsDep,
+)
 from todo_backend.api.errors import error_responses
 from todo_backend.api.idempotent import (
     REPLAYED_HEADER,
@@ -30,8 +37,19 @@ logger = logging.getLogger("todo_backend.chat")
 router = APIRouter(
     prefix="/api/{user_id}/chat",
     tags=["chat"],
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422, 429),
 )
+
+TOO_MANY_TURNS = "You are sending messages too quickly; please wait a minute and try again"
+DAILY_LIMIT_REACHED = "You have reached today's limit of chat messages; please try again tomorrow"
+
+
+async def count_turn(user_id: OwnerId, limits: LimitsDep) -> None:
+    """Every turn may cost model calls: count it per user, per minute and per day (429 over).
+
+    The minute comes first, so a refused burst does not use up the day's allowance."""
+    limits.chat_turns_per_minute.hit(user_id, what=TOO_MANY_TURNS)
+    limits.chat_turns_per_day.hit(user_id, what=DAILY_LIMIT_REACHED)
 
 
 def _keyed(user_id: str, key: str | None, body: ChatRequest) -> idempotency.KeyedRequest | None:
@@ -72,7 +90,7 @@ async def _begin(
         raise idempotency.KeyInProgressError from None
 
 
-@router.post("", response_model=ChatResponse)
+@router.post("", response_model=ChatResponse, dependencies=[Depends(count_turn)])
 async def send_message(
     user_id: OwnerId,
     body: ChatRequest,
@@ -140,6 +158,7 @@ async def _replayed_events(stored: idempotency.StoredResponse) -> AsyncIterator[
 
 @router.post(
     "/stream",
+    dependencies=[Depends(count_turn)],
     response_class=StreamingResponse,
     responses={
         200: {

@@ -1,0 +1,22 @@
+"""Who a bearer token belongs to, checked against the database.
+
+A well-signed token is not enough: its user may be gone (a reset database with the same
+secret) or may have signed out since (a raised token version). Both answer 401, never a 500
+from a foreign key later on. One check serves the REST routes and the MCP server."""
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from todo_backend import crud
+from todo_backend.security import InvalidTokenError, decode_token
+from todo_backend.settings import Settings
+
+
+async def authenticate(session: AsyncSession, settings: Settings, token: str) -> str:
+    """The id of the user `token` speaks for; `InvalidTokenError` when it speaks for none."""
+    claims = decode_token(settings, token)
+    user = await crud.get_user(session, user_id=claims.subject)
+    if user is None:
+        raise InvalidTokenError("the token's user does not exist")
+    if user.token_version != claims.version:
+        raise InvalidTokenError("the token was revoked by signing out")
+    return user.id
