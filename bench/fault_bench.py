@@ -154,8 +154,10 @@ async def _outage(
     proxy: ThreadedTcpProxy, report: FaultReport, *, at: float, seconds: float
 ) -> None:
     await asyncio.sleep(at)  # the fault is scheduled, not awaited on a condition
-    await asyncio.to_thread(proxy.cut)
+    # The window opens as the cut begins and closes once the restore is done: a request that
+    # meets the cut while it is under way is inside it.
     report.cut_at = time.monotonic()
+    await asyncio.to_thread(proxy.cut)
     await asyncio.sleep(seconds)
     await asyncio.to_thread(proxy.start)
     report.restored_at = time.monotonic()

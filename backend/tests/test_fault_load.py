@@ -14,8 +14,8 @@ def test_load_through_a_database_outage(fresh_postgres_url: str) -> None:
     with backend_behind_a_proxy(fresh_postgres_url) as (base_url, proxy):
         report = asyncio.run(run_fault_load(base_url, proxy, users=10, seconds=10, outage=3))
     print(report.summary())
-    for outcome in report.wrong_inside[:5]:
-        print("inside:", outcome)
+    for outcome in [*report.errors_outside, *report.wrong_inside][:5]:
+        print(f"failed {outcome.started - report.restored_at:+.2f} s after the restore:", outcome)
     assert report.errors_outside == []
     assert report.wrong_inside == []
     assert report.unavailable > 0, "the outage must have been felt"
