@@ -21,10 +21,7 @@ def cluster(
     missing = missing_cluster_tools()
     if missing:
         unavailable(f"the cluster needs {', '.join(missing)} (see README, 'A real cluster')")
-    started = time.monotonic()
     running = Cluster.start(NAMESPACE)
-    seconds = round(time.monotonic() - started)
-    record_figure("cluster", "cluster-up seconds (binaries cached)", seconds)
     record_figure("cluster", "idle RSS of its daemons (MB)", daemons_rss_mb())
     return running
 

@@ -32,19 +32,26 @@ RESOLVE_BACKEND = (
 )
 
 
-def ready_pod_names(cluster: Cluster, instance: str) -> set[str]:
-    return {p["metadata"]["name"] for p in cluster.pods(instance) if pod_ready(p)}
+def delete_pod(cluster: Cluster, instance: str, pod: dict[str, Any]) -> int:
+    """`kubectl delete pod` without waiting; returns how many pods the release had."""
+    count = len(cluster.pods(instance))
+    cluster.kubectl("delete", "pod", pod["metadata"]["name"], "--wait=false")
+    return count
 
 
-def wait_replaced(cluster: Cluster, instance: str, old: dict[str, Any]) -> None:
-    """Wait until the release's pods are Ready again and none of them is `old`."""
-    old_uid = old["metadata"]["uid"]
+def wait_replaced(cluster: Cluster, instance: str, old: dict[str, Any], count: int) -> None:
+    """Wait until `old` is gone for good (a terminating pod still counts: PostgreSQL may still
+    be shutting down) and the release has `count` pods again, all Ready."""
 
     def replaced() -> bool:
-        pods = cluster.pods(instance)
-        return bool(pods) and all(pod_ready(p) and p["metadata"]["uid"] != old_uid for p in pods)
+        pods = cluster.all_pods(instance)
+        return (
+            len(pods) == count
+            and old["metadata"]["uid"] not in {p["metadata"]["uid"] for p in pods}
+            and all(pod_ready(p) and "deletionTimestamp" not in p["metadata"] for p in pods)
+        )
 
-    wait_until(replaced, seconds=180, what=f"a new Ready {instance} pod", interval=1)
+    wait_until(replaced, seconds=180, what=f"{old['metadata']['name']} replaced", interval=1)
 
 
 # --- a fresh install -----------------------------------------------------------------------------
@@ -181,8 +188,7 @@ def test_t070_t071_tasks_and_conversations_survive_deleting_the_api_and_database
         ("backend", deployed.pods("backend")[0]),
         ("backend", _database_pod(deployed)),
     ):
-        deployed.kubectl("delete", "pod", pod["metadata"]["name"], "--wait=false")
-        wait_replaced(deployed, instance, pod)
+        wait_replaced(deployed, instance, pod, delete_pod(deployed, instance, pod))
     wait_until(
         lambda: httpx.get(f"{deployed.backend_url}/api/health", timeout=5).status_code == 200,
         seconds=120,
@@ -203,23 +209,11 @@ def test_t069_a_replaced_frontend_pod_keeps_the_session(deployed: Cluster) -> No
     session still opens the dashboard, served by the other replica and then the new one."""
     browser = signed_up(deployed.frontend_url, "Barbara")
     pod = deployed.pods("frontend")[0]
-    deployed.kubectl("delete", "pod", pod["metadata"]["name"], "--wait=false")
+    count = delete_pod(deployed, "frontend", pod)
     assert "Barbara" in browser.open_dashboard()
-    wait_replaced_one(deployed, "frontend", pod)
+    wait_replaced(deployed, "frontend", pod, count)
     for _ in range(10):  # the NodePort spreads requests over both replicas
         assert "Barbara" in browser.open_dashboard()
-
-
-def wait_replaced_one(cluster: Cluster, instance: str, old: dict[str, Any]) -> None:
-    """Wait until the release has its replicas Ready again, `old` not among them."""
-    wanted = cluster.kubectl_json("get", "deployment", instance)["spec"]["replicas"]
-
-    def replaced() -> bool:
-        pods = [p for p in cluster.pods(instance) if pod_ready(p)]
-        uids = {p["metadata"]["uid"] for p in pods}
-        return len(pods) == wanted and old["metadata"]["uid"] not in uids
-
-    wait_until(replaced, seconds=180, what=f"{wanted} Ready {instance} pods", interval=1)
 
 
 def _database_pod(cluster: Cluster) -> dict[str, Any]:

@@ -160,10 +160,16 @@ class Cluster:
         )
         return f"{values['image']['repository']}:{values['image']['tag']}"
 
+    def all_pods(self, instance: str) -> list[dict[str, Any]]:
+        """The release's pods, those being deleted included."""
+        items = self.kubectl_json("get", "pods", "-l", f"app.kubernetes.io/instance={instance}")
+        pods: list[dict[str, Any]] = items["items"]
+        return pods
+
     def pods(self, instance: str) -> list[dict[str, Any]]:
         """The release's pods that are not being deleted."""
-        items = self.kubectl_json("get", "pods", "-l", f"app.kubernetes.io/instance={instance}")
-        return [pod for pod in items["items"] if "deletionTimestamp" not in pod["metadata"]]
+        pods = self.all_pods(instance)
+        return [pod for pod in pods if "deletionTimestamp" not in pod["metadata"]]
 
     def deployment_image(self, name: str) -> str:
         deployment = self.kubectl_json("get", "deployment", name)
