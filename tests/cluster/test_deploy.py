@@ -74,8 +74,8 @@ def test_pods_run_as_their_security_context_says(deployed: Cluster) -> None:
     """The kubelet and runc apply the charts' restricted settings: the image's non-root user,
     a read-only root filesystem with a writable /tmp, and the memory limit as the cgroup's."""
     pods = [
-        (deployed.pods("backend")[0]["metadata"]["name"], "10001", 2**30),
-        (deployed.pods("frontend")[0]["metadata"]["name"], "10001", 512 * 2**20),
+        (deployed.pods("backend", "api")[0]["metadata"]["name"], "10001", 2**30),
+        (deployed.pods("frontend", "web")[0]["metadata"]["name"], "10001", 512 * 2**20),
         ("backend-postgresql-0", "999", 512 * 2**20),
     ]
     for name, uid, memory in pods:
@@ -107,7 +107,7 @@ def test_t061_the_frontend_reaches_the_backend_by_name_through_cluster_dns(
     dns_ip = deployed.kubectl_json("get", "service", "kube-dns", "-n", "kube-system")["spec"][
         "clusterIP"
     ]
-    for pod in deployed.pods("frontend"):
+    for pod in deployed.pods("frontend", "web"):
         name = pod["metadata"]["name"]
         resolv = deployed.kubectl("exec", name, "--", "cat", "/etc/resolv.conf")
         assert f"nameserver {dns_ip}" in resolv
@@ -184,11 +184,9 @@ def test_t070_t071_tasks_and_conversations_survive_deleting_the_api_and_database
     browser = signed_up(deployed.frontend_url, "Edsger")
     conversation = browser.chat("Add a task to pay bills")["conversation_id"]
 
-    for instance, pod in (
-        ("backend", deployed.pods("backend")[0]),
-        ("backend", _database_pod(deployed)),
-    ):
-        wait_replaced(deployed, instance, pod, delete_pod(deployed, instance, pod))
+    for component in ("api", "database"):
+        (pod,) = deployed.pods("backend", component)
+        wait_replaced(deployed, "backend", pod, delete_pod(deployed, "backend", pod))
     wait_until(
         lambda: httpx.get(f"{deployed.backend_url}/api/health", timeout=5).status_code == 200,
         seconds=120,
@@ -208,17 +206,12 @@ def test_t069_a_replaced_frontend_pod_keeps_the_session(deployed: Cluster) -> No
     """Every replica signs cookies with the same secret: after `kubectl delete pod`, the
     session still opens the dashboard, served by the other replica and then the new one."""
     browser = signed_up(deployed.frontend_url, "Barbara")
-    pod = deployed.pods("frontend")[0]
+    pod = deployed.pods("frontend", "web")[0]
     count = delete_pod(deployed, "frontend", pod)
     assert "Barbara" in browser.open_dashboard()
     wait_replaced(deployed, "frontend", pod, count)
     for _ in range(10):  # the NodePort spreads requests over both replicas
         assert "Barbara" in browser.open_dashboard()
-
-
-def _database_pod(cluster: Cluster) -> dict[str, Any]:
-    pod: dict[str, Any] = cluster.kubectl_json("get", "pod", "backend-postgresql-0")
-    return pod
 
 
 # --- upgrades and rollbacks ----------------------------------------------------------------------

@@ -17,18 +17,14 @@ LOG_DIR = REPO_ROOT / "test-artifacts" / "cluster"
 CLUSTER_DAEMONS_DIR = Path("/run/todo-cluster")
 FRONTEND_NODE_PORT = 30000
 BACKEND_NODE_PORT = 30001
-# Debian's packages the cluster runs on (cluster/up.sh checks the same).
-CLUSTER_PACKAGES = {
-    "containerd": "containerd",
-    "runc": "runc",
-    "docker-registry": "docker-registry",
-    "catatonit": "catatonit",
-}
+# Commands of Debian's packages the cluster runs on, named like their packages (cluster/up.sh
+# checks the same).
+CLUSTER_COMMANDS = ("containerd", "runc", "docker-registry", "catatonit")
 
 
 def missing_cluster_tools() -> list[str]:
     """What this machine lacks to run the cluster; empty when it can."""
-    missing = [package for package, binary in CLUSTER_PACKAGES.items() if not shutil.which(binary)]
+    missing = [command for command in CLUSTER_COMMANDS if not shutil.which(command)]
     if not Path("/usr/lib/cni/bridge").exists():
         missing.append("containernetworking-plugins")
     if not (shutil.which("docker") or Path("/usr/bin/docker").exists()):
@@ -63,7 +59,6 @@ class CommandError(AssertionError):
     def __init__(self, command: list[str], code: int, output: str, seconds: float) -> None:
         summary = f"{' '.join(command)} exited {code} after {seconds:.0f} s"
         super().__init__(f"{summary}:\n{output[-4000:]}")
-        self.code = code
         self.output = output
 
 
@@ -160,15 +155,18 @@ class Cluster:
         )
         return f"{values['image']['repository']}:{values['image']['tag']}"
 
-    def all_pods(self, instance: str) -> list[dict[str, Any]]:
-        """The release's pods, those being deleted included."""
-        items = self.kubectl_json("get", "pods", "-l", f"app.kubernetes.io/instance={instance}")
-        pods: list[dict[str, Any]] = items["items"]
+    def all_pods(self, instance: str, component: str = "") -> list[dict[str, Any]]:
+        """The release's pods (only one component's: api, database, web), those being deleted
+        included."""
+        selector = f"app.kubernetes.io/instance={instance}"
+        if component:
+            selector += f",app.kubernetes.io/component={component}"
+        pods: list[dict[str, Any]] = self.kubectl_json("get", "pods", "-l", selector)["items"]
         return pods
 
-    def pods(self, instance: str) -> list[dict[str, Any]]:
-        """The release's pods that are not being deleted."""
-        pods = self.all_pods(instance)
+    def pods(self, instance: str, component: str = "") -> list[dict[str, Any]]:
+        """The release's pods (or one component's) that are not being deleted."""
+        pods = self.all_pods(instance, component)
         return [pod for pod in pods if "deletionTimestamp" not in pod["metadata"]]
 
     def deployment_image(self, name: str) -> str:
