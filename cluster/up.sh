@@ -36,8 +36,7 @@ kubectl_admin() { "$KUBERNETES_BIN/kubectl" --kubeconfig "$PKI_DIR/admin.conf" "
 
 healthy() {
   [ -f "$PKI_DIR/admin.conf" ] && [ -x "$KUBERNETES_BIN/kubectl" ] || return 1
-  kubectl_admin get --raw /readyz >/dev/null 2>&1 || return 1
-  [ "$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+  kubectl_admin get --raw /readyz >/dev/null 2>&1 && node_ready 2>/dev/null
 }
 
 # --- the machine ---------------------------------------------------------------------------------

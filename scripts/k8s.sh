@@ -295,15 +295,14 @@ print_urls() {
   local ip
   if [ "$DEPLOY_TARGET" = current ]; then
     ip=$(kubectl get nodes -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}' 2>/dev/null)
-    step "the Todo Chatbot"
-    note "app:      http://${ip:-<node address>}:30000"
-    note "API docs: http://${ip:-<node address>}:30001/docs"
-    return
+    ip=${ip:-<node address>}
+  else
+    ip=$(minikube ip 2>/dev/null || echo "<minikube ip>")
   fi
-  ip=$(minikube ip 2>/dev/null || echo "<minikube ip>")
   step "the Todo Chatbot"
   note "app:      http://$ip:30000"
   note "API docs: http://$ip:30001/docs"
+  [ "$DEPLOY_TARGET" = minikube ] || return 0
   if [ "$(uname -s)" = Darwin ] || grep -qi microsoft /proc/version 2>/dev/null; then
     note "macOS / WSL2 with the Docker driver cannot reach Minikube's IP; keep this running instead:"
   else
