@@ -1,94 +1,17 @@
 """The built-in agent: deterministic, instant and offline. It reads a message's intent from the
-table in `intents`, acts only through the task tools (`actions`) and says what it did
-(`replies`); a question it asked last turn is read back from the conversation history."""
+table in `intents` (through `parser`), runs that intent's handler, which acts only through the
+task tools (`actions`) and says what it did (`replies`); a question it asked last turn is read
+back from the conversation history."""
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from todo_backend.agent import followups, replies
 from todo_backend.agent.actions import TaskActions
 from todo_backend.agent.base import AgentEvent, ChatTurn, TextDelta
-from todo_backend.agent.intents import IntentName, Parsed, Unclear, list_status, parse
-from todo_backend.agent.references import strip_quotes
-from todo_backend.agent.titles import clean_title
+from todo_backend.agent.intents import Parsed
+from todo_backend.agent.parser import Unclear, intent, parse
 from todo_backend.tools import TaskNotFoundError, TaskToolError
-
-Handler = Callable[[TaskActions, Parsed], Awaitable[str]]
-
-
-async def _greeting(work: TaskActions, parsed: Parsed) -> str:
-    return "Hi! " + replies.HELP
-
-
-async def _thanks(work: TaskActions, parsed: Parsed) -> str:
-    return "You're welcome! Anything else on your list?"
-
-
-async def _help(work: TaskActions, parsed: Parsed) -> str:
-    return replies.HELP
-
-
-async def _add(work: TaskActions, parsed: Parsed) -> str:
-    return await work.add(parsed.fields["title"])
-
-
-async def _list(work: TaskActions, parsed: Parsed) -> str:
-    status = list_status(parsed.text)
-    return replies.task_list(await work.tasks(status), status)
-
-
-async def _search(work: TaskActions, parsed: Parsed) -> str:
-    return await work.search(parsed.fields["query"])
-
-
-async def _complete(work: TaskActions, parsed: Parsed) -> str:
-    reference = " ".join(filter(None, [parsed.fields["ref"], parsed.fields.get("state")]))
-    return await work.act_on_reference("complete", reference)
-
-
-async def _delete(work: TaskActions, parsed: Parsed) -> str:
-    return await work.act_on_reference("delete", parsed.fields["ref"])
-
-
-async def _delete_all(work: TaskActions, parsed: Parsed) -> str:
-    if "ids" in parsed.fields:
-        return await work.ask_to_delete_numbers(
-            [int(n) for n in re.findall(r"\d+", parsed.fields["ids"])]
-        )
-    return await work.ask_to_delete_all("completed" if parsed.fields.get("status") else "all")
-
-
-async def _rename(work: TaskActions, parsed: Parsed) -> str:
-    title = clean_title(parsed.fields["title"])
-    problem = replies.title_problem(title)
-    if problem:
-        return problem
-    return await work.act_on_reference("rename", parsed.fields["ref"], title)
-
-
-async def _amend(work: TaskActions, parsed: Parsed) -> str:
-    return await work.amend(parsed.fields["title"])
-
-
-async def _describe(work: TaskActions, parsed: Parsed) -> str:
-    description = strip_quotes(parsed.fields["description"])
-    return await work.act_on_reference("describe", parsed.fields["ref"], description)
-
-
-HANDLERS: dict[IntentName, Handler] = {
-    "greeting": _greeting,
-    "thanks": _thanks,
-    "help": _help,
-    "add": _add,
-    "list": _list,
-    "search": _search,
-    "complete": _complete,
-    "delete": _delete,
-    "delete_all": _delete_all,
-    "rename": _rename,
-    "amend": _amend,
-    "describe": _describe,
-}
 
 
 async def respond(work: TaskActions, message: str) -> str:
@@ -103,7 +26,7 @@ async def respond(work: TaskActions, message: str) -> str:
         return replies.unclear(parsed.intents)
     if not isinstance(parsed, Parsed):
         return replies.NOT_UNDERSTOOD
-    return await HANDLERS[parsed.intent](work, parsed)
+    return await intent(parsed.intent).handler(work, parsed)
 
 
 def _refusal(error: TaskToolError) -> str:

@@ -1,16 +1,21 @@
 """What a message asks for: a table of intents, each with its patterns, the phrasings that must
 reach it and those that must not.
 
-Patterns are matched against the whole message after `normalise`, and no pattern's meaning
-depends on its place in the table: a message that matches the patterns of two intents is
-`Unclear`, and the agent asks instead of guessing. `backend/tests/test_builtin_parser.py` runs every
+Each row also names its handler, written just above the table. Patterns are matched against
+the whole message after `parser.normalise`, and no pattern's meaning depends on its place in the
+table: a message that matches the patterns of two intents is `Unclear`, and the agent asks
+instead of guessing. `backend/tests/test_builtin_parser.py` runs every
 example and counter-example, so adding a phrasing is adding one example and running one test."""
 
 import re
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Literal
 
-from todo_backend.agent.references import PRONOUN, TASK_WORD
+from todo_backend.agent import replies
+from todo_backend.agent.actions import TaskActions
+from todo_backend.agent.references import PRONOUN, TASK_WORD, strip_quotes
+from todo_backend.agent.titles import TODO_VERBS, clean_title
 from todo_backend.models import TaskStatus
 
 IntentName = Literal[
@@ -30,51 +35,33 @@ IntentName = Literal[
 
 
 @dataclass(frozen=True)
-class IntentSpec:
-    """One thing a user can ask for: how it is said, and what must and must not reach it."""
-
-    name: IntentName
-    patterns: tuple[str, ...]  # regexes over the whole normalised message; named groups are fields
-    examples: tuple[str, ...]
-    counter_examples: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class Parsed:
+    """A message read as one intent: the fields its pattern named, and the message itself."""
+
     intent: IntentName
     fields: dict[str, str]
     text: str  # the normalised message, for handlers that read more than the fields
 
 
-@dataclass(frozen=True)
-class Unclear:
-    """The message fits several intents; acting on either would be a guess."""
-
-    intents: tuple[IntentName, ...]
+# What an intent does: acts through the task tools and returns the reply that says what changed.
+Handler = Callable[[TaskActions, Parsed], Awaitable[str]]
 
 
 @dataclass(frozen=True)
-class NotUnderstood:
-    pass
+class IntentSpec:
+    """One thing a user can ask for: how it is said, what must and must not reach it, and what
+    the agent then does."""
 
+    name: IntentName
+    patterns: tuple[str, ...]  # regexes over the whole normalised message; named groups are fields
+    examples: tuple[str, ...]
+    counter_examples: tuple[str, ...] = ()
+    handler: Handler = field(kw_only=True)
 
-Parse = Parsed | Unclear | NotUnderstood
 
 _LIST_END = rf"(?:list|{TASK_WORD})"
 _DESTINATION = rf"(?:on|to|in|onto)\s+(?:my|the)\s+(?:[\w-]+\s+)?{_LIST_END}"
 _DONE = r"(?:done|complete|completed|finished|closed|sorted|ticked off|checked off)"
-# Verbs that start everyday to-dos: "Pick up the dry cleaning" is a task to add as it stands.
-TODO_VERBS = (
-    "pick drop put call ring phone buy pay book take get grab clean wash fix water walk feed send "
-    "email text write file renew return cancel schedule order collect prepare cook bake mow "
-    "vacuum hoover tidy sort empty fill charge check visit meet reply submit print sign post mail "
-    "ship pack unpack move plan organise organize review replace repair install paint hang iron "
-    "fold wrap bring drive go practise practice study learn exercise run apply register back "
-    "sweep mop dust shop do make start try find look fetch change update set clear wipe throw "
-    "recycle sell ask tell thank invite arrange cut trim load unload defrost watch read listen "
-    "scan shred weed rake plant prune vote donate refill restock swap transfer deposit withdraw "
-    "upload download message"
-)
 _TODO_VERB = "(?:" + "|".join(TODO_VERBS.split()) + ")"
 # The past tense of those verbs, to read "I've paid the rent" as finishing "Pay rent".
 _PAST = r"(?:\w+ed|paid|bought|did|went|made|took|wrote|sent|got|fed|swept|met|brought|drove|ran)"
@@ -112,17 +99,91 @@ _NOT_A_NEW_TODO = (
 )
 _EVERYDAY_TODO = "".join(f"(?!{p})" for p in _NOT_A_NEW_TODO) + rf"(?P<title>{_TODO_VERB}\b.+)"
 
+_PENDING_WORDS = re.compile(rf"\b(?:{_PENDING})\b", re.IGNORECASE)
+_COMPLETED_WORDS = re.compile(rf"\b(?<!not )(?:{_COMPLETED})\b", re.IGNORECASE)
+
+
+def list_status(text: str) -> TaskStatus:
+    """Which tasks a list request wants: pending, completed, or all when it says neither or both."""
+    pending, completed = bool(_PENDING_WORDS.search(text)), bool(_COMPLETED_WORDS.search(text))
+    if pending == completed:
+        return "all"
+    return "pending" if pending else "completed"
+
+
+async def _greeting(work: TaskActions, parsed: Parsed) -> str:
+    return "Hi! " + replies.HELP
+
+
+async def _thanks(work: TaskActions, parsed: Parsed) -> str:
+    return "You're welcome! Anything else on your list?"
+
+
+async def _help(work: TaskActions, parsed: Parsed) -> str:
+    return replies.HELP
+
+
+async def _add(work: TaskActions, parsed: Parsed) -> str:
+    return await work.add(parsed.fields["title"])
+
+
+async def _list(work: TaskActions, parsed: Parsed) -> str:
+    status = list_status(parsed.text)
+    return replies.task_list(await work.tasks(status), status)
+
+
+async def _search(work: TaskActions, parsed: Parsed) -> str:
+    return await work.search(parsed.fields["query"])
+
+
+async def _complete(work: TaskActions, parsed: Parsed) -> str:
+    reference = " ".join(filter(None, [parsed.fields["ref"], parsed.fields.get("state")]))
+    return await work.act_on_reference("complete", reference)
+
+
+async def _delete(work: TaskActions, parsed: Parsed) -> str:
+    return await work.act_on_reference("delete", parsed.fields["ref"])
+
+
+async def _delete_all(work: TaskActions, parsed: Parsed) -> str:
+    """Several tasks at once: never done on the spot, the agent asks for a "yes" first."""
+    if "ids" in parsed.fields:
+        return await work.ask_to_delete_numbers(
+            [int(n) for n in re.findall(r"\d+", parsed.fields["ids"])]
+        )
+    return await work.ask_to_delete_all("completed" if parsed.fields.get("status") else "all")
+
+
+async def _rename(work: TaskActions, parsed: Parsed) -> str:
+    title = clean_title(parsed.fields["title"])
+    problem = replies.title_problem(title)
+    if problem:
+        return problem
+    return await work.act_on_reference("rename", parsed.fields["ref"], title)
+
+
+async def _amend(work: TaskActions, parsed: Parsed) -> str:
+    return await work.amend(parsed.fields["title"])
+
+
+async def _describe(work: TaskActions, parsed: Parsed) -> str:
+    description = strip_quotes(parsed.fields["description"])
+    return await work.act_on_reference("describe", parsed.fields["ref"], description)
+
+
 INTENTS: tuple[IntentSpec, ...] = (
     IntentSpec(
         "greeting",
         (r"(?:hi|hello|hey|hiya|yo|howdy|good (?:morning|afternoon|evening))(?: there)?",),
         ("Hello!", "hi there", "good morning"),
         ("hey, add milk",),
+        handler=_greeting,
     ),
     IntentSpec(
         "thanks",
         (r"(?:thanks|thank you|thx|cheers|great|perfect|awesome|ta)(?: (?:a lot|so much))?",),
         ("thanks!", "thank you so much", "perfect"),
+        handler=_thanks,
     ),
     IntentSpec(
         "help",
@@ -131,6 +192,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             r"how do (?:i|you) use (?:this|you))",
         ),
         ("help", "what can you do?", "How does this work"),
+        handler=_help,
     ),
     IntentSpec(
         "add",
@@ -181,6 +243,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "show my tasks",
             "clear all",
         ),
+        handler=_add,
     ),
     IntentSpec(
         "list",
@@ -206,6 +269,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "show me everything",
         ),
         ("anything about the dentist?", "the milk task is done"),
+        handler=_list,
     ),
     IntentSpec(
         "search",
@@ -225,6 +289,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "search my tasks for the dentist",
         ),
         ("show my tasks",),
+        handler=_search,
     ),
     IntentSpec(
         "complete",
@@ -278,6 +343,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "need milk",
             "what's done",
         ),
+        handler=_complete,
     ),
     IntentSpec(
         "delete",
@@ -301,6 +367,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "now delete it",
         ),
         ("Drop off the kids at school", "delete all completed tasks", "Cancel the gym membership"),
+        handler=_delete,
     ),
     IntentSpec(
         "delete_all",
@@ -321,6 +388,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "remove tasks #3, #4 and #5",
         ),
         ("delete the done task", "delete task 3"),
+        handler=_delete_all,
     ),
     IntentSpec(
         "rename",
@@ -347,6 +415,7 @@ INTENTS: tuple[IntentSpec, ...] = (
             "update the report to include Q3 numbers",
             "change the car oil to synthetic",
         ),
+        handler=_rename,
     ),
     IntentSpec(
         "amend",
@@ -356,6 +425,7 @@ INTENTS: tuple[IntentSpec, ...] = (
         ),
         ("actually make that oat milk", "make it two pints", "no, make that 3 eggs"),
         ("make a task to buy milk",),
+        handler=_amend,
     ),
     IntentSpec(
         "describe",
@@ -364,68 +434,6 @@ INTENTS: tuple[IntentSpec, ...] = (
             r"(?:of|for|on)\s+(?P<ref>.+?)\s+to\s+(?P<description>.+)",
         ),
         ("set the description of task 2 to two litres",),
+        handler=_describe,
     ),
 )
-
-_PENDING_WORDS = re.compile(rf"\b(?:{_PENDING})\b", re.IGNORECASE)
-_COMPLETED_WORDS = re.compile(rf"\b(?<!not )(?:{_COMPLETED})\b", re.IGNORECASE)
-
-
-def list_status(text: str) -> TaskStatus:
-    """Which tasks a list request wants: pending, completed, or all when it says neither or both."""
-    pending, completed = bool(_PENDING_WORDS.search(text)), bool(_COMPLETED_WORDS.search(text))
-    if pending == completed:
-        return "all"
-    return "pending" if pending else "completed"
-
-
-_COMPILED = tuple(
-    (spec.name, tuple(re.compile(p, re.IGNORECASE | re.DOTALL) for p in spec.patterns))
-    for spec in INTENTS
-)
-_WRAPPERS = re.compile(
-    r"^(?:(?:hey|hi|hello|hiya|oops|sorry|wait|no)\s*[,!.]\s*(?=\S)|"
-    r"(?:ok|okay|so|um+|uh+|oh|well)(?:\s*[,!.]\s*|\s+)(?=\S)|"
-    r"(?:please|pls|plz|kindly|can you|could you|would you|will you|would you mind|"
-    r"i'd like you to|i want you to|go ahead and|just|now|then|also|and|and then|actually)\s+)+",
-    re.IGNORECASE,
-)
-_TRAILERS = re.compile(
-    r"(?:[\s,]+(?:please|pls|plz|thanks|thank you|thx|for me|ok|okay))*[\s.!?,;:]*$", re.IGNORECASE
-)
-_NOISE = re.compile(r"[^\w\s'\"`\u2018\u2019\u201c\u201d.,!?;:#&/()-]")
-
-
-def normalise(message: str) -> str:
-    """The message without emoji, polite wrappers, filler and closing punctuation."""
-    text = _NOISE.sub(" ", message)
-    text = re.sub(r"\s+", " ", text).strip()
-    text = text.replace("\u2019", "'")
-    while True:
-        shorter = _TRAILERS.sub("", _WRAPPERS.sub("", text)).strip()
-        if shorter == text:
-            return text
-        text = shorter
-
-
-def parse(message: str) -> Parse:
-    """The one intent the message matches, with its fields; or why there isn't exactly one.
-
-    Two patterns of one intent may both match, but only if they read the same fields."""
-    text = normalise(message)
-    if not text:
-        return Parsed("help", {}, text)
-    found: dict[IntentName, set[tuple[tuple[str, str], ...]]] = {}
-    for name, patterns in _COMPILED:
-        for pattern in patterns:
-            match = pattern.fullmatch(text)
-            if match:
-                fields = tuple(sorted((k, v) for k, v in match.groupdict().items() if v))
-                found.setdefault(name, set()).add(fields)
-    if len(found) == 1:
-        [(name, readings)] = found.items()
-        if len(readings) == 1:
-            return Parsed(name, dict(readings.pop()), text)
-    if found:
-        return Unclear(tuple(found))
-    return NotUnderstood()

@@ -4,9 +4,20 @@ a follow-up ("make that oat milk") spliced into the title it amends."""
 import re
 from dataclasses import dataclass
 
-from todo_backend.agent.intents import TODO_VERBS
 from todo_backend.agent.references import TASK_WORD, same_word, stem, strip_quotes
 
+# Verbs that start everyday to-dos: "Pick up the dry cleaning" is a task to add as it stands.
+TODO_VERBS = (
+    "pick drop put call ring phone buy pay book take get grab clean wash fix water walk feed send "
+    "email text write file renew return cancel schedule order collect prepare cook bake mow "
+    "vacuum hoover tidy sort empty fill charge check visit meet reply submit print sign post mail "
+    "ship pack unpack move plan organise organize review replace repair install paint hang iron "
+    "fold wrap bring drive go practise practice study learn exercise run apply register back "
+    "sweep mop dust shop do make start try find look fetch change update set clear wipe throw "
+    "recycle sell ask tell thank invite arrange cut trim load unload defrost watch read listen "
+    "scan shred weed rake plant prune vote donate refill restock swap transfer deposit withdraw "
+    "upload download message"
+)
 _VERBS = frozenset(TODO_VERBS.split())
 _PARTICLES = frozenset(["up", "out", "off", "away", "in", "back", "down", "over"])
 _DESTINATION = re.compile(
