@@ -117,8 +117,26 @@ def test_compose_file_is_valid_and_needs_a_secret(composes: list[Compose]) -> No
         assert "POSTGRES_PASSWORD" in no_password.stderr
 
 
+def process_status(docker: Docker, container_id: str) -> dict[str, str]:
+    """/proc/1/status of a container's main process, as the kernel reports its privileges."""
+    status = subprocess.run(
+        [
+            docker.binary,
+            "exec",
+            container_id,
+            "python3",
+            "-c",
+            "print(open('/proc/1/status').read())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+
+
 def test_compose_brings_the_stack_up_in_order(
-    composes: list[Compose], backend_image: BuiltImage, frontend_image: BuiltImage
+    composes: list[Compose], docker: Docker, backend_image: BuiltImage, frontend_image: BuiltImage
 ) -> None:
     compose = composes[0]
     project = f"todo-test-{secrets.token_hex(3)}"
@@ -154,6 +172,14 @@ def test_compose_brings_the_stack_up_in_order(
             assert [task["title"] for task in client.tasks()] == ["Buy milk"]
         finally:
             client.close()
+
+        # Hardened as the charts are: the services hold no capability, even in their bounding
+        # set, and cannot gain privileges (setuid binaries, file capabilities).
+        for service in ("backend", "frontend"):
+            ps = compose("-p", project, "ps", "-q", service, env=env)
+            status = process_status(docker, ps.stdout.strip())
+            assert status["NoNewPrivs"] == "1", service
+            assert int(status["CapBnd"], 16) == 0 == int(status["CapEff"], 16), service
     finally:
         down = compose("-p", project, "down", "-v", "--remove-orphans", env=env)
     assert down.returncode == 0, down.stderr
