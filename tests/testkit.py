@@ -29,6 +29,17 @@ def free_port() -> int:
         return port
 
 
+def non_loopback_address() -> str | None:
+    """This machine's address on its default route (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address: str = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
 def wait_until(
     condition: Callable[[], bool], *, seconds: float, what: str, interval: float = 0.05
 ) -> None:
