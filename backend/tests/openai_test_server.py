@@ -78,6 +78,7 @@ class OpenAITestServer:
     def __init__(self, respond: Responder = add_then_confirm) -> None:
         self.respond = respond
         self.requests: list[dict[str, Any]] = []
+        self.traces: list[dict[str, Any]] = []  # what the Agents SDK exported, when pointed here
         self.port = 0
         self.app = self._build_app()
 
@@ -103,6 +104,12 @@ class OpenAITestServer:
             if body.get("stream"):
                 return StreamingResponse(_chunks(body, reply), media_type="text/event-stream")
             return JSONResponse(_completion(body, reply))
+
+        @app.post("/v1/traces/ingest")
+        async def traces_ingest(request: Request) -> Response:
+            """OpenAI's trace store, for proving what the SDK would send there."""
+            self.traces.append(await request.json())
+            return Response(status_code=204)
 
         return app
 

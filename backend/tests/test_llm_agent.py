@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
+from agents.tracing import flush_traces
+from agents.tracing.processors import default_exporter
 from fastapi import FastAPI
 from openai_test_server import (
     OpenAITestServer,
@@ -294,17 +296,35 @@ async def test_malformed_arguments_are_reported_as_the_model_sent_them(
     assert body["response"] == "Sorry, that did not work."
 
 
-def test_tracing_to_openai_is_off_unless_asked_for() -> None:
-    """With an OpenAI key and no base URL, chat text would go to OpenAI's trace store."""
-    from todo_backend.agent.llm import LlmAgent
-
-    app = FastAPI()
-    default = LlmAgent(make_settings("sqlite:///unused.db", openai_api_key="sk-test"), app)
-    asked = LlmAgent(
-        make_settings("sqlite:///unused.db", openai_api_key="sk-test", agents_tracing=True), app
+@pytest.mark.parametrize("asked", [False, True], ids=["default", "AGENTS_TRACING=true"])
+async def test_chat_text_goes_to_the_trace_store_only_when_asked_for(
+    database_url: str, llm: OpenAITestServer, monkeypatch: pytest.MonkeyPatch, asked: bool
+) -> None:
+    """With an OpenAI key, the Agents SDK would send chat text and task titles to OpenAI's trace
+    store. Its exporter is pointed at the test server to see what leaves the process."""
+    monkeypatch.setattr(default_exporter(), "endpoint", f"{llm.base_url}/traces/ingest")
+    settings = make_settings(
+        database_url,
+        agent_provider="auto",
+        openai_base_url=llm.base_url,
+        openai_api_key="test-key",
+        openai_model="test-model",
+        agents_tracing=asked,
     )
-    assert default.tracing_disabled
-    assert not asked.tracing_disabled
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client,
+    ):
+        email = f"trace-{uuid.uuid4().hex[:8]}@example.com"
+        signed_up = await client.post(
+            "/api/auth/sign-up", json={"email": email, "password": "llm-password", "name": "T"}
+        )
+        user = signed_up.json()
+        account = Account(user["user"]["id"], email, "llm-password", user["token"])
+        await chat(client, account, "Add a task to buy milk")
+    flush_traces()
+    assert ("buy milk" in json.dumps(llm.traces).lower()) is asked
 
 
 def always_list_tasks(body: dict[str, Any]) -> Reply:

@@ -89,7 +89,11 @@ class LlmAgent:
                 {"role": message.role, "content": message.content} for message in turn.history
             ]
             run_input = [*history, {"role": "user", "content": turn.message}]
-            run_config = RunConfig(tracing_disabled=self.tracing_disabled)
+            run_config = RunConfig(
+                tracing_disabled=self.tracing_disabled,
+                # The settings' key, which may come from .env rather than the process environment.
+                tracing={"api_key": self.settings.openai_api_key},
+            )
             if turn.stream:
                 streamed = Runner.run_streamed(
                     agent,
