@@ -4,14 +4,13 @@ Chromium."""
 
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from testkit import run_service
+from tests.support.stack import Stack, running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,32 +26,10 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 expect.set_options(timeout=15_000)
 
 
-@dataclass(frozen=True)
-class Stack:
-    frontend_url: str
-    backend_url: str
-
-
 @pytest.fixture(scope="session")
 def stack(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    logs = tmp_path_factory.mktemp("services")
-    backend_env = {
-        "DATABASE_URL": postgres_url,
-        "BETTER_AUTH_SECRET": secrets.token_hex(32),
-        "AGENT_PROVIDER": "builtin",
-        "LOCAL_MODE": "false",
-        "LOG_LEVEL": "warning",
-        "RATE_LIMITS": "off",  # every test signs up from 127.0.0.1
-    }
-    with run_service("todo-backend", backend_env, logs / "backend.log") as backend:
-        frontend_env = {
-            "BACKEND_URL": backend.url,
-            "BETTER_AUTH_SECRET": secrets.token_hex(32),
-            "LOCAL_MODE": "false",
-            "LOG_LEVEL": "warning",
-        }
-        with run_service("todo-frontend", frontend_env, logs / "frontend.log") as frontend:
-            yield Stack(frontend_url=frontend.url, backend_url=backend.url)
+    with running_stack(postgres_url, tmp_path_factory.mktemp("services")) as services:
+        yield services
 
 
 # Module scope: Playwright's sync API keeps an event loop running in this thread while the
@@ -84,7 +61,8 @@ def new_page(browser: Browser, stack: Stack) -> Iterator[NewPage]:
     contexts = []
     problems: list[str] = []
 
-    def open_page(**context_options: Any) -> Page:
+    def open_page(*, expected_errors: tuple[str, ...] = (), **context_options: Any) -> Page:
+        """`expected_errors`: console errors the test provokes on purpose (a 429, say)."""
         context = browser.new_context(base_url=stack.frontend_url, **context_options)
         contexts.append(context)
         page = context.new_page()
@@ -93,7 +71,7 @@ def new_page(browser: Browser, stack: Stack) -> Iterator[NewPage]:
             "console",
             lambda message: (
                 problems.append(f"console {message.type}: {message.text}")
-                if message.type == "error"
+                if message.type == "error" and message.text not in expected_errors
                 else None
             ),
         )
