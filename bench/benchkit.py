@@ -56,30 +56,40 @@ def temporary_database() -> Iterator[str]:
         asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@contextmanager
-def running_service(module: str, env: dict[str, str]) -> Iterator[str]:
-    """`python -m <module> serve` (uvicorn, one worker) on a free port; yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
+def start_service(module: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """`python -m <module> serve` (uvicorn, one worker) on `port`, answering once `wait_ready`."""
+    return subprocess.Popen(
         [sys.executable, "-m", module, "serve"],
         env={**os.environ, "PORT": str(port), "LOG_LEVEL": "warning", **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+
+
+def wait_ready(process: subprocess.Popen[bytes], base_url: str) -> None:
+    """Until /api/health answers; exits the benchmark if the process dies or takes over 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            error = process.stderr.read().decode() if process.stderr else ""
+            raise SystemExit(f"the service exited: {error}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/api/health", timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit("the service did not become ready in 60 s") from None
+            time.sleep(0.1)
+
+
+@contextmanager
+def running_service(module: str, env: dict[str, str]) -> Iterator[str]:
+    """`python -m <module> serve` on a free port; yields its base URL."""
+    port = free_port()
+    process = start_service(module, env, port)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                error = process.stderr.read().decode() if process.stderr else ""
-                raise SystemExit(f"{module} exited: {error}")
-            try:
-                with urllib.request.urlopen(f"{base_url}/api/health", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"{module} did not become ready in 60 s") from None
-                time.sleep(0.1)
+        wait_ready(process, base_url)
         yield base_url
     finally:
         process.terminate()

@@ -1,6 +1,8 @@
 """SIGTERM while a chat stream is open: the process stops taking connections (refused, not
-reset), lets the open stream finish with `done`, and exits within its grace period."""
+reset), lets the open stream finish with `done`, and exits within its grace period. Under load
+too: the short form of bench/stop_bench.py."""
 
+import asyncio
 import signal
 import socket
 import time
@@ -9,7 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from openai_test_server import OpenAITestServer, Reply
+from stop_bench import run_stop
 
 from backend_testkit import TEST_SECRET
 from testkit import run_service, wait_until
@@ -74,3 +78,14 @@ def test_sigterm_finishes_the_open_stream_refuses_new_connections_and_exits(
             # uvicorn shuts down cleanly, then re-raises the signal: exit status SIGTERM (143).
             assert backend.process.returncode in {0, -signal.SIGTERM}
             assert "Application shutdown complete." in backend.output()
+
+
+@pytest.mark.postgres
+def test_sigterm_under_load_cuts_no_answer_short(fresh_postgres_url: str) -> None:
+    report = asyncio.run(run_stop(fresh_postgres_url, users=10, stop_at=3))
+    print(report.summary())
+    assert report.cut == []
+    assert report.refused > 0, "connections after the stop must be refused"
+    assert report.whole > 0
+    assert report.exited_after < GRACE_SECONDS
+    assert report.exit_code in {0, -signal.SIGTERM}
