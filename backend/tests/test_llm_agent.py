@@ -24,6 +24,7 @@ from openai_test_server import (
 from backend_testkit import Account, SignUp, make_settings, stream_chat
 from todo_backend.chat import AGENT_FAILED_REPLY
 from todo_backend.main import create_app
+from todo_backend.settings import Settings
 
 
 @pytest.fixture
@@ -33,17 +34,21 @@ def llm() -> Iterator[OpenAITestServer]:
         yield server
 
 
-@pytest.fixture
-async def llm_client(database_url: str, llm: OpenAITestServer) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(
+def llm_settings(database_url: str, llm: OpenAITestServer, **overrides: Any) -> Settings:
+    """The LLM agent, talking to the test server."""
+    return make_settings(
         database_url,
         agent_provider="auto",
         openai_base_url=llm.base_url,
         openai_api_key="test-key",
         openai_model="test-model",
-        llm_timeout_seconds=2.0,
+        **overrides,
     )
-    app: FastAPI = create_app(settings)
+
+
+@pytest.fixture
+async def llm_client(database_url: str, llm: OpenAITestServer) -> AsyncIterator[httpx.AsyncClient]:
+    app: FastAPI = create_app(llm_settings(database_url, llm, llm_timeout_seconds=2.0))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
@@ -303,15 +308,7 @@ async def test_chat_text_goes_to_the_trace_store_only_when_asked_for(
     """With an OpenAI key, the Agents SDK would send chat text and task titles to OpenAI's trace
     store. Its exporter is pointed at the test server to see what leaves the process."""
     monkeypatch.setattr(default_exporter(), "endpoint", f"{llm.base_url}/traces/ingest")
-    settings = make_settings(
-        database_url,
-        agent_provider="auto",
-        openai_base_url=llm.base_url,
-        openai_api_key="test-key",
-        openai_model="test-model",
-        agents_tracing=asked,
-    )
-    app = create_app(settings)
+    app = create_app(llm_settings(database_url, llm, agents_tracing=asked))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client,
