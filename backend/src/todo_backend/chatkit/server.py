@@ -5,6 +5,7 @@ conversation's recent history and the caller's tools, a failing agent becomes th
 apology, and the reply is stored as `/chat` stores it. Importing this module loads the Agents
 SDK (the ChatKit SDK imports it), so the route imports it on the first ChatKit request."""
 
+import logging
 from collections.abc import AsyncIterator
 
 from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
@@ -23,8 +24,17 @@ from todo_backend.throttle import Limits
 REQUESTS: TypeAdapter[ChatKitReq] = TypeAdapter(ChatKitReq)
 
 
+def _quiet_sdk_logs() -> None:
+    """The SDK's logger gets a plain-text handler of its own when LOG_LEVEL is set, and logs
+    each request at INFO: its lines go through our JSON logs instead, from WARNING."""
+    sdk_logger = logging.getLogger("chatkit")
+    sdk_logger.handlers.clear()
+    sdk_logger.setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
 class TodoChatKitServer(ChatKitServer[RequestContext]):
     def __init__(self, agent: ChatAgent, settings: Settings, limits: Limits) -> None:
+        _quiet_sdk_logs()
         self.conversations = ConversationStore()
         super().__init__(self.conversations)
         self._agent = agent

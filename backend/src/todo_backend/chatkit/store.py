@@ -5,7 +5,7 @@ found. Only messages are kept: a turn's tool calls stream to the client as a wor
 are not stored, as in our own widget's history. Attachments are not supported."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 from chatkit.store import NotFoundError, Store
@@ -45,6 +45,9 @@ class RequestContext:
     user_id: str
     token: str
     new_conversation_id: int | None = None
+    # Threads already found to be the caller's: a turn asks the store about its thread several
+    # times, and the answer cannot change within one request.
+    owned: dict[str, int] = field(default_factory=dict)
 
 
 def user_text(content: Sequence[UserMessageContent]) -> str:
@@ -124,9 +127,11 @@ class ConversationStore(Store[RequestContext]):
 
     async def conversation_id(self, thread: str, context: RequestContext) -> int:
         """The caller's conversation behind a thread id; NotFoundError if there is none."""
-        conversation = await self._conversation(thread, context)
-        assert conversation.id is not None
-        return conversation.id
+        if thread not in context.owned:
+            conversation = await self._conversation(thread, context)
+            assert conversation.id is not None
+            context.owned[thread] = conversation.id
+        return context.owned[thread]
 
     async def load_thread(self, thread_id: str, context: RequestContext) -> ThreadMetadata:
         return thread_of(await self._conversation(thread_id, context))
