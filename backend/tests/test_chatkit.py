@@ -18,6 +18,7 @@ from chatkit.types import (
     ThreadAddUserMessageParams,
     ThreadCreatedEvent,
     ThreadCreateParams,
+    ThreadDeleteParams,
     ThreadGetByIdParams,
     ThreadItem,
     ThreadItemAddedEvent,
@@ -27,10 +28,13 @@ from chatkit.types import (
     ThreadMetadata,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
+    ThreadsDeleteReq,
     ThreadsGetByIdReq,
     ThreadsListReq,
     ThreadStreamEvent,
+    ThreadsUpdateReq,
     ThreadUpdatedEvent,
+    ThreadUpdateParams,
     UserMessageInput,
     UserMessageItem,
     UserMessageTextContent,
@@ -184,7 +188,7 @@ async def test_threads_list_and_their_items_load(
     assert [t.id for t in page.data] == [first]  # most recently active first
     assert page.has_more
     rest = await post(
-        client, ann, ThreadsListReq(params=ThreadListParams(limit=5, after=page.after))
+        client, ann, ThreadsListReq(params=ThreadListParams(limit=1000, after=page.after))
     )
     assert [t["id"] for t in rest.json()["data"]] == [second]
 
@@ -202,6 +206,28 @@ async def test_threads_list_and_their_items_load(
     thread = Thread.model_validate_json(response.content)
     assert thread.title == "Add a task to call the bank"
     assert [item.id for item in thread.items.data] == [item.id for item in items]
+
+
+async def test_a_thread_is_renamed_and_deleted_as_its_conversation(
+    client: httpx.AsyncClient, sign_up: SignUp
+) -> None:
+    ann = await sign_up()
+    thread_id, _ = await start_thread(client, ann, "Add a task to buy milk")
+    conversation = f"/api/{ann.id}/conversations/{thread_id.removeprefix('thr_')}"
+
+    too_long = ThreadsUpdateReq(params=ThreadUpdateParams(thread_id=thread_id, title="x" * 201))
+    refused = await post(client, ann, too_long)
+    assert refused.status_code == 422
+    assert "title: String should have at most 200 characters" in refused.json()["detail"]
+    rename = ThreadsUpdateReq(params=ThreadUpdateParams(thread_id=thread_id, title=" Shopping "))
+    assert (await post(client, ann, rename)).status_code == 200
+    assert (await client.get(conversation, headers=ann.headers)).json()["title"] == "Shopping"
+
+    delete = ThreadsDeleteReq(params=ThreadDeleteParams(thread_id=thread_id))
+    assert (await post(client, ann, delete)).status_code == 200
+    assert (await client.get(conversation, headers=ann.headers)).status_code == 404
+    # The tasks the conversation made stay.
+    assert len((await client.get(f"/api/{ann.id}/tasks", headers=ann.headers)).json()) == 1
 
 
 async def test_a_widget_conversation_is_a_thread_and_continues_there(

@@ -32,7 +32,16 @@ from todo_backend.quotas import check_turn_room
 from todo_backend.settings import Quotas
 from todo_backend.throttle import Limits
 
-PAGE_MAX = 100
+SUPPORTED: Sequence[str] = (
+    "threads.create",
+    "threads.add_user_message",
+    "threads.get_by_id",
+    "threads.list",
+    "threads.update",
+    "threads.delete",
+    "items.list",
+    "items.feedback",
+)
 
 
 class TitleChange(InputModel):
@@ -42,10 +51,6 @@ class TitleChange(InputModel):
     @classmethod
     def _strip_title(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
-
-
-class PageSize(InputModel):
-    limit: int | None = Field(default=None, ge=1, le=PAGE_MAX)
 
 
 def message_of(user_input: UserMessageInput) -> str:
@@ -81,27 +86,12 @@ async def admit(
         case ThreadsUpdateReq():
             TitleChange.model_validate({"title": request.params.title})
             await store.conversation_id(request.params.thread_id, context)
-        case ItemsListReq():
-            PageSize.model_validate({"limit": request.params.limit})
-            await store.conversation_id(request.params.thread_id, context)
-        case ThreadsGetByIdReq() | ThreadsDeleteReq() | ItemsFeedbackReq():
+        case ThreadsGetByIdReq() | ItemsListReq() | ThreadsDeleteReq() | ItemsFeedbackReq():
             await store.conversation_id(request.params.thread_id, context)
         case ThreadsListReq():
-            PageSize.model_validate({"limit": request.params.limit})
+            pass
         case _:
             raise UnsupportedRequestError(
                 f"This server does not support {request.type!r} requests; it answers "
                 f"{', '.join(SUPPORTED)}"
             )
-
-
-SUPPORTED: Sequence[str] = (
-    "threads.create",
-    "threads.add_user_message",
-    "threads.get_by_id",
-    "threads.list",
-    "threads.update",
-    "threads.delete",
-    "items.list",
-    "items.feedback",
-)

@@ -29,6 +29,7 @@ from todo_backend.chatkit import ids
 from todo_backend.models import Conversation, Message
 
 T = TypeVar("T")
+PAGE_MAX = 100
 Order = Literal["asc", "desc"]
 
 
@@ -91,7 +92,9 @@ def page_of(
     rows: Sequence[T], key: Callable[[T], str], *, after: str | None, limit: int, order: Order
 ) -> Page[T]:
     """One page of an already bounded collection (quotas bound every collection), in `order`
-    from the row after the one whose key is `after`."""
+    from the row after the one whose key is `after`. A page size out of range is brought into
+    it rather than refused: the client pages on with `after` either way."""
+    limit = min(max(limit, 1), PAGE_MAX)
     ordered = list(rows) if order == "asc" else list(reversed(rows))
     start = 0
     if after is not None:
