@@ -104,7 +104,7 @@ class RequestMiddleware:
 
     @staticmethod
     async def _send_error(scope: Scope, send: Send) -> None:
-        if scope["path"].startswith("/api/"):
+        if scope["path"].startswith("/api/") or scope["path"] == "/chatkit":
             body, content_type = json.dumps({"detail": SERVER_ERROR}).encode(), b"application/json"
         else:
             body, content_type = SERVER_ERROR_PAGE, b"text/html; charset=utf-8"
