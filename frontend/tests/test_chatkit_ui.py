@@ -90,3 +90,11 @@ def test_chatkit_requests_reach_the_backend_as_the_signed_in_user(
     with frontend_for(real_backend.url, chat_ui="chatkit") as stranger:
         response = stranger.post("/chatkit", content=body, headers={"X-CSRF-Token": token})
         assert response.status_code == 401
+
+
+def test_chatkit_errors_are_json_like_the_apis(frontend_for, unreachable_url) -> None:
+    with frontend_for(unreachable_url, chat_ui="chatkit") as browser:
+        wrong_method = browser.get("/chatkit")
+        assert wrong_method.status_code == 405
+        assert wrong_method.json() == {"detail": "Method Not Allowed"}
+        assert browser.post("/chatkit", content="{}").json() == {"detail": "You are not signed in."}
