@@ -37,6 +37,7 @@ def test_chatkit_mode_embeds_the_component_with_a_csp_widened_for_its_cdn(
         assert f'<script src="{CDN}/deployments/chatkit/chatkit.js" async></script>' in page.text
         assert 'id="chatkit"' in page.text and 'data-domain-key="dk_test"' in page.text
         assert 'id="chat-launcher"' not in page.text
+        assert "this chat needs internet access" in page.text
         csp = page.headers["content-security-policy"]
         assert f"script-src 'self' {CDN};" in csp
         assert f"frame-src {CDN};" in csp

@@ -116,6 +116,7 @@ def test_the_chatkit_dashboard_reaches_the_backend_through_the_proxy(
             re.compile(r"^Added task \d+: 'Buy milk'\.$")
         )
         expect(component).to_have_attribute("data-domain-key", DOMAIN_KEY)
+        expect(page.get_by_text("this chat needs internet access")).to_have_count(0)
         expect(page.frame_locator("iframe[title='ChatKit frame']").locator("p")).to_have_text(
             "stand-in frame"
         )

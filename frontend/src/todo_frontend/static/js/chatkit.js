@@ -18,5 +18,5 @@ export async function mountChatKit({ root, onTasksChanged }) {
   });
   // A turn may have added, finished or removed tasks: redraw the list when it ends.
   chatkit.addEventListener("chatkit.response.end", () => onTasksChanged());
-  root.append(chatkit);
+  root.replaceChildren(chatkit); // in place of the note that it is loading
 }
