@@ -2,7 +2,7 @@
 stored. The user's message is committed before the agent runs, so a failed turn loses nothing."""
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,7 +16,7 @@ from todo_backend.agent.base import (
     TextDelta,
 )
 from todo_backend.idempotency import KeyedRequest
-from todo_backend.models import ChatResponse, ToolCallPublic
+from todo_backend.models import ChatResponse, Message, ToolCallPublic
 from todo_backend.quotas import check_conversation_room, check_turn_room
 from todo_backend.settings import Quotas
 from todo_backend.tools import ToolContext
@@ -55,6 +55,43 @@ def _title_for(message: str) -> str:
     return first_line[: CONVERSATION_TITLE_MAX - 1].rstrip() + "…"
 
 
+async def start_conversation(
+    session: AsyncSession, quotas: Quotas, *, user_id: str, first_message: str
+) -> int:
+    """A new conversation, titled by its first message, within the user's quota. Flushed, not
+    committed: it is kept by the commit that stores its first message."""
+    await check_conversation_room(session, quotas, user_id=user_id)
+    conversation = await crud.create_conversation(
+        session, user_id=user_id, title=_title_for(first_message)
+    )
+    assert conversation.id is not None
+    return conversation.id
+
+
+def history_of(messages: Sequence[Message]) -> list[HistoryMessage]:
+    return [HistoryMessage(role=m.role, content=m.content) for m in messages]
+
+
+def turn_for(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    message: str,
+    history: Sequence[HistoryMessage],
+    token: str,
+    stream: bool,
+    quotas: Quotas,
+) -> ChatTurn:
+    """What the agent gets: the message, its history and the caller's tools."""
+    return ChatTurn(
+        message=message,
+        history=history,
+        tools=ToolContext(session=session, caller_id=user_id, quotas=quotas),
+        token=token,
+        stream=stream,
+    )
+
+
 async def begin_turn(
     session: AsyncSession,
     *,
@@ -72,9 +109,8 @@ async def begin_turn(
     Returns the conversation's id: a plain value that stays readable whatever happens to the
     session during the turn (a failed tool rolls it back and expires every loaded object)."""
     if conversation_id is None:
-        await check_conversation_room(session, quotas, user_id=user_id)
-        conversation = await crud.create_conversation(
-            session, user_id=user_id, title=_title_for(message)
+        conversation_id = await start_conversation(
+            session, quotas, user_id=user_id, first_message=message
         )
         history: list[HistoryMessage] = []
     else:
@@ -83,26 +119,24 @@ async def begin_turn(
         )
         if found is None:
             raise ConversationNotFoundError
-        conversation = found
-        assert conversation.id is not None
-        await check_turn_room(session, quotas, user_id=user_id, conversation_id=conversation.id)
+        await check_turn_room(session, quotas, user_id=user_id, conversation_id=conversation_id)
         stored = await crud.list_messages(
-            session, user_id=user_id, conversation_id=conversation.id, limit=history_limit
+            session, user_id=user_id, conversation_id=conversation_id, limit=history_limit
         )
-        history = [HistoryMessage(role=m.role, content=m.content) for m in stored]
-    assert conversation.id is not None
-    conversation_id = conversation.id
+        history = history_of(stored)
     if keyed is not None:  # claimed in the same commit as the user's message
         await idempotency.stage_claim(session, keyed)
     await crud.add_message(
         session, user_id=user_id, conversation_id=conversation_id, role="user", content=message
     )
-    turn = ChatTurn(
+    turn = turn_for(
+        session,
+        user_id=user_id,
         message=message,
         history=history,
-        tools=ToolContext(session=session, caller_id=user_id, quotas=quotas),
         token=token,
         stream=stream,
+        quotas=quotas,
     )
     return conversation_id, turn
 
@@ -131,8 +165,7 @@ async def finish_turn(
 ) -> ChatResponse:
     """Store the assistant's reply (the polite failure reply when the agent said nothing) and,
     in the same commit, the turn's response under its idempotency key."""
-    # A model may emit NUL, which PostgreSQL cannot store; it never carries meaning.
-    outcome.reply = outcome.reply.replace("\x00", "").strip() or AGENT_FAILED_REPLY
+    outcome.reply = settled_reply(outcome.reply)
     response = ChatResponse(
         conversation_id=conversation_id, response=outcome.reply, tool_calls=outcome.tool_calls
     )
@@ -147,6 +180,17 @@ async def finish_turn(
         role="assistant",
         content=outcome.reply,
     )
+    log_turn(conversation_id, outcome)
+    return response
+
+
+def settled_reply(reply: str) -> str:
+    """The reply as stored: the polite failure reply when the agent said nothing."""
+    # A model may emit NUL, which PostgreSQL cannot store; it never carries meaning.
+    return reply.replace("\x00", "").strip() or AGENT_FAILED_REPLY
+
+
+def log_turn(conversation_id: int, outcome: TurnOutcome) -> None:
     logger.info(
         "chat turn",
         extra={
@@ -154,4 +198,3 @@ async def finish_turn(
             "tools": [call.name for call in outcome.tool_calls],
         },
     )
-    return response

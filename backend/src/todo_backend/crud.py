@@ -199,6 +199,13 @@ async def list_conversations(
     return result.all()
 
 
+async def rename_conversation(
+    session: AsyncSession, *, conversation: Conversation, title: str
+) -> None:
+    conversation.title = title
+    await session.commit()
+
+
 async def delete_conversation(session: AsyncSession, *, conversation: Conversation) -> None:
     await session.exec(delete(Message).where(col(Message.conversation_id) == conversation.id))
     await session.delete(conversation)

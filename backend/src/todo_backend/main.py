@@ -13,7 +13,7 @@ from starlette.datastructures import State
 from todo_backend import __doc__ as package_doc
 from todo_backend.agent import create_agent
 from todo_backend.api.errors import install_error_handlers
-from todo_backend.api.routes import auth, chat, conversations, health, tasks
+from todo_backend.api.routes import auth, chat, chatkit, conversations, health, tasks
 from todo_backend.db import create_engine, create_session_factory, parse_database_url
 from todo_backend.mcp_server import create_mcp_app, create_mcp_server
 from todo_backend.middleware import Metrics, RequestMiddleware
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(chat.router)
     app.include_router(conversations.router)
+    app.include_router(chatkit.router)
     app.mount("/mcp", create_mcp_app(mcp_server, settings, state))
 
     if settings.metrics_port == 0:  # otherwise `todo-backend serve` serves them on their port

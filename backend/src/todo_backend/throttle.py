@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from todo_backend.ratelimit import WindowCounter
 from todo_backend.settings import Settings
 
+TOO_MANY_TURNS = "You are sending messages too quickly; please wait a minute and try again"
+DAILY_LIMIT_REACHED = "You have reached today's limit of chat messages; please try again tomorrow"
 MINUTE = 60.0
 HOUR = 3600.0
 DAY = 86400.0
@@ -48,3 +50,10 @@ class Limits:
             chat_turns_per_minute=rate(settings.chat_turns_per_minute, MINUTE),
             chat_turns_per_day=rate(settings.chat_turns_per_day, DAY),
         )
+
+    def count_chat_turn(self, user_id: str) -> None:
+        """Every turn may cost model calls, whichever route sends it: count it per user, per
+        minute and per day. The minute comes first, so a refused burst does not use up the
+        day's allowance."""
+        self.chat_turns_per_minute.hit(user_id, what=TOO_MANY_TURNS)
+        self.chat_turns_per_day.hit(user_id, what=DAILY_LIMIT_REACHED)

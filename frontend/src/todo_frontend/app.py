@@ -38,7 +38,7 @@ class RevalidatedStaticFiles(StaticFiles):
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith("/api/") or request.url.path == "/chatkit"
 
 
 PAGE_ERRORS = {

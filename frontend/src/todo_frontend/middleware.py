@@ -18,8 +18,16 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# The dashboard with CHAT_UI=chatkit: ChatKit's script, and the frame it draws the chat in,
+# come from OpenAI's CDN. Nothing else widens; the component reaches us through /chatkit.
+CHATKIT_HOST = "https://cdn.platform.openai.com"
+CHATKIT_CONTENT_SECURITY_POLICY = (
+    f"default-src 'self'; script-src 'self' {CHATKIT_HOST}; frame-src {CHATKIT_HOST}; "
+    "style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+CSP_HEADER = b"content-security-policy"
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
@@ -63,6 +71,9 @@ class RequestMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
                 headers.extend(SECURITY_HEADERS)
+                if not any(name == CSP_HEADER for name, _ in headers):
+                    # A page that needs a wider policy sets its own (the ChatKit dashboard).
+                    headers.append((CSP_HEADER, CONTENT_SECURITY_POLICY.encode()))
                 if scope.get("scheme") == "https":
                     headers.append(STRICT_TRANSPORT_SECURITY)
                 if not any(name == b"cache-control" for name, _ in headers):
@@ -93,7 +104,7 @@ class RequestMiddleware:
 
     @staticmethod
     async def _send_error(scope: Scope, send: Send) -> None:
-        if scope["path"].startswith("/api/"):
+        if scope["path"].startswith("/api/") or scope["path"] == "/chatkit":
             body, content_type = json.dumps({"detail": SERVER_ERROR}).encode(), b"application/json"
         else:
             body, content_type = SERVER_ERROR_PAGE, b"text/html; charset=utf-8"

@@ -14,7 +14,7 @@ from todo_frontend.backend import (
     BackendUnavailableError,
     Task,
 )
-from todo_frontend.middleware import request_id_of
+from todo_frontend.middleware import CHATKIT_CONTENT_SECURITY_POLICY, request_id_of
 from todo_frontend.security import CSRF_FIELD, Session
 from todo_frontend.services import services_of
 
@@ -243,12 +243,21 @@ async def dashboard(request: Request) -> Response:
         task_list = await _task_list(request, session)
     except SessionEndedError:
         return _session_ended(request)
-    return render(
+    settings = services_of(request).settings
+    response = render(
         request,
         "dashboard.html",
-        {"user": session, "task_list": task_list},
+        {
+            "user": session,
+            "task_list": task_list,
+            "chat_ui": settings.chat_ui,
+            "chatkit_domain_key": settings.chatkit_domain_key,
+        },
         status_code=503 if task_list.unavailable else 200,
     )
+    if settings.chat_ui == "chatkit":
+        response.headers["content-security-policy"] = CHATKIT_CONTENT_SECURITY_POLICY
+    return response
 
 
 @router.get("/dashboard/tasks")

@@ -1,4 +1,5 @@
-"""The browser's API: /api/* forwarded to the backend with the session's token attached.
+"""The browser's API: /api/* (and /chatkit, for the ChatKit web component) forwarded to the
+backend with the session's token attached.
 
 Answers are relayed chunk by chunk as the backend produces them, so a streamed chat reply
 (server-sent events) reaches the browser token by token instead of all at the end.
@@ -65,11 +66,23 @@ async def _relay(upstream: httpx.Response, *, request_id: str) -> AsyncIterator[
 
 @router.api_route("/api/{path:path}", methods=sorted({"GET", *STATE_CHANGING_METHODS}))
 async def proxy(path: str, request: Request) -> Response:
-    services = services_of(request)
     if _has_dot_segments(path):
         return json_error(400, "The path may not contain '.' or '..' segments.")
     if _issues_tokens(path):
         return json_error(404, "Not found; sign in and sign up through the /sign-in page.")
+    return await _forward(request, f"/api/{path}")
+
+
+@router.post("/chatkit")
+async def chatkit(request: Request) -> Response:
+    """The ChatKit web component's endpoint (CHAT_UI=chatkit): the backend's /chatkit, as the
+    signed-in user; its streamed turns are relayed as they come."""
+    return await _forward(request, "/chatkit")
+
+
+async def _forward(request: Request, backend_path: str) -> Response:
+    """The request sent on to the backend with the session's token, the answer relayed back."""
+    services = services_of(request)
     session = services.sessions.read(request)
     if session is None:
         return json_error(401, "You are not signed in.")
@@ -91,7 +104,7 @@ async def proxy(path: str, request: Request) -> Response:
     client = services.client
     upstream_request = client.build_request(
         request.method,
-        httpx.URL(path=f"/api/{path}", query=request.url.query.encode()),
+        httpx.URL(path=backend_path, query=request.url.query.encode()),
         content=body,
         headers=headers,
         timeout=services.settings.backend_stream_timeout_seconds,

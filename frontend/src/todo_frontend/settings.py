@@ -37,7 +37,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_body_drain_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
 
-    @field_validator("log_level", "cookie_secure", mode="before")
+    # The dashboard's assistant: our own widget, or (`chatkit`) OpenAI's ChatKit web component
+    # talking to the backend's /chatkit through this frontend. ChatKit's script loads from
+    # OpenAI's CDN, so that mode needs internet access in the browser.
+    chat_ui: Literal["widget", "chatkit"] = "widget"
+    # ChatKit checks the page's domain against this key (registered in OpenAI's domain
+    # allowlist); on localhost any value is accepted.
+    chatkit_domain_key: str = "local-dev"
+
+    @field_validator("log_level", "cookie_secure", "chat_ui", mode="before")
     @classmethod
     def _lower_log_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

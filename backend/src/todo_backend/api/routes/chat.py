@@ -40,16 +40,10 @@ router = APIRouter(
     responses=error_responses(401, 403, 404, 409, 422, 429),
 )
 
-TOO_MANY_TURNS = "You are sending messages too quickly; please wait a minute and try again"
-DAILY_LIMIT_REACHED = "You have reached today's limit of chat messages; please try again tomorrow"
-
 
 async def count_turn(user_id: OwnerId, limits: LimitsDep) -> None:
-    """Every turn may cost model calls: count it per user, per minute and per day (429 over).
-
-    The minute comes first, so a refused burst does not use up the day's allowance."""
-    limits.chat_turns_per_minute.hit(user_id, what=TOO_MANY_TURNS)
-    limits.chat_turns_per_day.hit(user_id, what=DAILY_LIMIT_REACHED)
+    """Each turn counts against the user's chat limits (429 over)."""
+    limits.count_chat_turn(user_id)
 
 
 def _keyed(user_id: str, key: str | None, body: ChatRequest) -> idempotency.KeyedRequest | None:

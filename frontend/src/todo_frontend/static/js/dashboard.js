@@ -1,7 +1,8 @@
-// The dashboard page: the task list and the assistant, wired so the list redraws as soon as
-// the assistant changes a task.
+// The dashboard page: the task list and the assistant (our widget, or ChatKit's component
+// with CHAT_UI=chatkit), wired so the list redraws as soon as the assistant changes a task.
 
 import { createChat } from "./chat.js";
+import { mountChatKit } from "./chatkit.js";
 import { createTaskList } from "./tasks.js";
 
 const tasks = createTaskList({
@@ -10,4 +11,9 @@ const tasks = createTaskList({
   statusLine: document.getElementById("task-status"),
   editTemplate: document.getElementById("task-edit-template"),
 });
-createChat({ onTasksChanged: tasks.refresh });
+const chatkitRoot = document.getElementById("chatkit");
+if (chatkitRoot) {
+  mountChatKit({ root: chatkitRoot, onTasksChanged: tasks.refresh });
+} else {
+  createChat({ onTasksChanged: tasks.refresh });
+}
