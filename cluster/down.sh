@@ -31,11 +31,14 @@ stop_strays() {
 }
 
 # Every process of every pod, whichever runtime state is left: the kubelet's cgroups hold them.
+# find fails when a cgroup goes away under it (containerd still reaps containers here): that is
+# not a failure to stop, and must not end the script under pipefail.
 kill_pod_processes() {
   local pid
-  find /sys/fs/cgroup/*/kubepods* -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do
-    kill -9 "$pid" 2>/dev/null || true
-  done
+  { find /sys/fs/cgroup/*/kubepods* -name cgroup.procs -exec cat {} + 2>/dev/null || true; } |
+    while read -r pid; do
+      kill -9 "$pid" 2>/dev/null || true
+    done
 }
 
 remove_pod_cgroups() {
