@@ -18,7 +18,8 @@ latency percentiles and the errors; and each server's resident memory when idle.
 
 Run: `make bench` (or `uv run python bench/backend_bench.py`) with TEST_DATABASE_URL or
 BENCH_DATABASE_URL pointing at PostgreSQL. BENCH_SECONDS is the time per server and scenario
-(default 15), split over BENCH_ROUNDS rounds (default 5)."""
+(default 15), split over BENCH_ROUNDS rounds (default 5); BENCH_ONLY=list (or create, or
+liveness) runs only the scenarios whose name contains it."""
 
 import asyncio
 import os
@@ -158,7 +159,8 @@ async def _load(target: Target, scenario: Scenario, seconds: float) -> tuple[Loa
 
 async def measure(targets: list[Target]) -> dict[str, dict[str, Tally]]:
     tallies: dict[str, dict[str, Tally]] = {}
-    for scenario in SCENARIOS:
+    only = os.environ.get("BENCH_ONLY", "")  # e.g. "list": the scenarios whose name has it
+    for scenario in (s for s in SCENARIOS if only in s.name):
         runners = [t for t in targets if t.is_backend or scenario.for_bare]
         for target in runners:
             await _load(target, scenario, WARM_UP_SECONDS)

@@ -6,17 +6,19 @@ user's rows by forgetting a filter.
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
-from sqlalchemy import Row, func, update
+from sqlalchemy import Select, bindparam, func, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from todo_backend.db import fetch_all
 from todo_backend.models import (
     Conversation,
     Message,
     Role,
     Task,
+    TaskPublic,
     TaskStatus,
     User,
     UserCreate,
@@ -33,6 +35,17 @@ async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None
 
 async def get_user(session: AsyncSession, *, user_id: str) -> User | None:
     return await session.get(User, user_id)
+
+
+_USERS = User.__table__  # type: ignore[attr-defined]  # SQLModel hides it
+_TOKEN_VERSION = select(_USERS.c.token_version).where(_USERS.c.id == bindparam("user_id"))
+
+
+async def get_token_version(session: AsyncSession, *, user_id: str) -> int | None:
+    """The user's token version (what sign-out raises), or None when there is no such user.
+    One column, not the user: it is read on every authenticated request."""
+    rows = await fetch_all(session, _TOKEN_VERSION, {"user_id": user_id})
+    return int(rows[0][0]) if rows else None
 
 
 async def create_user(
@@ -56,7 +69,36 @@ async def revoke_tokens(session: AsyncSession, *, user_id: str) -> None:
 
 # ---- tasks ----
 
-_TASK_COLUMNS = tuple(Task.__table__.columns)  # type: ignore[attr-defined]  # SQLModel hides it
+_TASKS = Task.__table__  # type: ignore[attr-defined]  # SQLModel hides it
+# What a task list row holds, in the order of TaskPublic's fields (the API's JSON keys).
+TASK_FIELDS = tuple(TaskPublic.model_fields)
+
+
+# Core statements, built once: the ORM's attributes would send every execution through its
+# compile and loading steps, and building a statement anew costs about as much as running it.
+# One per kind of list: (status, from a cursor, with a limit).
+def _task_list(status: TaskStatus, after_cursor: bool, limited: bool) -> Select[Any]:
+    query = (
+        select(*(_TASKS.c[name] for name in TASK_FIELDS))
+        .where(_TASKS.c.user_id == bindparam("user_id"))
+        .order_by(_TASKS.c.id.desc())
+    )
+    if status != "all":
+        query = query.where(_TASKS.c.completed == (status == "completed"))
+    if after_cursor:
+        query = query.where(_TASKS.c.id < bindparam("before_id"))
+    if limited:
+        query = query.limit(bindparam("limit"))
+    statement: Select[Any] = query
+    return statement
+
+
+_LIST_TASKS = {
+    (status, after_cursor, limited): _task_list(status, after_cursor, limited)
+    for status in get_args(TaskStatus)
+    for after_cursor in (False, True)
+    for limited in (False, True)
+}
 
 
 async def create_task(
@@ -92,22 +134,16 @@ async def list_tasks(
     status: TaskStatus = "all",
     limit: int | None = None,
     before_id: int | None = None,
-) -> Sequence[Row[Any]]:
-    """The user's tasks, newest first, as rows with the task's columns as attributes; with
-    `before_id`, only older ones (ids grow with time), and at most `limit` of them.
+) -> list[dict[str, Any]]:
+    """The user's tasks, newest first, as dicts of TASK_FIELDS (TaskPublic's fields, in its
+    order); with `before_id`, only older ones (ids grow with time), and at most `limit` of them.
 
-    Plain rows, not ORM objects: listing is the hottest path and nothing here changes them."""
-    query = select(*_TASK_COLUMNS).where(col(Task.user_id) == user_id)
-    if status != "all":
-        query = query.where(Task.completed == (status == "completed"))
-    if before_id is not None:
-        query = query.where(col(Task.id) < before_id)
-    query = query.order_by(col(Task.id).desc())
-    if limit is not None:
-        query = query.limit(limit)
-    result = await session.exec(query)
-    rows: Sequence[Row[Any]] = result.all()
-    return rows
+    Plain values, not ORM objects: listing is the hottest path and nothing here changes them."""
+    query = _LIST_TASKS[status, before_id is not None, limit is not None]
+    params = {"user_id": user_id, "before_id": before_id, "limit": limit}
+    rows = await fetch_all(session, query, params)
+    # Not strict=True: the rows have TASK_FIELDS' columns by construction, and checking costs.
+    return [dict(zip(TASK_FIELDS, row, strict=False)) for row in rows]
 
 
 async def count_tasks(session: AsyncSession, *, user_id: str) -> int:

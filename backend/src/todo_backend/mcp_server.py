@@ -42,7 +42,7 @@ class BearerAuth:
             if name == b"authorization":
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 token = token.strip() if scheme.lower() == "bearer" else ""
-        session_factory: async_sessionmaker[AsyncSession] = self.app_state.session_factory
+        session_factory: async_sessionmaker[AsyncSession] = self.app_state.read_session_factory
         try:
             async with open_session(session_factory) as session:
                 caller_id = await authenticate(session, self.settings, token)

@@ -158,7 +158,7 @@ async def list_tasks(
     `more` is true when older tasks were left out: ask again with a larger limit to see them."""
     _check_caller(ctx, user_id)
     rows = await crud.list_tasks(ctx.session, user_id=user_id, status=status, limit=limit + 1)
-    tasks = [TaskSummary.model_validate(row, from_attributes=True) for row in rows[:limit]]
+    tasks = [TaskSummary.model_validate(row) for row in rows[:limit]]
     return TaskList(tasks=tasks, more=len(rows) > limit)
 
 

@@ -24,7 +24,26 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+# Requests that only read: their session runs each statement on its own (no transaction).
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for reads only: the caller's identity check, and all the work of a GET."""
+    async with open_session(request.app.state.read_session_factory) as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+
+
+async def get_session(request: Request, reads: ReadSessionDep) -> AsyncIterator[AsyncSession]:
+    """The route's session. A GET reads on the session that checked the caller's identity: one
+    connection, no transaction. Anything else gets a session whose statements share one
+    transaction, which the route commits."""
+    if request.method in READ_METHODS:
+        yield reads
+        return
     async with open_session(request.app.state.session_factory) as session:
         yield session
 
@@ -76,19 +95,22 @@ UNAUTHORIZED = HTTPException(
 
 async def get_current_user_id(
     request: Request,
-    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: ReadSessionDep,
 ) -> str:
-    """The token's user, who must still exist and must not have signed out since.
-
-    A short session of its own: a streamed reply must not hold a connection for the check."""
+    """The token's user, who must still exist and must not have signed out since (one SELECT,
+    on the read session). Unless the request is a GET, which goes on reading on that session,
+    its connection goes back to the pool at once: the route writes in a transaction of its
+    own, and a streamed reply must not hold a connection for the check."""
     if credentials is None:
         raise UNAUTHORIZED
     try:
-        async with request.app.state.session_factory() as session:
-            return await authenticate(session, settings, credentials.credentials)
+        return await authenticate(session, request.app.state.settings, credentials.credentials)
     except InvalidTokenError:
         raise UNAUTHORIZED from None
+    finally:
+        if request.method not in READ_METHODS:
+            await session.close()
 
 
 CurrentUserId = Annotated[str, Depends(get_current_user_id)]
