@@ -92,10 +92,14 @@ async def test_sign_out_revokes_a_token_already_verified(
 
 
 async def test_a_read_session_does_not_write(app: FastAPI) -> None:
-    async with app.state.read_session_factory() as session:
+    reads = db.Reads(app.state.engine)
+    try:
+        session = await reads.session()
         session.add(Task(user_id="nobody", title="never stored"))
         with pytest.raises(Exception, match="does not write"):
-            await session.commit()
+            await session.flush()
+    finally:
+        await reads.close()
 
 
 def _terminate_connections(admin_url: str, database_url: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import Select, bindparam, func, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend.db import fetch_all
+from todo_backend.db import Reads, fetch_all
 from todo_backend.models import (
     Conversation,
     Message,
@@ -41,10 +41,10 @@ _USERS = User.__table__  # type: ignore[attr-defined]  # SQLModel hides it
 _TOKEN_VERSION = select(_USERS.c.token_version).where(_USERS.c.id == bindparam("user_id"))
 
 
-async def get_token_version(session: AsyncSession, *, user_id: str) -> int | None:
+async def get_token_version(reads: Reads | AsyncSession, *, user_id: str) -> int | None:
     """The user's token version (what sign-out raises), or None when there is no such user.
     One column, not the user: it is read on every authenticated request."""
-    rows = await fetch_all(session, _TOKEN_VERSION, {"user_id": user_id})
+    rows = await fetch_all(reads, _TOKEN_VERSION, {"user_id": user_id})
     return int(rows[0][0]) if rows else None
 
 
@@ -128,7 +128,7 @@ async def create_task(
 
 
 async def list_tasks(
-    session: AsyncSession,
+    reads: Reads | AsyncSession,
     *,
     user_id: str,
     status: TaskStatus = "all",
@@ -141,7 +141,7 @@ async def list_tasks(
     Plain values, not ORM objects: listing is the hottest path and nothing here changes them."""
     query = _LIST_TASKS[status, before_id is not None, limit is not None]
     params = {"user_id": user_id, "before_id": before_id, "limit": limit}
-    rows = await fetch_all(session, query, params)
+    rows = await fetch_all(reads, query, params)
     # Not strict=True: the rows have TASK_FIELDS' columns by construction, and checking costs.
     return [dict(zip(TASK_FIELDS, row, strict=False)) for row in rows]
 

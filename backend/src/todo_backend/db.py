@@ -9,7 +9,12 @@ from typing import Any
 import sqlalchemy.exc
 from sqlalchemy import Select, event
 from sqlalchemy.engine import URL, Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel import Session as SyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -126,38 +131,20 @@ class Session(AsyncSession):
             return await method(*args, **kwargs)
 
 
-class _ReadOnlySyncSession(SyncSession):
-    """The ORM session behind a read session: flushing (writing) is refused."""
+class _ReadOnlySession(SyncSession):
+    """The ORM session behind `Reads.session()`: flushing (writing) is refused."""
 
 
-@event.listens_for(_ReadOnlySyncSession, "before_flush")
+@event.listens_for(_ReadOnlySession, "before_flush")
 def _refuse_writes(_session: Any, _flush_context: Any, _instances: Any) -> None:
     raise sqlalchemy.exc.InvalidRequestError(
-        "a read session does not write; write in a request's session (anything but GET), "
-        "where statements share one transaction"
+        "a read session does not write; write in a transaction (SessionDep): a GET reads only"
     )
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[Session]:
     """Sessions whose statements share a transaction, committed by the code that writes."""
     return async_sessionmaker(engine, class_=Session, expire_on_commit=False)
-
-
-def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[Session]:
-    """Sessions for reads, each statement on its own (autocommit): no BEGIN and ROLLBACK round
-    trips around a request that only reads. Under PostgreSQL's READ COMMITTED every statement
-    sees its own snapshot anyway, so a transaction would add nothing to a read. Writing
-    through the ORM (a flush) is refused, so that no change runs outside a transaction by
-    mistake; GET routes write nothing."""
-    if engine.dialect.name == "postgresql":
-        reads = engine.execution_options(isolation_level="AUTOCOMMIT")
-    else:  # SQLite's driver begins no transaction for a SELECT in the first place
-        reads = engine.execution_options()
-    # The guard is on the session, not on the engine's statements: an engine with statement
-    # listeners pays for dispatching them on every statement.
-    return async_sessionmaker(
-        reads, class_=Session, sync_session_class=_ReadOnlySyncSession, expire_on_commit=False
-    )
 
 
 def database_unreachable(error: BaseException) -> bool:
@@ -184,27 +171,29 @@ def _for_asyncpg(statement: Select[Any], dialect: Dialect) -> tuple[str, tuple[s
 
 
 async def fetch_all(
-    session: AsyncSession, statement: Select[Any], params: dict[str, Any]
+    source: "AsyncSession | Reads", statement: Select[Any], params: dict[str, Any]
 ) -> Sequence[Sequence[Any]]:
     """The rows of a SELECT that is built once (a module constant, its values bound by name),
     as sequences of column values: for the hottest reads (the identity check of every request,
-    the task list). As the first statement of a session's transaction it is retried once on a
-    new connection when its connection turns out to be lost, as `Session` does."""
-    first = not session.in_transaction()
+    the task list), on a request's `Reads` or in a session's transaction. As the first
+    statement of either it is retried once on a new connection when its connection turns out
+    to be lost, as `Session` does."""
+    if isinstance(source, Reads):
+        return await source.fetch_all(statement, params)
+    first = not source.in_transaction()
     try:
-        return await _fetch_all(session, statement, params)
+        return await _fetch_all(await source.connection(), statement, params)
     except sqlalchemy.exc.DBAPIError as error:
         if not (first and error.connection_invalidated):
             raise
         logger.warning("connection lost; retrying on a new one", extra={"error": repr(error)})
-        await session.rollback()
-        return await _fetch_all(session, statement, params)
+        await source.rollback()
+        return await _fetch_all(await source.connection(), statement, params)
 
 
 async def _fetch_all(
-    session: AsyncSession, statement: Select[Any], params: dict[str, Any]
+    connection: AsyncConnection, statement: Select[Any], params: dict[str, Any]
 ) -> Sequence[Sequence[Any]]:
-    connection = await session.connection()
     if connection.dialect.driver == "asyncpg":
         # Straight through asyncpg, which prepares the statement once per connection:
         # SQLAlchemy's execution layer (context, cursor adapter, result object) costs more CPU
@@ -221,6 +210,59 @@ async def _fetch_all(
     result = await connection.execute(statement, params)
     all_rows: Sequence[Sequence[Any]] = result.all()
     return all_rows
+
+
+class Reads:
+    """A request's reads, on one pooled connection taken at the first read and given back by
+    `close` (at the end of the request, or as soon as the reading is done).
+
+    Not an ORM session: the identity check of every request and the task list go through
+    `fetch_all` without one (an ORM session's transaction bookkeeping costs more than those
+    statements). A route that reads ORM objects gets a `session()` on the same connection, one
+    that refuses to write. Reads take no transaction of their own: under PostgreSQL's READ
+    COMMITTED each statement sees its own snapshot anyway."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self._session: Session | None = None
+
+    async def fetch_all(self, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+        if self._connection is not None:
+            return await _fetch_all(self._connection, statement, params)
+        self._connection = await self._engine.connect()
+        try:
+            return await _fetch_all(self._connection, statement, params)
+        except sqlalchemy.exc.DBAPIError as error:
+            if not error.connection_invalidated:  # the first statement: retried once, as above
+                raise
+            logger.warning("connection lost; retrying on a new one", extra={"error": repr(error)})
+            await self.close()
+            self._connection = await self._engine.connect()
+            return await _fetch_all(self._connection, statement, params)
+
+    async def session(self) -> AsyncSession:
+        """An ORM session for reads on this connection; it refuses to flush (write)."""
+        if self._session is None:
+            if self._connection is None:
+                self._connection = await self._engine.connect()
+            self._session = Session(bind=self._connection, sync_session_class=_ReadOnlySession)
+        return self._session
+
+    async def close(self) -> None:
+        """Give the connection back (quietly when the database has gone away, as
+        `open_session` does); the next read takes one again."""
+        session, connection = self._session, self._connection
+        self._session = self._connection = None
+        try:
+            if session is not None:
+                await session.close()
+            if connection is not None:
+                await connection.close()
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            logger.warning("reads closed on a lost connection", extra={"error": repr(error)})
 
 
 @asynccontextmanager

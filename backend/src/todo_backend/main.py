@@ -14,12 +14,7 @@ from todo_backend import __doc__ as package_doc
 from todo_backend.agent import create_agent
 from todo_backend.api.errors import install_error_handlers
 from todo_backend.api.routes import auth, chat, conversations, health, tasks
-from todo_backend.db import (
-    create_engine,
-    create_read_session_factory,
-    create_session_factory,
-    parse_database_url,
-)
+from todo_backend.db import create_engine, create_session_factory, parse_database_url
 from todo_backend.mcp_server import create_mcp_app, create_mcp_server
 from todo_backend.middleware import Metrics, RequestMiddleware
 from todo_backend.migrate import apply_migrations
@@ -44,7 +39,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
-        app.state.read_session_factory = create_read_session_factory(engine)
         target = parse_database_url(settings.database_url)
         if settings.migrate_on_start:
             await apply_migrations(engine)
@@ -77,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        # The service reports through its JSON logs and Prometheus metrics: FastAPI's own
+        # OpenTelemetry would look for configured providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state = state
     app.state.settings = settings

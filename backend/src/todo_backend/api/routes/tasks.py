@@ -4,9 +4,17 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend import crud, idempotency, quotas
-from todo_backend.api.deps import OwnerId, SessionDep, SettingsDep, TaskIdPath
+from todo_backend.api.deps import (
+    OwnerId,
+    ReadsDep,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+    TaskIdPath,
+)
 from todo_backend.api.errors import error_responses
 from todo_backend.api.idempotent import (
     IdempotencyKeyHeader,
@@ -30,7 +38,7 @@ router = APIRouter(
 )
 
 
-async def _owned_task(session: SessionDep, user_id: str, task_id: int) -> Task:
+async def _owned_task(session: AsyncSession, user_id: str, task_id: int) -> Task:
     task = await crud.get_task(session, user_id=user_id, task_id=task_id)
     if task is None:  # another user's task is "not found" too: existence does not leak
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Task {task_id} not found")
@@ -41,7 +49,7 @@ async def _owned_task(session: SessionDep, user_id: str, task_id: int) -> Task:
 async def list_tasks(
     request: Request,
     user_id: OwnerId,
-    session: SessionDep,
+    reads: ReadsDep,
     status: TaskStatus = "all",
     limit: PageLimit = None,
     cursor: Annotated[
@@ -52,7 +60,7 @@ async def list_tasks(
     """The user's tasks, newest first; `status` filters pending or completed ones. With
     `limit`, one page: a `Link` header (rel="next") gives the next page while more remain."""
     rows = await crud.list_tasks(
-        session,
+        reads,
         user_id=user_id,
         status=status,
         limit=None if limit is None else limit + 1,  # one more tells whether more remain
@@ -110,7 +118,7 @@ async def create_task(
 
 
 @router.get("/{task_id}", responses=error_responses(404))
-async def get_task(user_id: OwnerId, task_id: TaskIdPath, session: SessionDep) -> TaskPublic:
+async def get_task(user_id: OwnerId, task_id: TaskIdPath, session: ReadSessionDep) -> TaskPublic:
     return TaskPublic.model_validate(await _owned_task(session, user_id, task_id))
 
 
