@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, get_args
 
-from sqlalchemy import Select, bindparam, func, update
+from sqlalchemy import Integer, Select, String, bindparam, false, func, insert, update
+from sqlalchemy import select as sql_select
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend.db import Reads, fetch_all
+from todo_backend.db import Reads, fetch_all, write_returning
 from todo_backend.models import (
     Conversation,
     Message,
@@ -22,6 +23,7 @@ from todo_backend.models import (
     TaskStatus,
     User,
     UserCreate,
+    UTCDateTime,
     utc_now,
 )
 
@@ -101,30 +103,55 @@ _LIST_TASKS = {
 }
 
 
+# A task inserted only while its user has fewer than max_tasks: the quota's count and the
+# insert are one statement (and one round trip). It returns the new task's public fields.
+_CREATE_TASK = (
+    insert(_TASKS)
+    .from_select(
+        ["title", "description", "user_id", "completed", "created_at", "updated_at"],
+        sql_select(
+            bindparam("title", type_=String),
+            bindparam("description", type_=String),
+            bindparam("user_id", type_=String),
+            false(),
+            bindparam("now", type_=UTCDateTime),
+            bindparam("now", type_=UTCDateTime),
+        ).where(
+            sql_select(func.count())
+            .where(_TASKS.c.user_id == bindparam("user_id", type_=String))
+            .scalar_subquery()
+            < bindparam("max_tasks", type_=Integer)
+        ),
+    )
+    .returning(*(_TASKS.c[name] for name in TASK_FIELDS))
+)
+
+
 async def create_task(
     session: AsyncSession,
     *,
     user_id: str,
     title: str,
     description: str | None = None,
+    max_tasks: int,
     commit: bool = True,
-) -> Task:
-    """A new task; with `commit=False` only flushed (it has its id), for the caller to commit
-    together with something else (the request's idempotency key)."""
-    now = utc_now()
-    task = Task(
-        user_id=user_id,
-        title=title,
-        description=description or None,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(task)
+) -> dict[str, Any] | None:
+    """A new task, as a dict of TASK_FIELDS; None when the user already has `max_tasks` tasks
+    (their quota). With `commit=False` it is left in the session's transaction, for the caller
+    to commit together with something else (the request's idempotency key)."""
+    params = {
+        "title": title,
+        "description": description or None,
+        "user_id": user_id,
+        "now": utc_now(),
+        "max_tasks": max_tasks,
+    }
+    rows = await write_returning(session, _CREATE_TASK, params)
+    if not rows:
+        return None
     if commit:
         await session.commit()
-    else:
-        await session.flush()
-    return task
+    return dict(zip(TASK_FIELDS, rows[0], strict=True))
 
 
 async def list_tasks(
@@ -144,11 +171,6 @@ async def list_tasks(
     rows = await fetch_all(reads, query, params)
     # Not strict=True: the rows have TASK_FIELDS' columns by construction, and checking costs.
     return [dict(zip(TASK_FIELDS, row, strict=False)) for row in rows]
-
-
-async def count_tasks(session: AsyncSession, *, user_id: str) -> int:
-    result = await session.exec(select(func.count()).where(col(Task.user_id) == user_id))
-    return result.one()
 
 
 async def get_task(session: AsyncSession, *, user_id: str, task_id: int) -> Task | None:

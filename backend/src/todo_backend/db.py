@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy.exc
-from sqlalchemy import Select, event
+from sqlalchemy import ClauseElement, Select, event
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session as SyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -157,14 +158,14 @@ def database_unreachable(error: BaseException) -> bool:
     )
 
 
-# A SELECT compiled for asyncpg once: its SQL and the names of its parameters, in order.
-_compiled: dict[int, tuple[Select[Any], str, tuple[str, ...]]] = {}
+# A statement compiled for asyncpg once: its SQL and the names of its parameters, in order.
+_compiled: dict[int, tuple[ClauseElement, str, tuple[str, ...]]] = {}
 
 
-def _for_asyncpg(statement: Select[Any], dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+def _for_asyncpg(statement: ClauseElement, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
     entry = _compiled.get(id(statement))
     if entry is None or entry[0] is not statement:
-        compiled = statement.compile(dialect=dialect)
+        compiled: Any = statement.compile(dialect=dialect)
         entry = (statement, compiled.string, tuple(compiled.positiontup or ()))
         _compiled[id(statement)] = entry  # the statement is kept: its id stays its own
     return entry[1], entry[2]
@@ -204,6 +205,35 @@ async def _fetch_all(
         try:
             rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *[params[n] for n in names])
         except Exception:
+            logger.debug("driver failed; running the statement through SQLAlchemy")
+        else:
+            return rows
+    result = await connection.execute(statement, params)
+    all_rows: Sequence[Sequence[Any]] = result.all()
+    return all_rows
+
+
+async def write_returning(
+    session: AsyncSession, statement: ReturningInsert[Any], params: dict[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """The rows returned by one statement that writes (INSERT ... RETURNING), built once.
+
+    Within the session's transaction it is part of that transaction, as any statement. As the
+    first statement of a transaction, on PostgreSQL, it runs on its own straight through
+    asyncpg and the database commits it as it completes: no BEGIN and COMMIT round trips (the
+    caller's `commit()` then has nothing left to send). Never retried: when a connection is
+    lost, only the answer may have been. Should the driver fail, the statement runs again the
+    usual way, so that the error is SQLAlchemy's."""
+    first = not session.in_transaction()
+    connection = await session.connection()
+    if first and connection.dialect.driver == "asyncpg":
+        sql, names = _for_asyncpg(statement, connection.dialect)
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        try:
+            rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *[params[n] for n in names])
+        except Exception:
+            # It changed nothing: a statement either fails whole or completes (a lost answer
+            # means a lost connection, on which running it again fails too).
             logger.debug("driver failed; running the statement through SQLAlchemy")
         else:
             return rows

@@ -5,6 +5,8 @@ one is refused with a message that says which quota and what to do; nothing is t
 Checked before the write, so two concurrent writes at the edge may pass it together: a quota
 is a bound on size, not an exact count."""
 
+from typing import Any
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend import crud
@@ -15,11 +17,29 @@ class QuotaExceededError(Exception):
     """The write would go over a quota; the message is for the user."""
 
 
-async def check_task_room(session: AsyncSession, quotas: Quotas, *, user_id: str) -> None:
-    if await crud.count_tasks(session, user_id=user_id) >= quotas.tasks:
+async def add_task(
+    session: AsyncSession,
+    quotas: Quotas,
+    *,
+    user_id: str,
+    title: str,
+    description: str | None = None,
+    commit: bool = True,
+) -> dict[str, Any]:
+    """`crud.create_task` within the user's task quota (counted in the same statement)."""
+    task = await crud.create_task(
+        session,
+        user_id=user_id,
+        title=title,
+        description=description,
+        max_tasks=quotas.tasks,
+        commit=commit,
+    )
+    if task is None:
         raise QuotaExceededError(
             f"You have {quotas.tasks} tasks, the most allowed: delete some before adding more"
         )
+    return task
 
 
 async def check_conversation_room(session: AsyncSession, quotas: Quotas, *, user_id: str) -> None:

@@ -132,13 +132,12 @@ async def add_task(
     """Create a new task for the user. Returns the new task's id and title."""
     _check_caller(ctx, user_id)
     try:
-        await quotas.check_task_room(ctx.session, ctx.quotas, user_id=user_id)
+        task = await quotas.add_task(
+            ctx.session, ctx.quotas, user_id=user_id, title=title, description=description
+        )
     except quotas.QuotaExceededError as error:
         raise TaskToolError(str(error)) from None
-    task = await crud.create_task(
-        ctx.session, user_id=user_id, title=title, description=description
-    )
-    return _result(task, "created")
+    return TaskActionResult(task_id=task["id"], status="created", title=task["title"])
 
 
 @_validated

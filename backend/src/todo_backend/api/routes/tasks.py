@@ -38,6 +38,16 @@ router = APIRouter(
 )
 
 
+JSON = "application/json"
+
+
+def _json(rows: object) -> bytes:
+    """Our own rows, typed by their columns, written as they are: the TaskPublic that the
+    response model documents, without validating each row against it again (the tests hold
+    the two to the same JSON). OPT_UTC_Z writes UTC as "Z", as pydantic does."""
+    return orjson.dumps(rows, option=orjson.OPT_UTC_Z)
+
+
 async def _owned_task(session: AsyncSession, user_id: str, task_id: int) -> Task:
     task = await crud.get_task(session, user_id=user_id, task_id=task_id)
     if task is None:  # another user's task is "not found" too: existence does not leak
@@ -70,14 +80,7 @@ async def list_tasks(
     if limit is not None and len(rows) > limit:
         rows = rows[:limit]
         headers = {"Link": next_page_link(request, str(rows[-1]["id"]))}
-    # Our own rows, typed by their columns, written as they are: the list of TaskPublic that
-    # the response model documents, without validating each row against it again (the tests
-    # hold the two to the same JSON). OPT_UTC_Z writes UTC as "Z", as pydantic does.
-    return Response(
-        orjson.dumps(rows, option=orjson.OPT_UTC_Z),
-        media_type="application/json",
-        headers=headers,
-    )
+    return Response(_json(rows), media_type=JSON, headers=headers)
 
 
 @router.post(
@@ -99,21 +102,22 @@ async def create_task(
     )
     if keyed is not None and (previous := await previous_response(session, keyed)):
         return replayed(previous)
-    await quotas.check_task_room(session, settings.quotas, user_id=user_id)
-    task = await crud.create_task(
+    task = await quotas.add_task(
         session,
+        settings.quotas,
         user_id=user_id,
         title=body.title,
         description=body.description,
         commit=keyed is None,
     )
+    if keyed is None:  # the row as it is, as for the list
+        return Response(_json(task), status_code=status.HTTP_201_CREATED, media_type=JSON)
     public = TaskPublic.model_validate(task)
-    if keyed is not None:
-        await idempotency.stage_response(
-            session, keyed, status_code=201, body=public.model_dump(mode="json")
-        )
-        if twin := await commit_or_replay(session, keyed):
-            return twin
+    await idempotency.stage_response(
+        session, keyed, status_code=201, body=public.model_dump(mode="json")
+    )
+    if twin := await commit_or_replay(session, keyed):
+        return twin
     return public
 
 
