@@ -63,6 +63,8 @@ class Target:
     server: Server
     list_user: tuple[str, str] = ("", "")  # (user id, token)
     create_users: list[tuple[str, str]] = field(default_factory=list)
+    conversations: list[int] = field(default_factory=list)  # chat_bench's
+    turns_sent: int = 0  # chat_bench's
     rss_at_start_mb: float = 0.0
 
     @property
@@ -173,7 +175,7 @@ async def measure(targets: list[Target]) -> dict[str, dict[str, Tally]]:
     return tallies
 
 
-def _run(main: Coroutine[Any, Any, T]) -> T:
+def run_with_uvloop(main: Coroutine[Any, Any, T]) -> T:
     """The load generator on uvloop where installed: a leaner client leaves the server more of
     a small machine."""
     try:
@@ -254,7 +256,7 @@ def main() -> None:
         time.sleep(1)
         bare = Target(BARE, bare_server, ours.list_user, rss_at_start_mb=bare_server.rss_mb())
         targets.append(bare)
-        tallies = _run(measure(targets))
+        tallies = run_with_uvloop(measure(targets))
         report(targets, tallies)
 
 

@@ -1,12 +1,14 @@
 """What the speed work (issue 13) must not change: the task list says the same as the response
-model it documents, a verified token still expires and is still revoked, reads stay reads, and
-connections the database dropped are replaced without the caller seeing it."""
+model it documents, a verified token still expires and is still revoked, reads stay reads,
+connections the database dropped are replaced without the caller seeing it; and the SQL each
+request sends stays as little as it got."""
 
 from typing import Any
 
 import anyio
 import httpx
 import pytest
+import sql_count
 from fastapi import FastAPI
 from pydantic import TypeAdapter
 
@@ -150,3 +152,25 @@ async def test_connections_the_database_dropped_are_replaced_unseen(
             assert statuses == [200, 201, 200, 200, 200, 200]
     retried = "retrying on a new one" in capsys.readouterr().out
     assert retried is not seen_closing
+
+
+@pytest.mark.postgres
+async def test_the_sql_of_a_request_and_of_a_chat_turn(fresh_postgres_url: str) -> None:
+    """Statements per request, counted at the driver (bench/sql_count.py): what issue 13 got
+    them down to, so that a change that adds some says so. None goes the slow way round
+    (through SQLAlchemy after the driver failed) and none needs a BEGIN or COMMIT of its own."""
+    figures = await sql_count.count(fresh_postgres_url)
+    at_most = {
+        "REST: list tasks": 2,  # the identity check, the list
+        "REST: create a task": 2,  # the identity check, the insert within the quota
+        "chat: greeting, new conversation": 3,  # check, conversation with message, reply
+        "chat: add a task": 4,  # check, message with history, the tool, reply
+        "chat: list the tasks": 4,
+        "chat: complete a task by name": 5,  # the name is looked up in the list first
+        "chat: delete a task by number": 4,
+    }
+    for kind, most in at_most.items():
+        counted = figures[kind]
+        assert counted["statements"] <= most, (kind, counted)
+        assert counted["round trips"] == counted["statements"], (kind, counted)
+        assert counted["listener statements"] == 0, (kind, counted)

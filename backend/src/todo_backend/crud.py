@@ -5,10 +5,23 @@ user's rows by forgetting a filter.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, get_args
 
-from sqlalchemy import Integer, Select, String, bindparam, false, func, insert, update
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    false,
+    func,
+    insert,
+    text,
+    true,
+    update,
+)
 from sqlalchemy import select as sql_select
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,6 +39,12 @@ from todo_backend.models import (
     UTCDateTime,
     utc_now,
 )
+
+
+def _typed(**types: Any) -> list[BindParameter[Any]]:
+    """Typed parameters for a text() statement (asyncpg is sent the types with them)."""
+    return [bindparam(name, type_=type_) for name, type_ in types.items()]
+
 
 # ---- users ----
 
@@ -204,20 +223,77 @@ async def delete_task(session: AsyncSession, *, task: Task) -> None:
     await session.commit()
 
 
+# One statement each, for the task tools: the task is changed only if it is the user's, and
+# what it was (id, title) comes back; nothing back means there is no such task of theirs.
+_OWNED_TASK = (_TASKS.c.id == bindparam("p_task", type_=Integer)) & (
+    _TASKS.c.user_id == bindparam("p_user", type_=String)
+)
+_COMPLETE_TASK = (
+    update(_TASKS)
+    .where(_OWNED_TASK)
+    .values(completed=True, updated_at=bindparam("p_now", type_=UTCDateTime))
+    .returning(_TASKS.c.id, _TASKS.c.title)
+)
+_DELETE_TASK = delete(_TASKS).where(_OWNED_TASK).returning(_TASKS.c.id, _TASKS.c.title)
+
+
+def _retitle(title: bool, description: bool) -> Any:
+    values: dict[str, Any] = {"updated_at": bindparam("p_now", type_=UTCDateTime)}
+    if title:
+        values["title"] = bindparam("p_title", type_=String)
+    if description:
+        values["description"] = bindparam("p_description", type_=String)
+    return update(_TASKS).where(_OWNED_TASK).values(**values).returning(_TASKS.c.id, _TASKS.c.title)
+
+
+_UPDATE_TASK = {(t, d): _retitle(t, d) for t in (False, True) for d in (False, True)}
+
+
+async def _change_owned_task(
+    session: AsyncSession, statement: Any, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    rows = await write_returning(session, statement, params)
+    await session.commit()
+    return {"id": rows[0][0], "title": rows[0][1]} if rows else None
+
+
+async def complete_owned_task(
+    session: AsyncSession, *, user_id: str, task_id: int
+) -> dict[str, Any] | None:
+    """Mark the user's task completed and commit; its id and title, or None if no such task."""
+    params = {"p_task": task_id, "p_user": user_id, "p_now": utc_now()}
+    return await _change_owned_task(session, _COMPLETE_TASK, params)
+
+
+async def delete_owned_task(
+    session: AsyncSession, *, user_id: str, task_id: int
+) -> dict[str, Any] | None:
+    """Delete the user's task and commit; what its id and title were, or None if no such task."""
+    return await _change_owned_task(session, _DELETE_TASK, {"p_task": task_id, "p_user": user_id})
+
+
+async def update_owned_task(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    task_id: int,
+    title: str | None = None,
+    description: str | None = None,
+) -> dict[str, Any] | None:
+    """Change the title and/or description (an empty one clears it) of the user's task and
+    commit; its id and new title, or None if no such task."""
+    params = {
+        "p_task": task_id,
+        "p_user": user_id,
+        "p_now": utc_now(),
+        "p_title": title,
+        "p_description": description or None,
+    }
+    statement = _UPDATE_TASK[title is not None, description is not None]
+    return await _change_owned_task(session, statement, params)
+
+
 # ---- conversations ----
-
-
-async def create_conversation(session: AsyncSession, *, user_id: str, title: str) -> Conversation:
-    now = utc_now()
-    conversation = Conversation(user_id=user_id, title=title, created_at=now, updated_at=now)
-    session.add(conversation)
-    await session.flush()
-    return conversation
-
-
-async def count_conversations(session: AsyncSession, *, user_id: str) -> int:
-    result = await session.exec(select(func.count()).where(col(Conversation.user_id) == user_id))
-    return result.one()
 
 
 async def get_conversation(
@@ -277,33 +353,260 @@ async def list_messages(
     return list(reversed(result.all()))
 
 
-async def count_messages(session: AsyncSession, *, user_id: str, conversation_id: int) -> int:
-    result = await session.exec(
-        select(func.count()).where(
-            col(Message.conversation_id) == conversation_id, col(Message.user_id) == user_id
-        )
+# ---- chat turns: each step one statement on PostgreSQL ----
+#
+# A turn stores the user's message before the agent runs (a failed turn loses nothing) and
+# the reply after. On PostgreSQL each of those is one statement, its checks included (the
+# conversation is the user's, the quota has room), with the conversation touched in the same
+# statement (a WITH of several): the database commits each as it completes. Elsewhere
+# (SQLite) the same steps take a few statements in one transaction.
+
+_CONVERSATIONS = Conversation.__table__  # type: ignore[attr-defined]  # SQLModel hides it
+_MESSAGES = Message.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    """What storing a turn's first message found: the conversation's id (None: not the
+    user's, or no room for another conversation), the messages it already had (`stored`), its
+    latest ones as (role, content), oldest first, and whether the message was stored (False:
+    over the quota, nothing written)."""
+
+    conversation_id: int | None
+    stored: int = 0
+    history: list[tuple[str, str]] = field(default_factory=list)
+    stored_message: bool = False
+
+
+_START_CONVERSATION_PG = text(
+    """
+    WITH conversation AS (
+        INSERT INTO conversations (user_id, title, created_at, updated_at)
+        SELECT :user_id, :title, :now, :now
+        WHERE (SELECT count(*) FROM conversations WHERE user_id = :user_id) < :max_conversations
+        RETURNING id
+    ), message AS (
+        INSERT INTO messages (user_id, conversation_id, role, content, created_at)
+        SELECT :user_id, id, 'user', :content, :now FROM conversation
+        RETURNING id
     )
-    return result.one()
+    SELECT (SELECT id FROM conversation), (SELECT id FROM message)
+    """
+).bindparams(*_typed(user_id=String, title=String, content=String, now=UTCDateTime))
+
+_CONTINUE_CONVERSATION_PG = text(
+    """
+    WITH conversation AS (
+        SELECT id FROM conversations WHERE id = :conversation_id AND user_id = :user_id
+    ), stored AS (
+        SELECT count(*) AS n FROM messages
+        WHERE conversation_id = :conversation_id AND user_id = :user_id
+    ), message AS (
+        INSERT INTO messages (user_id, conversation_id, role, content, created_at)
+        SELECT :user_id, id, 'user', :content, :now FROM conversation
+        WHERE (SELECT n FROM stored) + 2 <= :max_messages
+        RETURNING id
+    ), touched AS (
+        UPDATE conversations SET updated_at = :now
+        WHERE id = :conversation_id AND EXISTS (SELECT FROM message)
+    ), recent AS (
+        SELECT id, role, content FROM messages
+        WHERE conversation_id = :conversation_id AND user_id = :user_id
+        ORDER BY id DESC LIMIT :history_limit
+    )
+    SELECT EXISTS (SELECT FROM conversation), (SELECT n FROM stored),
+           EXISTS (SELECT FROM message), recent.role, recent.content
+    FROM (SELECT) AS one LEFT JOIN recent ON true
+    ORDER BY recent.id
+    """
+).bindparams(*_typed(user_id=String, content=String, now=UTCDateTime, conversation_id=Integer))
+
+_ADD_MESSAGE_PG = text(
+    """
+    WITH message AS (
+        INSERT INTO messages (user_id, conversation_id, role, content, created_at)
+        VALUES (:user_id, :conversation_id, :role, :content, :now)
+        RETURNING id
+    )
+    UPDATE conversations SET updated_at = :now
+    WHERE id = :conversation_id AND user_id = :user_id
+    RETURNING (SELECT id FROM message)
+    """
+).bindparams(
+    *_typed(user_id=String, role=String, content=String, now=UTCDateTime, conversation_id=Integer)
+)
+
+# The same steps, statement by statement, for the other databases.
+_CREATE_CONVERSATION = (
+    insert(_CONVERSATIONS)
+    .from_select(
+        ["user_id", "title", "created_at", "updated_at"],
+        sql_select(
+            bindparam("p_user", type_=String),
+            bindparam("p_title", type_=String),
+            bindparam("p_now", type_=UTCDateTime),
+            bindparam("p_now", type_=UTCDateTime),
+        ).where(
+            sql_select(func.count())
+            .where(_CONVERSATIONS.c.user_id == bindparam("p_user", type_=String))
+            .scalar_subquery()
+            < bindparam("p_max", type_=Integer)
+        ),
+    )
+    .returning(_CONVERSATIONS.c.id)
+)
+_INSERT_MESSAGE = insert(_MESSAGES).values(
+    user_id=bindparam("p_user", type_=String),
+    conversation_id=bindparam("p_conversation", type_=Integer),
+    role=bindparam("p_role", type_=String),
+    content=bindparam("p_content", type_=String),
+    created_at=bindparam("p_now", type_=UTCDateTime),
+)
+_TOUCH_CONVERSATION = (
+    update(_CONVERSATIONS)
+    .where(
+        _CONVERSATIONS.c.id == bindparam("p_conversation", type_=Integer),
+        _CONVERSATIONS.c.user_id == bindparam("p_user", type_=String),
+    )
+    .values(updated_at=bindparam("p_now", type_=UTCDateTime))
+)
+_MESSAGES_OF = (_MESSAGES.c.conversation_id == bindparam("p_conversation", type_=Integer)) & (
+    _MESSAGES.c.user_id == bindparam("p_user", type_=String)
+)
+_recent = (
+    sql_select(_MESSAGES.c.id, _MESSAGES.c.role, _MESSAGES.c.content)
+    .where(_MESSAGES_OF)
+    .order_by(_MESSAGES.c.id.desc())
+    .limit(bindparam("p_limit", type_=Integer))
+    .subquery("recent")
+)
+_CONVERSATION_CONTEXT = (
+    sql_select(
+        sql_select(func.count()).where(_MESSAGES_OF).scalar_subquery(),
+        _recent.c.id,
+        _recent.c.role,
+        _recent.c.content,
+    )
+    .select_from(_CONVERSATIONS.outerjoin(_recent, true()))
+    .where(
+        _CONVERSATIONS.c.id == bindparam("p_conversation", type_=Integer),
+        _CONVERSATIONS.c.user_id == bindparam("p_user", type_=String),
+    )
+)
+
+
+def _postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+async def start_conversation(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    title: str,
+    content: str,
+    max_conversations: int,
+) -> int | None:
+    """A new conversation with the user's first message in it, in the session's transaction
+    (or, on PostgreSQL as its first statement, committed on its own); its id, or None when the
+    user already has `max_conversations`. The caller commits."""
+    now = utc_now()
+    if _postgres(session):
+        params = {
+            "user_id": user_id,
+            "title": title,
+            "content": content,
+            "now": now,
+            "max_conversations": max_conversations,
+        }
+        started = (await write_returning(session, _START_CONVERSATION_PG, params))[0][0]
+        return None if started is None else int(started)
+    connection = await session.connection()
+    created = await connection.execute(
+        _CREATE_CONVERSATION,
+        {"p_user": user_id, "p_title": title, "p_now": now, "p_max": max_conversations},
+    )
+    conversation_id = created.scalar()
+    if conversation_id is not None:
+        await connection.execute(
+            _INSERT_MESSAGE,
+            {
+                "p_user": user_id,
+                "p_conversation": conversation_id,
+                "p_role": "user",
+                "p_content": content,
+                "p_now": now,
+            },
+        )
+    return None if conversation_id is None else int(conversation_id)
+
+
+async def continue_conversation(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: int,
+    content: str,
+    history_limit: int,
+    max_messages: int,
+) -> TurnStart:
+    """Store the user's message in their conversation, if it is theirs and has room for the
+    turn's two messages (`max_messages`); with the latest `history_limit` messages before it.
+    The caller commits."""
+    now = utc_now()
+    if _postgres(session):
+        params = {
+            "user_id": user_id,
+            "conversation_id": conversation_id,
+            "content": content,
+            "now": now,
+            "max_messages": max_messages,
+            "history_limit": history_limit,
+        }
+        rows = await write_returning(session, _CONTINUE_CONVERSATION_PG, params)
+        found, stored, stored_message = rows[0][0], rows[0][1], rows[0][2]
+        history = [(row[3], row[4]) for row in rows if row[3] is not None]
+        return TurnStart(conversation_id if found else None, stored, history, stored_message)
+    ids = {"p_user": user_id, "p_conversation": conversation_id}
+    connection = await session.connection()
+    context = (
+        await connection.execute(_CONVERSATION_CONTEXT, {**ids, "p_limit": history_limit})
+    ).all()
+    if not context:
+        return TurnStart(None)
+    stored = int(context[0][0])
+    history = [(row[2], row[3]) for row in sorted(context, key=lambda row: row[1] or 0)]
+    history = [message for message in history if message[0] is not None]
+    if stored + 2 > max_messages:
+        return TurnStart(conversation_id, stored, history)
+    await connection.execute(
+        _INSERT_MESSAGE, {**ids, "p_role": "user", "p_content": content, "p_now": now}
+    )
+    await connection.execute(_TOUCH_CONVERSATION, {**ids, "p_now": now})
+    return TurnStart(conversation_id, stored, history, stored_message=True)
 
 
 async def add_message(
     session: AsyncSession, *, user_id: str, conversation_id: int, role: Role, content: str
-) -> Message:
-    """Store a message and touch the conversation, in one commit.
+) -> None:
+    """Store a message and touch the conversation, and commit (with whatever else is in the
+    session's transaction: a turn's idempotency key).
 
     Takes plain ids, not the Conversation: after a rollback its attributes are expired, and
     reading them would need I/O that an async session cannot do implicitly."""
-    message = Message(
-        user_id=user_id,
-        conversation_id=conversation_id,
-        role=role,
-        content=content,
-    )
-    session.add(message)
-    await session.exec(
-        update(Conversation)
-        .where(col(Conversation.id) == conversation_id, col(Conversation.user_id) == user_id)
-        .values(updated_at=message.created_at)
-    )
+    now = utc_now()
+    if _postgres(session):
+        params = {
+            "user_id": user_id,
+            "conversation_id": conversation_id,
+            "role": role,
+            "content": content,
+            "now": now,
+        }
+        await write_returning(session, _ADD_MESSAGE_PG, params)
+    else:
+        ids = {"p_user": user_id, "p_conversation": conversation_id, "p_now": now}
+        connection = await session.connection()
+        await connection.execute(_INSERT_MESSAGE, {**ids, "p_role": role, "p_content": content})
+        await connection.execute(_TOUCH_CONVERSATION, ids)
     await session.commit()
-    return message

@@ -4,10 +4,11 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+import asyncpg
 import sqlalchemy.exc
-from sqlalchemy import ClauseElement, Select, event
+from sqlalchemy import ClauseElement, Executable, Select, event
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -15,7 +16,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session as SyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -158,17 +158,40 @@ def database_unreachable(error: BaseException) -> bool:
     )
 
 
-# A statement compiled for asyncpg once: its SQL and the names of its parameters, in order.
-_compiled: dict[int, tuple[ClauseElement, str, tuple[str, ...]]] = {}
+@dataclass(frozen=True)
+class _ForAsyncpg:
+    """A statement compiled for asyncpg once: its SQL, and the names of its parameters in
+    order with the values the statement itself holds (`values(completed=True)`)."""
+
+    statement: Executable  # kept, so that its id stays its own
+    sql: str
+    names: tuple[str, ...]
+    own_values: dict[str, Any]
+
+    def arguments(self, params: dict[str, Any]) -> list[Any]:
+        return [params[n] if n in params else self.own_values[n] for n in self.names]
 
 
-def _for_asyncpg(statement: ClauseElement, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+_compiled: dict[int, _ForAsyncpg] = {}
+# What asyncpg raises for a statement that failed (whatever the reason), as opposed to a bug.
+_DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+
+
+def _for_asyncpg(statement: Executable, dialect: Dialect) -> _ForAsyncpg:
     entry = _compiled.get(id(statement))
-    if entry is None or entry[0] is not statement:
-        compiled: Any = statement.compile(dialect=dialect)
-        entry = (statement, compiled.string, tuple(compiled.positiontup or ()))
-        _compiled[id(statement)] = entry  # the statement is kept: its id stays its own
-    return entry[1], entry[2]
+    if entry is None or entry.statement is not statement:
+        compiled: Any = cast(ClauseElement, statement).compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        own = {n: compiled.binds[n].value for n in names if not compiled.binds[n].required}
+        entry = _ForAsyncpg(statement, compiled.string, names, own)
+        _compiled[id(statement)] = entry
+    return entry
 
 
 async def fetch_all(
@@ -176,20 +199,33 @@ async def fetch_all(
 ) -> Sequence[Sequence[Any]]:
     """The rows of a SELECT that is built once (a module constant, its values bound by name),
     as sequences of column values: for the hottest reads (the identity check of every request,
-    the task list), on a request's `Reads` or in a session's transaction. As the first
-    statement of either it is retried once on a new connection when its connection turns out
-    to be lost, as `Session` does."""
+    the task list), on a request's `Reads` or in a session.
+
+    As the first statement of either it is retried once on a new connection when its
+    connection turns out to be lost, as `Session` does. A read that starts a session's
+    transaction also ends it (on PostgreSQL it ran on its own, and under READ COMMITTED a
+    transaction would hold nothing for later statements), so that a write after it can run on
+    its own too (`write_returning`)."""
     if isinstance(source, Reads):
         return await source.fetch_all(statement, params)
-    first = not source.in_transaction()
+    first = _first_in_transaction(source)
     try:
-        return await _fetch_all(await source.connection(), statement, params)
+        rows = await _fetch_all(await source.connection(), statement, params)
     except sqlalchemy.exc.DBAPIError as error:
         if not (first and error.connection_invalidated):
             raise
         logger.warning("connection lost; retrying on a new one", extra={"error": repr(error)})
         await source.rollback()
-        return await _fetch_all(await source.connection(), statement, params)
+        rows = await _fetch_all(await source.connection(), statement, params)
+    if first:
+        await source.commit()
+    return rows
+
+
+def _first_in_transaction(session: AsyncSession) -> bool:
+    """Whether a statement would be the first of the session's transaction: nothing has run in
+    it yet, and nothing waits to be flushed with it."""
+    return not (session.in_transaction() or session.new or session.dirty or session.deleted)
 
 
 async def _fetch_all(
@@ -200,11 +236,13 @@ async def _fetch_all(
         # SQLAlchemy's execution layer (context, cursor adapter, result object) costs more CPU
         # than the query itself. Should the driver fail, the statement runs again below, the
         # usual way, so that the error is SQLAlchemy's (a lost connection invalidated, a 503).
-        sql, names = _for_asyncpg(statement, connection.dialect)
+        compiled = _for_asyncpg(statement, connection.dialect)
         driver: Any = (await connection.get_raw_connection()).driver_connection
         try:
-            rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *[params[n] for n in names])
-        except Exception:
+            rows: Sequence[Sequence[Any]] = await driver.fetch(
+                compiled.sql, *compiled.arguments(params)
+            )
+        except _DRIVER_ERRORS:
             logger.debug("driver failed; running the statement through SQLAlchemy")
         else:
             return rows
@@ -214,9 +252,10 @@ async def _fetch_all(
 
 
 async def write_returning(
-    session: AsyncSession, statement: ReturningInsert[Any], params: dict[str, Any]
+    session: AsyncSession, statement: Executable, params: dict[str, Any]
 ) -> Sequence[Sequence[Any]]:
-    """The rows returned by one statement that writes (INSERT ... RETURNING), built once.
+    """The rows returned by one statement that writes (INSERT ... RETURNING, or a WITH of
+    several), built once.
 
     Within the session's transaction it is part of that transaction, as any statement. As the
     first statement of a transaction, on PostgreSQL, it runs on its own straight through
@@ -224,14 +263,16 @@ async def write_returning(
     caller's `commit()` then has nothing left to send). Never retried: when a connection is
     lost, only the answer may have been. Should the driver fail, the statement runs again the
     usual way, so that the error is SQLAlchemy's."""
-    first = not session.in_transaction()
+    first = _first_in_transaction(session)
     connection = await session.connection()
     if first and connection.dialect.driver == "asyncpg":
-        sql, names = _for_asyncpg(statement, connection.dialect)
+        compiled = _for_asyncpg(statement, connection.dialect)
         driver: Any = (await connection.get_raw_connection()).driver_connection
         try:
-            rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *[params[n] for n in names])
-        except Exception:
+            rows: Sequence[Sequence[Any]] = await driver.fetch(
+                compiled.sql, *compiled.arguments(params)
+            )
+        except _DRIVER_ERRORS:
             # It changed nothing: a statement either fails whole or completes (a lost answer
             # means a lost connection, on which running it again fails too).
             logger.debug("driver failed; running the statement through SQLAlchemy")

@@ -2,8 +2,8 @@
 
 They are what bounds every read that returns a whole collection. A request that would go over
 one is refused with a message that says which quota and what to do; nothing is truncated.
-Checked before the write, so two concurrent writes at the edge may pass it together: a quota
-is a bound on size, not an exact count."""
+Counted in the statement that writes (or just before it), so two concurrent writes at the edge
+may pass it together: a quota is a bound on size, not an exact count."""
 
 from typing import Any
 
@@ -42,20 +42,15 @@ async def add_task(
     return task
 
 
-async def check_conversation_room(session: AsyncSession, quotas: Quotas, *, user_id: str) -> None:
-    if await crud.count_conversations(session, user_id=user_id) >= quotas.conversations:
-        raise QuotaExceededError(
-            f"You have {quotas.conversations} conversations, the most allowed: "
-            "delete one to start another"
-        )
+def no_room_for_a_conversation(quotas: Quotas) -> QuotaExceededError:
+    return QuotaExceededError(
+        f"You have {quotas.conversations} conversations, the most allowed: "
+        "delete one to start another"
+    )
 
 
-async def check_turn_room(
-    session: AsyncSession, quotas: Quotas, *, user_id: str, conversation_id: int
-) -> None:
-    """A turn stores two messages: the user's and the reply."""
-    stored = await crud.count_messages(session, user_id=user_id, conversation_id=conversation_id)
-    if stored + 2 > quotas.messages_per_conversation:
-        raise QuotaExceededError(
-            f"This conversation has {stored} messages, the most allowed: start a new conversation"
-        )
+def no_room_for_a_turn(stored: int) -> QuotaExceededError:
+    """A turn stores two messages, the user's and the reply: `stored` left no room for them."""
+    return QuotaExceededError(
+        f"This conversation has {stored} messages, the most allowed: start a new conversation"
+    )
