@@ -40,6 +40,7 @@ from benchkit import (
     backend_server,
     call,
     code_at,
+    migrate,
     running_server,
     temporary_database,
     user_with_tasks,
@@ -208,7 +209,7 @@ def report(targets: list[Target], tallies: dict[str, dict[str, Tally]]) -> None:
                 f" {tally.percentile(50):8.1f} {tally.percentile(99):8.1f}"
                 f" {tally.errors:7d} {ratio:>8}"
             )
-    print("\nresident memory (RSS): idle after start / after the bench")
+    print("\nresident memory (RSS): idle after start (schema up to date) / after the bench")
     for target in targets:
         print(
             f"  {target.label:<22} {target.rss_at_start_mb:6.1f} MB / "
@@ -226,6 +227,7 @@ def running_bare(database_url: str) -> Iterator[Server]:
 
 def _backend_target(stack: ExitStack, code: CodeTree) -> tuple[Target, str]:
     database_url = stack.enter_context(temporary_database())
+    migrate(database_url, code=code)  # the server starts as on a database it has seen before
     # Many creates per user in a run: the task quota is raised, not hit.
     server = stack.enter_context(
         backend_server(database_url, code=code, MAX_TASKS_PER_USER="1000000")

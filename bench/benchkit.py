@@ -182,6 +182,20 @@ def backend_env(database_url: str) -> dict[str, str]:
     }
 
 
+def migrate(database_url: str, *, code: CodeTree = CURRENT) -> None:
+    """`todo-backend migrate` (of `code`) on `database_url`, as the chart's migration Job or a
+    first start would: a server started afterwards finds its schema up to date, as every
+    start of a long-lived deployment but its first does."""
+    extra = {"PYTHONPATH": code.pythonpath} if code.pythonpath else {}
+    subprocess.run(
+        [sys.executable, "-m", "todo_backend.cli", "migrate"],
+        env={**os.environ, **backend_env(database_url), **extra},
+        cwd=code.root,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def backend_server(
     database_url: str, *, code: CodeTree = CURRENT, **env: str
 ) -> AbstractContextManager[Server]:
