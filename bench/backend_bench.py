@@ -2,8 +2,8 @@
 
 Three scenarios, 16 concurrent keep-alive clients: listing a user's 100 tasks, creating a task
 and the liveness probe (the fixed cost of every request). Each server is a process of its own
-(one uvicorn worker); the servers take turns, in alternating order, for BENCH_ROUNDS rounds,
-so drift on the machine (another process, a CPU's clock) falls on all of them alike.
+(one uvicorn worker); the servers take turns, in alternating order, for BENCH_ALTERNATIONS
+rounds, so drift on the machine (another process, a CPU's clock) falls on all of them alike.
 
 - `ours`: the backend of this working tree.
 - `bare endpoint`: `bare_endpoint.py`, the floor: one Starlette route that verifies the token,
@@ -14,11 +14,16 @@ so drift on the machine (another process, a CPU's clock) falls on all of them al
 
 Per server and scenario: requests per second, the server's CPU time per request (user and
 system time of its process from /proc, so the load generator's own CPU is not counted), the
-latency percentiles and the errors; and each server's resident memory when idle.
+latency percentiles and the errors; and each server's resident memory when idle, on a
+database migrated beforehand (as every start of a deployment but its first finds it).
+
+The load generator is loadgen.py on uvloop (no wrk needed): on a small machine it shares the
+CPUs with the servers and PostgreSQL, which is why the servers take turns rather than run at
+once.
 
 Run: `make bench` (or `uv run python bench/backend_bench.py`) with TEST_DATABASE_URL or
 BENCH_DATABASE_URL pointing at PostgreSQL. BENCH_SECONDS is the time per server and scenario
-(default 15), split over BENCH_ROUNDS rounds (default 5); BENCH_ONLY=list (or create, or
+(default 15), split over BENCH_ALTERNATIONS rounds (default 5); BENCH_ONLY=list (or create, or
 liveness) runs only the scenarios whose name contains it."""
 
 import asyncio
@@ -48,7 +53,7 @@ from benchkit import (
 
 CONCURRENCY = 16
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
-ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "5")))
+ROUNDS = max(1, int(os.environ.get("BENCH_ALTERNATIONS", "5")))
 WARM_UP_SECONDS = 1.0
 TASKS = 100
 CREATE_USERS = CONCURRENCY  # each create goes to the next of them: no user nears a quota
