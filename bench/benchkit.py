@@ -6,16 +6,20 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 BENCH_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -56,56 +60,170 @@ def temporary_database() -> Iterator[str]:
         asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def start_service(module: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """`python -m <module> serve` (uvicorn, one worker) on `port`, answering once `wait_ready`."""
+@dataclass(frozen=True)
+class Server:
+    """A service running as a process of its own: its base URL and what it costs the host."""
+
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the process has used so far, its threads included."""
+        stat = Path(f"/proc/{self.pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+    def rss_mb(self) -> float:
+        """Resident memory, in MB (10^6 bytes)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024 / 1e6
+        return float("nan")
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class CodeTree:
+    """Which backend code a server runs: the working tree, or a git revision (a baseline)."""
+
+    label: str
+    pythonpath: str = ""  # empty: the code installed in the virtual environment
+    root: Path = REPOSITORY
+
+
+@contextmanager
+def code_at(revision: str) -> Iterator[CodeTree]:
+    """The backend and common packages as they were at `revision`, in a temporary directory,
+    run from the same virtual environment: `make bench BENCH_BASELINE=<rev>` measures the
+    code before a change side by side with the code after it, in the same run."""
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as directory:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", revision, "backend/src", "common/src"],
+            cwd=REPOSITORY,
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", directory], input=archive, check=True)
+        root = Path(directory)
+        short = subprocess.run(
+            ["git", "rev-parse", "--short", revision],
+            cwd=REPOSITORY,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        yield CodeTree(
+            label=f"before ({short})",
+            pythonpath=os.pathsep.join([str(root / "backend/src"), str(root / "common/src")]),
+            root=root,
+        )
+
+
+CURRENT = CodeTree(label="ours")
+
+
+def start_process(
+    argv: list[str], env: dict[str, str], port: int, *, code: CodeTree = CURRENT
+) -> subprocess.Popen[bytes]:
+    """`argv` (a Python module or script and its arguments) on `port`, given as PORT."""
+    extra = {"PYTHONPATH": code.pythonpath} if code.pythonpath else {}
     return subprocess.Popen(
-        [sys.executable, "-m", module, "serve"],
-        env={**os.environ, "PORT": str(port), "LOG_LEVEL": "warning", **env},
+        [sys.executable, *argv],
+        env={**os.environ, "PORT": str(port), "LOG_LEVEL": "warning", **env, **extra},
+        cwd=code.root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
 
 
-def wait_ready(process: subprocess.Popen[bytes], base_url: str) -> None:
-    """Until /api/health answers; exits the benchmark if the process dies or takes over 60 s."""
+def wait_ready(
+    process: subprocess.Popen[bytes], base_url: str, ready_path: str = "/api/health"
+) -> None:
+    """Until `ready_path` answers; exits the benchmark if the process dies or takes over 60 s."""
     deadline = time.monotonic() + 60
     while True:
         if process.poll() is not None:
             error = process.stderr.read().decode() if process.stderr else ""
-            raise SystemExit(f"the service exited: {error}")
+            raise SystemExit(f"{base_url}: the service exited: {error}")
         try:
-            with urllib.request.urlopen(f"{base_url}/api/health", timeout=1):
+            with urllib.request.urlopen(f"{base_url}{ready_path}", timeout=1):
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise SystemExit("the service did not become ready in 60 s") from None
+                raise SystemExit(f"{base_url} did not become ready in 60 s") from None
             time.sleep(0.1)
 
 
 @contextmanager
-def running_service(module: str, env: dict[str, str]) -> Iterator[str]:
-    """`python -m <module> serve` on a free port; yields its base URL."""
+def running_server(
+    argv: list[str],
+    env: dict[str, str],
+    *,
+    code: CodeTree = CURRENT,
+    ready_path: str = "/api/health",
+) -> Iterator[Server]:
+    """`argv` on a free port; yields it once `ready_path` answers."""
     port = free_port()
-    process = start_service(module, env, port)
+    process = start_process(argv, env, port, code=code)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(process, base_url)
-        yield base_url
+        wait_ready(process, base_url, ready_path)
+        yield Server(url=base_url, pid=process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-def running_backend(database_url: str) -> AbstractContextManager[str]:
-    """The backend on `database_url` with the built-in agent."""
-    env = {
+@contextmanager
+def running_service(module: str, env: dict[str, str]) -> Iterator[str]:
+    """`python -m <module> serve` (uvicorn, one worker) on a free port; yields its base URL."""
+    with running_server(["-m", module, "serve"], env) as server:
+        yield server.url
+
+
+def backend_env(database_url: str) -> dict[str, str]:
+    """How the benchmarks run the backend: the built-in agent, request logs on, no rate limits."""
+    return {
         "DATABASE_URL": database_url,
         "BETTER_AUTH_SECRET": BENCH_SECRET,
         "AGENT_PROVIDER": "builtin",
         "LOG_LEVEL": "info",  # the request log line is part of a request's real cost
         "RATE_LIMITS": "off",  # the benchmarks sign up and chat far faster than a person
+        "METRICS_PORT": str(free_port()),  # as deployed: on a port of their own
     }
-    return running_service("todo_backend.cli", env)
+
+
+def migrate(database_url: str, *, code: CodeTree = CURRENT) -> None:
+    """`todo-backend migrate` (of `code`) on `database_url`, as the chart's migration Job or a
+    first start would: a server started afterwards finds its schema up to date, as every
+    start of a long-lived deployment but its first does."""
+    extra = {"PYTHONPATH": code.pythonpath} if code.pythonpath else {}
+    subprocess.run(
+        [sys.executable, "-m", "todo_backend.cli", "migrate"],
+        env={**os.environ, **backend_env(database_url), **extra},
+        cwd=code.root,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+SERVE_BACKEND = ["-m", "todo_backend.cli", "serve"]
+
+
+def backend_server(
+    database_url: str, *, code: CodeTree = CURRENT, **env: str
+) -> AbstractContextManager[Server]:
+    """The backend (`code`) on `database_url` with the built-in agent."""
+    return running_server(SERVE_BACKEND, {**backend_env(database_url), **env}, code=code)
+
+
+@contextmanager
+def running_backend(database_url: str) -> Iterator[str]:
+    """The backend on `database_url` with the built-in agent; yields its base URL."""
+    with backend_server(database_url) as server:
+        yield server.url
 
 
 def call(base_url: str, method: str, path: str, body: Any = None, token: str = "") -> Any:

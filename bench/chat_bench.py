@@ -1,112 +1,153 @@
-"""Chat turn latency through HTTP with the built-in agent, on PostgreSQL.
+"""Chat turns with the built-in agent on PostgreSQL: latency, throughput, server CPU per turn,
+and the SQL each kind of turn sends.
 
-A user with 100 tasks cycles through "add", "list" and "delete by name" turns in one
-conversation (so the list stays at about 100 tasks), one turn at a time (latency) and then
-8 at a time (throughput). Also counts the SQL statements of one turn
-of each kind, in-process, so the database work per turn is visible."""
+A user with 100 tasks cycles through "add", "list" and "delete by name" turns, one turn at a
+time (latency) and 8 at a time (throughput), spread over many conversations so that none
+reaches its message quota. With BENCH_BASELINE=<git revision> the backend as it was at that
+revision runs too, in alternating rounds, as in backend_bench.py.
 
-import asyncio
+The SQL per turn is counted in-process by sql_count.py (statements and round trips, at the
+driver), for this tree and for the baseline."""
+
 import json
 import os
+import subprocess
 import sys
+import time
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
-import httpx
+from backend_bench import Tally, Target, run_with_uvloop
 from loadgen import LoadResult, run_load
-from sqlalchemy import event
 
-from benchkit import BENCH_SECRET, call, running_backend, temporary_database, user_with_tasks
+from benchkit import (
+    CURRENT,
+    CodeTree,
+    backend_server,
+    call,
+    code_at,
+    temporary_database,
+    user_with_tasks,
+)
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+ROUNDS = max(1, int(os.environ.get("BENCH_ALTERNATIONS", "5")))
+CONVERSATIONS = 90  # of the 100 a user may keep
+TURNS_PER_CONVERSATION = 200  # 400 messages: under the default quota of 500
+SCENARIOS = [("chat turn (add/list/delete), 1 client", 1), ("chat turn, 8 clients", 8)]
 
 
-async def measure(
-    base_url: str, user_id: str, token: str, conversation_id: int
-) -> list[LoadResult]:
-    headers = {"Authorization": f"Bearer {token}"}
+def turns(target: Target, first: int) -> Any:
+    """Turn n of a run is turn first + n of the target: each conversation gets its share."""
+    user_id, _ = target.list_user
     path = f"/api/{user_id}/chat"
 
     def turn(n: int) -> tuple[str, str, bytes]:
+        n += first
         item = f"bench item {n // 3}"
         message = [f"Add a task to {item}", "Show my tasks", f"Delete the {item} task"][n % 3]
-        body = json.dumps({"message": message, "conversation_id": conversation_id})
+        conversation = target.conversations[n // TURNS_PER_CONVERSATION % CONVERSATIONS]
+        body = json.dumps({"message": message, "conversation_id": conversation})
         return "POST", path, body.encode()
 
-    await run_load("warm-up", base_url, turn, headers=headers, concurrency=1, seconds=2)
-    sequential = await run_load(
-        "chat turn (add/list/delete), 1 client",
-        base_url,
-        turn,
-        headers=headers,
-        concurrency=1,
-        seconds=SECONDS,
+    return turn
+
+
+async def _load(target: Target, clients: int, seconds: float) -> tuple[LoadResult, float]:
+    cpu_before = target.server.cpu_seconds()
+    first = target.turns_sent
+    result = await run_load(
+        target.label,
+        target.server.url,
+        turns(target, first),
+        headers={"Authorization": f"Bearer {target.list_user[1]}"},
+        concurrency=clients,
+        seconds=seconds,
     )
-    concurrent = await run_load(
-        "chat turn (add/list/delete), 8 clients",
-        base_url,
-        turn,
-        headers=headers,
-        concurrency=8,
-        seconds=SECONDS,
+    target.turns_sent += len(result.latencies_ms) + result.errors + clients  # + those cut off
+    return result, target.server.cpu_seconds() - cpu_before
+
+
+async def measure(targets: list[Target]) -> dict[str, dict[str, Tally]]:
+    tallies: dict[str, dict[str, Tally]] = {}
+    for name, clients in SCENARIOS:
+        for target in targets:
+            await _load(target, clients, 1.0)  # warm-up
+        tallies[name] = {target.label: Tally() for target in targets}
+        for round_number in range(ROUNDS):
+            order = targets if round_number % 2 == 0 else targets[::-1]
+            for target in order:
+                result, cpu = await _load(target, clients, SECONDS / ROUNDS)
+                tallies[name][target.label].add(result, cpu)
+    return tallies
+
+
+def _chat_target(stack: ExitStack, code: CodeTree) -> Target:
+    database_url = stack.enter_context(temporary_database())
+    server = stack.enter_context(backend_server(database_url, code=code))
+    target = Target(code.label, server, rss_at_start_mb=server.rss_mb())
+    target.list_user = user_with_tasks(server.url, 100)
+    user_id, token = target.list_user
+    for _ in range(CONVERSATIONS):
+        first = call(server.url, "POST", f"/api/{user_id}/chat", {"message": "hello"}, token)
+        target.conversations.append(first["conversation_id"])
+    return target
+
+
+def count_sql(code: CodeTree) -> dict[str, dict[str, int]]:
+    """sql_count.py for `code`, on a database of its own."""
+    with temporary_database() as database_url:
+        env = {**os.environ, "PYTHONPATH": code.pythonpath} if code.pythonpath else None
+        output = subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("sql_count.py")), database_url],
+            env=env,
+            cwd=code.root,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    figures: dict[str, dict[str, int]] = json.loads(output)
+    return figures
+
+
+def report(tallies: dict[str, dict[str, Tally]], sql: dict[str, dict[str, dict[str, int]]]) -> None:
+    print(
+        f"chat with the built-in agent on PostgreSQL, user with 100+ tasks; {ROUNDS} "
+        f"alternating rounds, {SECONDS:.0f} s per server and scenario"
     )
-    return [sequential, concurrent]
-
-
-async def count_statements(database_url: str) -> dict[str, int]:
-    """SQL statements per chat turn, counted on the engine of an in-process app."""
-    sys.path.insert(0, str(Path(__file__).parents[1] / "backend" / "src"))
-    from todo_backend.main import create_app
-    from todo_backend.settings import Settings
-
-    app = create_app(
-        Settings(database_url=database_url, better_auth_secret=BENCH_SECRET, log_level="warning")
+    header = (
+        f"  {'':<22} {'turns/s':>8} {'CPU ms/turn':>12} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
     )
-    counts: dict[str, int] = {}
-    async with app.router.lifespan_context(app):
-        statements = 0
-
-        def count(*_: object) -> None:
-            nonlocal statements
-            statements += 1
-
-        event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
-            auth = (
-                await client.post(
-                    "/api/auth/sign-up",
-                    json={"email": "count@example.com", "password": "count-pass", "name": "C"},
-                )
-            ).json()
-            headers = {"Authorization": f"Bearer {auth['token']}"}
-            path = f"/api/{auth['user']['id']}/chat"
-            first = (await client.post(path, json={"message": "hello"}, headers=headers)).json()
-            for label, message in [
-                ("add turn", "Add a task to count queries"),
-                ("list turn", "Show my tasks"),
-                ("complete-by-name turn", "Mark the queries task as done"),
-            ]:
-                statements = 0
-                await client.post(
-                    path,
-                    json={"message": message, "conversation_id": first["conversation_id"]},
-                    headers=headers,
-                )
-                counts[label] = statements
-    return counts
+    for scenario, by_target in tallies.items():
+        print(f"\n{scenario}\n{header}")
+        for label, tally in by_target.items():
+            print(
+                f"  {label:<22} {tally.requests_per_second:8.1f} {tally.cpu_ms_per_request:12.3f}"
+                f" {tally.percentile(50):8.1f} {tally.percentile(99):8.1f} {tally.errors:7d}"
+            )
+    labels = list(sql)
+    print("\nSQL per request, counted at the driver: statements / round trips (BEGIN, COMMIT...)")
+    print(f"  {'':<36}" + "".join(f" {label:>20}" for label in labels))
+    for kind in sql[labels[0]]:
+        cells = "".join(
+            f" {sql[label][kind]['statements']:>10} / {sql[label][kind]['round trips']:<7}"
+            for label in labels
+        )
+        print(f"  {kind:<36}{cells}")
 
 
 def main() -> None:
-    with temporary_database() as database_url:
-        counts = asyncio.run(count_statements(database_url))
-        with running_backend(database_url) as base_url:
-            user_id, token = user_with_tasks(base_url, 100)
-            first = call(base_url, "POST", f"/api/{user_id}/chat", {"message": "hello"}, token)
-            results = asyncio.run(measure(base_url, user_id, token, first["conversation_id"]))
-    print(f"chat with the built-in agent on PostgreSQL, user with 100+ tasks, {SECONDS:.0f} s each")
-    for result in results:
-        print(result.summary())
-    print("SQL statements per turn: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    baseline = os.environ.get("BENCH_BASELINE", "")
+    with ExitStack() as stack:
+        codes = [CURRENT]
+        if baseline:
+            codes.append(stack.enter_context(code_at(baseline)))
+        sql = {code.label: count_sql(code) for code in codes}
+        targets = [_chat_target(stack, code) for code in codes]
+        time.sleep(1)
+        tallies = run_with_uvloop(measure(targets))
+    report(tallies, sql)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,10 @@ from typing import Any
 import httpx
 
 from benchkit import (
-    BENCH_SECRET,
+    SERVE_BACKEND,
+    backend_env,
     free_port,
-    start_service,
+    start_process,
     temporary_database,
     wait_ready,
 )
@@ -142,16 +143,11 @@ class Backend:
     def __init__(self, database_url: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            "DATABASE_URL": database_url,
-            "BETTER_AUTH_SECRET": BENCH_SECRET,
-            "AGENT_PROVIDER": "builtin",
-            "RATE_LIMITS": "off",  # many users from one address
-        }
+        self.env = {**backend_env(database_url), "LOG_LEVEL": "warning"}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = start_service("todo_backend.cli", self.env, self.port)
+        self.process = start_process(SERVE_BACKEND, self.env, self.port)
         wait_ready(self.process, self.url)
 
     def kill(self) -> None:

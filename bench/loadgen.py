@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 RequestFactory = Callable[[int], tuple[str, str, bytes]]  # n -> (method, path, body)
+HeadersFactory = Callable[[int], dict[str, str]]  # n -> the headers of request n
 
 
 @dataclass
@@ -60,6 +61,7 @@ async def _worker(
     deadline: float,
     result: LoadResult,
     expected_status: int,
+    headers_for: HeadersFactory | None,
 ) -> None:
     parts = urlsplit(base_url)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
@@ -68,6 +70,10 @@ async def _worker(
         while time.perf_counter() < deadline:
             counter[0] += 1
             method, path, body = make_request(counter[0])
+            if headers_for is not None:
+                header_text = "".join(
+                    f"{k}: {v}\r\n" for k, v in {**headers, **headers_for(counter[0])}.items()
+                )
             request = (
                 f"{method} {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{header_text}"
                 f"Content-Length: {len(body)}\r\nContent-Type: application/json\r\n\r\n"
@@ -93,14 +99,26 @@ async def run_load(
     concurrency: int,
     seconds: float,
     expected_status: int = 200,
+    headers_for: HeadersFactory | None = None,
 ) -> LoadResult:
+    """`concurrency` keep-alive connections, each sending its next request as soon as the last
+    is answered, for `seconds`; `headers_for(n)` adds headers of request n's own."""
     result = LoadResult(name=name)
     counter = [0]
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(
         *(
-            _worker(base_url, headers, make_request, counter, deadline, result, expected_status)
+            _worker(
+                base_url,
+                headers,
+                make_request,
+                counter,
+                deadline,
+                result,
+                expected_status,
+                headers_for,
+            )
             for _ in range(concurrency)
         )
     )

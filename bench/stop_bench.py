@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from benchkit import BENCH_SECRET, free_port, start_service, temporary_database, wait_ready
+from benchkit import (
+    SERVE_BACKEND,
+    backend_env,
+    free_port,
+    start_process,
+    temporary_database,
+    wait_ready,
+)
 
 GRACE_SECONDS = 20.0  # the serve command's timeout_graceful_shutdown
 CLIENT_TIMEOUT = 30.0
@@ -111,13 +118,8 @@ class _User:
 async def run_stop(database_url: str, *, users: int, stop_at: float) -> StopReport:
     """`users` users working until SIGTERM at `stop_at` seconds stops the backend."""
     port = free_port()
-    env = {
-        "DATABASE_URL": database_url,
-        "BETTER_AUTH_SECRET": BENCH_SECRET,
-        "AGENT_PROVIDER": "builtin",
-        "RATE_LIMITS": "off",  # many users from one address
-    }
-    process = start_service("todo_backend.cli", env, port)
+    env = {**backend_env(database_url), "LOG_LEVEL": "warning"}
+    process = start_process(SERVE_BACKEND, env, port)
     report = StopReport()
     try:
         base_url = f"http://127.0.0.1:{port}"

@@ -4,6 +4,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from backend_testkit import TEST_SECRET
 from todo_backend.db import create_engine
-from todo_backend.migrate import alembic_config, apply_migrations
+from todo_backend.migrate import alembic_config, apply_migrations, head_revision
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -91,3 +92,27 @@ async def test_migrations_match_the_models(database_url: str) -> None:
         await engine.dispose()
     assert differences == []
     assert {"users", "tasks", "conversations", "messages", "idempotency_keys"} <= set(tables)
+
+
+def test_the_head_revision_is_read_from_the_migrations_as_alembic_reads_it() -> None:
+    assert head_revision() == HEAD
+
+
+def test_a_start_on_an_up_to_date_schema_does_not_load_alembic(tmp_path: Path) -> None:
+    """Alembic stays out of the process (some 16 MB it would keep) unless there is something
+    to migrate."""
+    script = (
+        "import asyncio, sys\n"
+        "from todo_backend.db import create_engine\n"
+        "from todo_backend.migrate import apply_migrations\n"
+        f"engine = create_engine('sqlite:///{tmp_path}/todo.db')\n"
+        "asyncio.run(apply_migrations(engine))\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    loaded = [
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout.split()[-1]
+        for _ in ("first start, empty database", "second start, up to date")
+    ]
+    assert loaded == ["True", "False"]

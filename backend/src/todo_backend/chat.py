@@ -17,7 +17,11 @@ from todo_backend.agent.base import (
 )
 from todo_backend.idempotency import KeyedRequest
 from todo_backend.models import ChatResponse, Message, ToolCallPublic
-from todo_backend.quotas import check_conversation_room, check_turn_room
+from todo_backend.quotas import (
+    check_conversation_room,
+    no_room_for_a_conversation,
+    no_room_for_a_turn,
+)
 from todo_backend.settings import Quotas
 from todo_backend.tools import ToolContext
 
@@ -104,31 +108,39 @@ async def begin_turn(
     quotas: Quotas,
     keyed: KeyedRequest | None = None,
 ) -> tuple[int, ChatTurn]:
-    """Find or start the conversation, read its recent history, store the user's message.
+    """Find or start the conversation, read its recent history, store the user's message
+    (committed before the agent runs: a failed turn loses nothing).
 
     Returns the conversation's id: a plain value that stays readable whatever happens to the
     session during the turn (a failed tool rolls it back and expires every loaded object)."""
-    if conversation_id is None:
-        conversation_id = await start_conversation(
-            session, quotas, user_id=user_id, first_message=message
-        )
-        history: list[HistoryMessage] = []
-    else:
-        found = await crud.get_conversation(
-            session, user_id=user_id, conversation_id=conversation_id
-        )
-        if found is None:
-            raise ConversationNotFoundError
-        await check_turn_room(session, quotas, user_id=user_id, conversation_id=conversation_id)
-        stored = await crud.list_messages(
-            session, user_id=user_id, conversation_id=conversation_id, limit=history_limit
-        )
-        history = history_of(stored)
     if keyed is not None:  # claimed in the same commit as the user's message
         await idempotency.stage_claim(session, keyed)
-    await crud.add_message(
-        session, user_id=user_id, conversation_id=conversation_id, role="user", content=message
-    )
+    if conversation_id is None:
+        conversation_id = await crud.start_conversation(
+            session,
+            user_id=user_id,
+            title=_title_for(message),
+            content=message,
+            max_conversations=quotas.conversations,
+        )
+        if conversation_id is None:
+            raise no_room_for_a_conversation(quotas)
+        history: list[HistoryMessage] = []
+    else:
+        start = await crud.continue_conversation(
+            session,
+            user_id=user_id,
+            conversation_id=conversation_id,
+            content=message,
+            history_limit=history_limit,
+            max_messages=quotas.messages_per_conversation,
+        )
+        if start.conversation_id is None:
+            raise ConversationNotFoundError
+        if not start.stored_message:
+            raise no_room_for_a_turn(start.stored)
+        history = [HistoryMessage(role=role, content=content) for role, content in start.history]
+    await session.commit()
     turn = turn_for(
         session,
         user_id=user_id,

@@ -5,23 +5,46 @@ user's rows by forgetting a filter.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
-from sqlalchemy import Row, func, update
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    false,
+    func,
+    insert,
+    text,
+    true,
+    update,
+)
+from sqlalchemy import select as sql_select
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from todo_backend.db import Reads, fetch_all, write_returning
 from todo_backend.models import (
     Conversation,
     Message,
     Role,
     Task,
+    TaskPublic,
     TaskStatus,
     User,
     UserCreate,
+    UTCDateTime,
     utc_now,
 )
+
+
+def _typed(**types: Any) -> list[BindParameter[Any]]:
+    """Typed parameters for a text() statement (asyncpg is sent the types with them)."""
+    return [bindparam(name, type_=type_) for name, type_ in types.items()]
+
 
 # ---- users ----
 
@@ -33,6 +56,17 @@ async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None
 
 async def get_user(session: AsyncSession, *, user_id: str) -> User | None:
     return await session.get(User, user_id)
+
+
+_USERS = User.__table__  # type: ignore[attr-defined]  # SQLModel hides it
+_TOKEN_VERSION = select(_USERS.c.token_version).where(_USERS.c.id == bindparam("user_id"))
+
+
+async def get_token_version(reads: Reads | AsyncSession, *, user_id: str) -> int | None:
+    """The user's token version (what sign-out raises), or None when there is no such user.
+    One column, not the user: it is read on every authenticated request."""
+    rows = await fetch_all(reads, _TOKEN_VERSION, {"user_id": user_id})
+    return int(rows[0][0]) if rows else None
 
 
 async def create_user(
@@ -56,7 +90,60 @@ async def revoke_tokens(session: AsyncSession, *, user_id: str) -> None:
 
 # ---- tasks ----
 
-_TASK_COLUMNS = tuple(Task.__table__.columns)  # type: ignore[attr-defined]  # SQLModel hides it
+_TASKS = Task.__table__  # type: ignore[attr-defined]  # SQLModel hides it
+# What a task list row holds, in the order of TaskPublic's fields (the API's JSON keys).
+TASK_FIELDS = tuple(TaskPublic.model_fields)
+
+
+# Core statements, built once: the ORM's attributes would send every execution through its
+# compile and loading steps, and building a statement anew costs about as much as running it.
+# One per kind of list: (status, from a cursor, with a limit).
+def _task_list(status: TaskStatus, after_cursor: bool, limited: bool) -> Select[Any]:
+    query = (
+        select(*(_TASKS.c[name] for name in TASK_FIELDS))
+        .where(_TASKS.c.user_id == bindparam("user_id"))
+        .order_by(_TASKS.c.id.desc())
+    )
+    if status != "all":
+        query = query.where(_TASKS.c.completed == (status == "completed"))
+    if after_cursor:
+        query = query.where(_TASKS.c.id < bindparam("before_id"))
+    if limited:
+        query = query.limit(bindparam("limit"))
+    statement: Select[Any] = query
+    return statement
+
+
+_LIST_TASKS = {
+    (status, after_cursor, limited): _task_list(status, after_cursor, limited)
+    for status in get_args(TaskStatus)
+    for after_cursor in (False, True)
+    for limited in (False, True)
+}
+
+
+# A task inserted only while its user has fewer than max_tasks: the quota's count and the
+# insert are one statement (and one round trip). It returns the new task's public fields.
+_CREATE_TASK = (
+    insert(_TASKS)
+    .from_select(
+        ["title", "description", "user_id", "completed", "created_at", "updated_at"],
+        sql_select(
+            bindparam("title", type_=String),
+            bindparam("description", type_=String),
+            bindparam("user_id", type_=String),
+            false(),
+            bindparam("now", type_=UTCDateTime),
+            bindparam("now", type_=UTCDateTime),
+        ).where(
+            sql_select(func.count())
+            .where(_TASKS.c.user_id == bindparam("user_id", type_=String))
+            .scalar_subquery()
+            < bindparam("max_tasks", type_=Integer)
+        ),
+    )
+    .returning(*(_TASKS.c[name] for name in TASK_FIELDS))
+)
 
 
 async def create_task(
@@ -65,54 +152,44 @@ async def create_task(
     user_id: str,
     title: str,
     description: str | None = None,
+    max_tasks: int,
     commit: bool = True,
-) -> Task:
-    """A new task; with `commit=False` only flushed (it has its id), for the caller to commit
-    together with something else (the request's idempotency key)."""
-    now = utc_now()
-    task = Task(
-        user_id=user_id,
-        title=title,
-        description=description or None,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(task)
+) -> dict[str, Any] | None:
+    """A new task, as a dict of TASK_FIELDS; None when the user already has `max_tasks` tasks
+    (their quota). With `commit=False` it is left in the session's transaction, for the caller
+    to commit together with something else (the request's idempotency key)."""
+    params = {
+        "title": title,
+        "description": description or None,
+        "user_id": user_id,
+        "now": utc_now(),
+        "max_tasks": max_tasks,
+    }
+    rows = await write_returning(session, _CREATE_TASK, params)
+    if not rows:
+        return None
     if commit:
         await session.commit()
-    else:
-        await session.flush()
-    return task
+    return dict(zip(TASK_FIELDS, rows[0], strict=True))
 
 
 async def list_tasks(
-    session: AsyncSession,
+    reads: Reads | AsyncSession,
     *,
     user_id: str,
     status: TaskStatus = "all",
     limit: int | None = None,
     before_id: int | None = None,
-) -> Sequence[Row[Any]]:
-    """The user's tasks, newest first, as rows with the task's columns as attributes; with
-    `before_id`, only older ones (ids grow with time), and at most `limit` of them.
+) -> list[dict[str, Any]]:
+    """The user's tasks, newest first, as dicts of TASK_FIELDS (TaskPublic's fields, in its
+    order); with `before_id`, only older ones (ids grow with time), and at most `limit` of them.
 
-    Plain rows, not ORM objects: listing is the hottest path and nothing here changes them."""
-    query = select(*_TASK_COLUMNS).where(col(Task.user_id) == user_id)
-    if status != "all":
-        query = query.where(Task.completed == (status == "completed"))
-    if before_id is not None:
-        query = query.where(col(Task.id) < before_id)
-    query = query.order_by(col(Task.id).desc())
-    if limit is not None:
-        query = query.limit(limit)
-    result = await session.exec(query)
-    rows: Sequence[Row[Any]] = result.all()
-    return rows
-
-
-async def count_tasks(session: AsyncSession, *, user_id: str) -> int:
-    result = await session.exec(select(func.count()).where(col(Task.user_id) == user_id))
-    return result.one()
+    Plain values, not ORM objects: listing is the hottest path and nothing here changes them."""
+    query = _LIST_TASKS[status, before_id is not None, limit is not None]
+    params = {"user_id": user_id, "before_id": before_id, "limit": limit}
+    rows = await fetch_all(reads, query, params)
+    # Not strict=True: the rows have TASK_FIELDS' columns by construction, and checking costs.
+    return [dict(zip(TASK_FIELDS, row, strict=False)) for row in rows]
 
 
 async def get_task(session: AsyncSession, *, user_id: str, task_id: int) -> Task | None:
@@ -146,10 +223,81 @@ async def delete_task(session: AsyncSession, *, task: Task) -> None:
     await session.commit()
 
 
+# One statement each, for the task tools: the task is changed only if it is the user's, and
+# what it was (id, title) comes back; nothing back means there is no such task of theirs.
+_OWNED_TASK = (_TASKS.c.id == bindparam("p_task", type_=Integer)) & (
+    _TASKS.c.user_id == bindparam("p_user", type_=String)
+)
+_COMPLETE_TASK = (
+    update(_TASKS)
+    .where(_OWNED_TASK)
+    .values(completed=True, updated_at=bindparam("p_now", type_=UTCDateTime))
+    .returning(_TASKS.c.id, _TASKS.c.title)
+)
+_DELETE_TASK = delete(_TASKS).where(_OWNED_TASK).returning(_TASKS.c.id, _TASKS.c.title)
+
+
+def _retitle(title: bool, description: bool) -> Any:
+    values: dict[str, Any] = {"updated_at": bindparam("p_now", type_=UTCDateTime)}
+    if title:
+        values["title"] = bindparam("p_title", type_=String)
+    if description:
+        values["description"] = bindparam("p_description", type_=String)
+    return update(_TASKS).where(_OWNED_TASK).values(**values).returning(_TASKS.c.id, _TASKS.c.title)
+
+
+_UPDATE_TASK = {(t, d): _retitle(t, d) for t in (False, True) for d in (False, True)}
+
+
+async def _change_owned_task(
+    session: AsyncSession, statement: Any, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    rows = await write_returning(session, statement, params)
+    await session.commit()
+    return {"id": rows[0][0], "title": rows[0][1]} if rows else None
+
+
+async def complete_owned_task(
+    session: AsyncSession, *, user_id: str, task_id: int
+) -> dict[str, Any] | None:
+    """Mark the user's task completed and commit; its id and title, or None if no such task."""
+    params = {"p_task": task_id, "p_user": user_id, "p_now": utc_now()}
+    return await _change_owned_task(session, _COMPLETE_TASK, params)
+
+
+async def delete_owned_task(
+    session: AsyncSession, *, user_id: str, task_id: int
+) -> dict[str, Any] | None:
+    """Delete the user's task and commit; what its id and title were, or None if no such task."""
+    return await _change_owned_task(session, _DELETE_TASK, {"p_task": task_id, "p_user": user_id})
+
+
+async def update_owned_task(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    task_id: int,
+    title: str | None = None,
+    description: str | None = None,
+) -> dict[str, Any] | None:
+    """Change the title and/or description (an empty one clears it) of the user's task and
+    commit; its id and new title, or None if no such task."""
+    params = {
+        "p_task": task_id,
+        "p_user": user_id,
+        "p_now": utc_now(),
+        "p_title": title,
+        "p_description": description or None,
+    }
+    statement = _UPDATE_TASK[title is not None, description is not None]
+    return await _change_owned_task(session, statement, params)
+
+
 # ---- conversations ----
 
 
 async def create_conversation(session: AsyncSession, *, user_id: str, title: str) -> Conversation:
+    """An empty conversation (a ChatKit thread is created before its first message)."""
     now = utc_now()
     conversation = Conversation(user_id=user_id, title=title, created_at=now, updated_at=now)
     session.add(conversation)
@@ -159,6 +307,15 @@ async def create_conversation(session: AsyncSession, *, user_id: str, title: str
 
 async def count_conversations(session: AsyncSession, *, user_id: str) -> int:
     result = await session.exec(select(func.count()).where(col(Conversation.user_id) == user_id))
+    return result.one()
+
+
+async def count_messages(session: AsyncSession, *, user_id: str, conversation_id: int) -> int:
+    result = await session.exec(
+        select(func.count()).where(
+            col(Message.conversation_id) == conversation_id, col(Message.user_id) == user_id
+        )
+    )
     return result.one()
 
 
@@ -226,33 +383,264 @@ async def list_messages(
     return list(reversed(result.all()))
 
 
-async def count_messages(session: AsyncSession, *, user_id: str, conversation_id: int) -> int:
-    result = await session.exec(
-        select(func.count()).where(
-            col(Message.conversation_id) == conversation_id, col(Message.user_id) == user_id
-        )
+# ---- chat turns: each step one statement on PostgreSQL ----
+#
+# A turn stores the user's message before the agent runs (a failed turn loses nothing) and
+# the reply after. On PostgreSQL each of those is one statement, its checks included (the
+# conversation is the user's, the quota has room), with the conversation touched in the same
+# statement (a WITH of several): the database commits each as it completes. Elsewhere
+# (SQLite) the same steps take a few statements in one transaction.
+
+_CONVERSATIONS = Conversation.__table__  # type: ignore[attr-defined]  # SQLModel hides it
+_MESSAGES = Message.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    """What storing a turn's first message found: the conversation's id (None: not the
+    user's, or no room for another conversation), the messages it already had (`stored`), its
+    latest ones as (role, content), oldest first, and whether the message was stored (False:
+    over the quota, nothing written)."""
+
+    conversation_id: int | None
+    stored: int = 0
+    history: list[tuple[str, str]] = field(default_factory=list)
+    stored_message: bool = False
+
+
+_START_CONVERSATION_PG = text(
+    """
+    WITH conversation AS (
+        INSERT INTO conversations (user_id, title, created_at, updated_at)
+        SELECT :user_id, :title, :now, :now
+        WHERE (SELECT count(*) FROM conversations WHERE user_id = :user_id) < :max_conversations
+        RETURNING id
+    ), message AS (
+        INSERT INTO messages (user_id, conversation_id, role, content, created_at)
+        SELECT :user_id, id, 'user', :content, :now FROM conversation
+        RETURNING id
     )
-    return result.one()
+    SELECT (SELECT id FROM conversation), (SELECT id FROM message)
+    """
+).bindparams(*_typed(user_id=String, title=String, content=String, now=UTCDateTime))
+
+_CONTINUE_CONVERSATION_PG = text(
+    """
+    WITH conversation AS (
+        SELECT id FROM conversations WHERE id = :conversation_id AND user_id = :user_id
+    ), stored AS (
+        SELECT count(*) AS n FROM messages
+        WHERE conversation_id = :conversation_id AND user_id = :user_id
+    ), message AS (
+        INSERT INTO messages (user_id, conversation_id, role, content, created_at)
+        SELECT :user_id, id, 'user', :content, :now FROM conversation
+        WHERE (SELECT n FROM stored) + 2 <= :max_messages
+        RETURNING id
+    ), touched AS (
+        UPDATE conversations SET updated_at = :now
+        WHERE id = :conversation_id AND EXISTS (SELECT FROM message)
+    ), recent AS (
+        SELECT id, role, content FROM messages
+        WHERE conversation_id = :conversation_id AND user_id = :user_id
+        ORDER BY id DESC LIMIT :history_limit
+    )
+    SELECT EXISTS (SELECT FROM conversation), (SELECT n FROM stored),
+           EXISTS (SELECT FROM message), recent.role, recent.content
+    FROM (SELECT) AS one LEFT JOIN recent ON true
+    ORDER BY recent.id
+    """
+).bindparams(*_typed(user_id=String, content=String, now=UTCDateTime, conversation_id=Integer))
+
+_ADD_MESSAGE_PG = text(
+    """
+    WITH message AS (
+        INSERT INTO messages (user_id, conversation_id, role, content, created_at)
+        VALUES (:user_id, :conversation_id, :role, :content, :now)
+        RETURNING id
+    )
+    UPDATE conversations SET updated_at = :now
+    WHERE id = :conversation_id AND user_id = :user_id
+    RETURNING (SELECT id FROM message)
+    """
+).bindparams(
+    *_typed(user_id=String, role=String, content=String, now=UTCDateTime, conversation_id=Integer)
+)
+
+# The same steps, statement by statement, for the other databases.
+_CREATE_CONVERSATION = (
+    insert(_CONVERSATIONS)
+    .from_select(
+        ["user_id", "title", "created_at", "updated_at"],
+        sql_select(
+            bindparam("p_user", type_=String),
+            bindparam("p_title", type_=String),
+            bindparam("p_now", type_=UTCDateTime),
+            bindparam("p_now", type_=UTCDateTime),
+        ).where(
+            sql_select(func.count())
+            .where(_CONVERSATIONS.c.user_id == bindparam("p_user", type_=String))
+            .scalar_subquery()
+            < bindparam("p_max", type_=Integer)
+        ),
+    )
+    .returning(_CONVERSATIONS.c.id)
+)
+_INSERT_MESSAGE = insert(_MESSAGES).values(
+    user_id=bindparam("p_user", type_=String),
+    conversation_id=bindparam("p_conversation", type_=Integer),
+    role=bindparam("p_role", type_=String),
+    content=bindparam("p_content", type_=String),
+    created_at=bindparam("p_now", type_=UTCDateTime),
+)
+_TOUCH_CONVERSATION = (
+    update(_CONVERSATIONS)
+    .where(
+        _CONVERSATIONS.c.id == bindparam("p_conversation", type_=Integer),
+        _CONVERSATIONS.c.user_id == bindparam("p_user", type_=String),
+    )
+    .values(updated_at=bindparam("p_now", type_=UTCDateTime))
+)
+_MESSAGES_OF = (_MESSAGES.c.conversation_id == bindparam("p_conversation", type_=Integer)) & (
+    _MESSAGES.c.user_id == bindparam("p_user", type_=String)
+)
+_recent = (
+    sql_select(_MESSAGES.c.id, _MESSAGES.c.role, _MESSAGES.c.content)
+    .where(_MESSAGES_OF)
+    .order_by(_MESSAGES.c.id.desc())
+    .limit(bindparam("p_limit", type_=Integer))
+    .subquery("recent")
+)
+_CONVERSATION_CONTEXT = (
+    sql_select(
+        sql_select(func.count()).where(_MESSAGES_OF).scalar_subquery(),
+        _recent.c.id,
+        _recent.c.role,
+        _recent.c.content,
+    )
+    .select_from(_CONVERSATIONS.outerjoin(_recent, true()))
+    .where(
+        _CONVERSATIONS.c.id == bindparam("p_conversation", type_=Integer),
+        _CONVERSATIONS.c.user_id == bindparam("p_user", type_=String),
+    )
+)
+
+
+def _postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+async def start_conversation(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    title: str,
+    content: str,
+    max_conversations: int,
+) -> int | None:
+    """A new conversation with the user's first message in it, in the session's transaction
+    (or, on PostgreSQL as its first statement, committed on its own); its id, or None when the
+    user already has `max_conversations`. The caller commits."""
+    now = utc_now()
+    if _postgres(session):
+        params = {
+            "user_id": user_id,
+            "title": title,
+            "content": content,
+            "now": now,
+            "max_conversations": max_conversations,
+        }
+        started = (await write_returning(session, _START_CONVERSATION_PG, params))[0][0]
+        return None if started is None else int(started)
+    connection = await session.connection()
+    created = await connection.execute(
+        _CREATE_CONVERSATION,
+        {"p_user": user_id, "p_title": title, "p_now": now, "p_max": max_conversations},
+    )
+    conversation_id = created.scalar()
+    if conversation_id is not None:
+        await connection.execute(
+            _INSERT_MESSAGE,
+            {
+                "p_user": user_id,
+                "p_conversation": conversation_id,
+                "p_role": "user",
+                "p_content": content,
+                "p_now": now,
+            },
+        )
+    return None if conversation_id is None else int(conversation_id)
+
+
+async def continue_conversation(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: int,
+    content: str,
+    history_limit: int,
+    max_messages: int,
+) -> TurnStart:
+    """Store the user's message in their conversation, if it is theirs and has room for the
+    turn's two messages (`max_messages`); with the latest `history_limit` messages before it.
+    The caller commits."""
+    now = utc_now()
+    if _postgres(session):
+        params = {
+            "user_id": user_id,
+            "conversation_id": conversation_id,
+            "content": content,
+            "now": now,
+            "max_messages": max_messages,
+            "history_limit": history_limit,
+        }
+        rows = await write_returning(session, _CONTINUE_CONVERSATION_PG, params)
+        found, stored, stored_message = rows[0][0], rows[0][1], rows[0][2]
+        history = [(row[3], row[4]) for row in rows if row[3] is not None]
+        return TurnStart(conversation_id if found else None, stored, history, stored_message)
+    ids = {"p_user": user_id, "p_conversation": conversation_id}
+    connection = await session.connection()
+    context = (
+        await connection.execute(_CONVERSATION_CONTEXT, {**ids, "p_limit": history_limit})
+    ).all()
+    if not context:
+        return TurnStart(None)
+    stored = int(context[0][0])
+    history = [(row[2], row[3]) for row in sorted(context, key=lambda row: row[1] or 0)]
+    history = [message for message in history if message[0] is not None]
+    if stored + 2 > max_messages:
+        return TurnStart(conversation_id, stored, history)
+    await connection.execute(
+        _INSERT_MESSAGE, {**ids, "p_role": "user", "p_content": content, "p_now": now}
+    )
+    await connection.execute(_TOUCH_CONVERSATION, {**ids, "p_now": now})
+    return TurnStart(conversation_id, stored, history, stored_message=True)
 
 
 async def add_message(
     session: AsyncSession, *, user_id: str, conversation_id: int, role: Role, content: str
-) -> Message:
-    """Store a message and touch the conversation, in one commit.
+) -> int:
+    """Store a message and touch the conversation, and commit (with whatever else is in the
+    session's transaction: a turn's idempotency key); the message's id.
 
     Takes plain ids, not the Conversation: after a rollback its attributes are expired, and
     reading them would need I/O that an async session cannot do implicitly."""
-    message = Message(
-        user_id=user_id,
-        conversation_id=conversation_id,
-        role=role,
-        content=content,
-    )
-    session.add(message)
-    await session.exec(
-        update(Conversation)
-        .where(col(Conversation.id) == conversation_id, col(Conversation.user_id) == user_id)
-        .values(updated_at=message.created_at)
-    )
+    now = utc_now()
+    if _postgres(session):
+        params = {
+            "user_id": user_id,
+            "conversation_id": conversation_id,
+            "role": role,
+            "content": content,
+            "now": now,
+        }
+        message_id = (await write_returning(session, _ADD_MESSAGE_PG, params))[0][0]
+    else:
+        ids = {"p_user": user_id, "p_conversation": conversation_id, "p_now": now}
+        connection = await session.connection()
+        inserted = await connection.execute(
+            _INSERT_MESSAGE, {**ids, "p_role": role, "p_content": content}
+        )
+        message_id = inserted.lastrowid
+        await connection.execute(_TOUCH_CONVERSATION, ids)
     await session.commit()
-    return message
+    return int(message_id)

@@ -1,15 +1,22 @@
 """Database engine and sessions: SQLite by default, PostgreSQL (asyncpg) through DATABASE_URL."""
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+import asyncpg
 import sqlalchemy.exc
-from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import ClauseElement, Executable, Select, event
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlmodel import Session as SyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 logger = logging.getLogger("todo_backend.db")
@@ -68,25 +75,77 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _discard_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """At checkout: a pooled connection that the database closed while it sat idle (a restart,
+    a dropped proxy) is replaced with a new one. The driver saw the socket close, so this costs
+    no round trip, unlike a pre-ping; a connection that died unseen fails its first statement,
+    which `Session` retries once."""
+    driver_connection = getattr(dbapi_connection, "_connection", None)  # asyncpg's, adapted
+    if driver_connection is not None and driver_connection.is_closed():
+        raise sqlalchemy.exc.DisconnectionError("the database closed this pooled connection")
+
+
 def create_engine(database_url: str) -> AsyncEngine:
     target = parse_database_url(database_url)
     if target.is_sqlite:
         engine = create_async_engine(target.url, connect_args=target.connect_args)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         target.url,
         connect_args=target.connect_args,
-        # A connection is checked before use, so the service recovers after the database restarts.
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        # Up to 20 connections, as before, but all kept once opened: connections opened past
+        # the pool's size and closed again at once ("overflow") cost a TLS handshake and a
+        # SCRAM exchange each, which under steady load is most of the database's CPU cost.
+        pool_size=20,
+        max_overflow=0,
         pool_timeout=10,
+    )
+    event.listen(engine.sync_engine.pool, "checkout", _discard_closed_connection)
+    return engine
+
+
+class Session(AsyncSession):
+    """The session of every request and tool call.
+
+    The first statement of a transaction is retried once, on a new connection, when its
+    connection turns out to be lost: nothing has run in the transaction yet, so nothing can
+    happen twice. (A connection the database closed while idle never gets that far: see
+    `_discard_closed_connection`.) A failure later in a transaction is the caller's to see."""
+
+    async def exec(self, statement: Any, **kwargs: Any) -> Any:
+        return await self._retried_if_first(super().exec, statement, **kwargs)
+
+    async def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        return await self._retried_if_first(super().get, entity, ident, **kwargs)
+
+    async def _retried_if_first(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.in_transaction():
+            return await method(*args, **kwargs)
+        try:
+            return await method(*args, **kwargs)
+        except sqlalchemy.exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            logger.warning("connection lost; retrying on a new one", extra={"error": repr(error)})
+            await self.rollback()
+            return await method(*args, **kwargs)
+
+
+class _ReadOnlySession(SyncSession):
+    """The ORM session behind `Reads.session()`: flushing (writing) is refused."""
+
+
+@event.listens_for(_ReadOnlySession, "before_flush")
+def _refuse_writes(_session: Any, _flush_context: Any, _instances: Any) -> None:
+    raise sqlalchemy.exc.InvalidRequestError(
+        "a read session does not write; write in a transaction (SessionDep): a GET reads only"
     )
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[Session]:
+    """Sessions whose statements share a transaction, committed by the code that writes."""
+    return async_sessionmaker(engine, class_=Session, expire_on_commit=False)
 
 
 def database_unreachable(error: BaseException) -> bool:
@@ -97,6 +156,184 @@ def database_unreachable(error: BaseException) -> bool:
     return isinstance(error, sqlalchemy.exc.DBAPIError) and (
         error.connection_invalidated or isinstance(error, sqlalchemy.exc.InterfaceError)
     )
+
+
+@dataclass(frozen=True)
+class _ForAsyncpg:
+    """A statement compiled for asyncpg once: its SQL, and the names of its parameters in
+    order with the values the statement itself holds (`values(completed=True)`)."""
+
+    statement: Executable  # kept, so that its id stays its own
+    sql: str
+    names: tuple[str, ...]
+    own_values: dict[str, Any]
+
+    def arguments(self, params: dict[str, Any]) -> list[Any]:
+        return [params[n] if n in params else self.own_values[n] for n in self.names]
+
+
+_compiled: dict[int, _ForAsyncpg] = {}
+# What asyncpg raises for a statement that failed (whatever the reason), as opposed to a bug.
+_DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+
+
+def _for_asyncpg(statement: Executable, dialect: Dialect) -> _ForAsyncpg:
+    entry = _compiled.get(id(statement))
+    if entry is None or entry.statement is not statement:
+        compiled: Any = cast(ClauseElement, statement).compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        own = {n: compiled.binds[n].value for n in names if not compiled.binds[n].required}
+        entry = _ForAsyncpg(statement, compiled.string, names, own)
+        _compiled[id(statement)] = entry
+    return entry
+
+
+async def fetch_all(
+    source: "AsyncSession | Reads", statement: Select[Any], params: dict[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """The rows of a SELECT that is built once (a module constant, its values bound by name),
+    as sequences of column values: for the hottest reads (the identity check of every request,
+    the task list), on a request's `Reads` or in a session.
+
+    As the first statement of either it is retried once on a new connection when its
+    connection turns out to be lost, as `Session` does. A read that starts a session's
+    transaction also ends it (on PostgreSQL it ran on its own, and under READ COMMITTED a
+    transaction would hold nothing for later statements), so that a write after it can run on
+    its own too (`write_returning`)."""
+    if isinstance(source, Reads):
+        return await source.fetch_all(statement, params)
+    first = _first_in_transaction(source)
+    try:
+        rows = await _fetch_all(await source.connection(), statement, params)
+    except sqlalchemy.exc.DBAPIError as error:
+        if not (first and error.connection_invalidated):
+            raise
+        logger.warning("connection lost; retrying on a new one", extra={"error": repr(error)})
+        await source.rollback()
+        rows = await _fetch_all(await source.connection(), statement, params)
+    if first:
+        await source.commit()
+    return rows
+
+
+def _first_in_transaction(session: AsyncSession) -> bool:
+    """Whether a statement would be the first of the session's transaction: nothing has run in
+    it yet, and nothing waits to be flushed with it."""
+    return not (session.in_transaction() or session.new or session.dirty or session.deleted)
+
+
+async def _fetch_all(
+    connection: AsyncConnection, statement: Select[Any], params: dict[str, Any]
+) -> Sequence[Sequence[Any]]:
+    if connection.dialect.driver == "asyncpg":
+        # Straight through asyncpg, which prepares the statement once per connection:
+        # SQLAlchemy's execution layer (context, cursor adapter, result object) costs more CPU
+        # than the query itself. Should the driver fail, the statement runs again below, the
+        # usual way, so that the error is SQLAlchemy's (a lost connection invalidated, a 503).
+        compiled = _for_asyncpg(statement, connection.dialect)
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        try:
+            rows: Sequence[Sequence[Any]] = await driver.fetch(
+                compiled.sql, *compiled.arguments(params)
+            )
+        except _DRIVER_ERRORS:
+            logger.debug("driver failed; running the statement through SQLAlchemy")
+        else:
+            return rows
+    result = await connection.execute(statement, params)
+    all_rows: Sequence[Sequence[Any]] = result.all()
+    return all_rows
+
+
+async def write_returning(
+    session: AsyncSession, statement: Executable, params: dict[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """The rows returned by one statement that writes (INSERT ... RETURNING, or a WITH of
+    several), built once.
+
+    Within the session's transaction it is part of that transaction, as any statement. As the
+    first statement of a transaction, on PostgreSQL, it runs on its own straight through
+    asyncpg and the database commits it as it completes: no BEGIN and COMMIT round trips (the
+    caller's `commit()` then has nothing left to send). Never retried: when a connection is
+    lost, only the answer may have been. Should the driver fail, the statement runs again the
+    usual way, so that the error is SQLAlchemy's."""
+    first = _first_in_transaction(session)
+    connection = await session.connection()
+    if first and connection.dialect.driver == "asyncpg":
+        compiled = _for_asyncpg(statement, connection.dialect)
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        try:
+            rows: Sequence[Sequence[Any]] = await driver.fetch(
+                compiled.sql, *compiled.arguments(params)
+            )
+        except _DRIVER_ERRORS:
+            # It changed nothing: a statement either fails whole or completes (a lost answer
+            # means a lost connection, on which running it again fails too).
+            logger.debug("driver failed; running the statement through SQLAlchemy")
+        else:
+            return rows
+    result = await connection.execute(statement, params)
+    all_rows: Sequence[Sequence[Any]] = result.all()
+    return all_rows
+
+
+class Reads:
+    """A request's reads, on one pooled connection taken at the first read and given back by
+    `close` (at the end of the request, or as soon as the reading is done).
+
+    Not an ORM session: the identity check of every request and the task list go through
+    `fetch_all` without one (an ORM session's transaction bookkeeping costs more than those
+    statements). A route that reads ORM objects gets a `session()` on the same connection, one
+    that refuses to write. Reads take no transaction of their own: under PostgreSQL's READ
+    COMMITTED each statement sees its own snapshot anyway."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self._session: Session | None = None
+
+    async def fetch_all(self, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+        if self._connection is not None:
+            return await _fetch_all(self._connection, statement, params)
+        self._connection = await self._engine.connect()
+        try:
+            return await _fetch_all(self._connection, statement, params)
+        except sqlalchemy.exc.DBAPIError as error:
+            if not error.connection_invalidated:  # the first statement: retried once, as above
+                raise
+            logger.warning("connection lost; retrying on a new one", extra={"error": repr(error)})
+            await self.close()
+            self._connection = await self._engine.connect()
+            return await _fetch_all(self._connection, statement, params)
+
+    async def session(self) -> AsyncSession:
+        """An ORM session for reads on this connection; it refuses to flush (write)."""
+        if self._session is None:
+            if self._connection is None:
+                self._connection = await self._engine.connect()
+            self._session = Session(bind=self._connection, sync_session_class=_ReadOnlySession)
+        return self._session
+
+    async def close(self) -> None:
+        """Give the connection back (quietly when the database has gone away, as
+        `open_session` does); the next read takes one again."""
+        session, connection = self._session, self._connection
+        self._session = self._connection = None
+        try:
+            if session is not None:
+                await session.close()
+            if connection is not None:
+                await connection.close()
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            logger.warning("reads closed on a lost connection", extra={"error": repr(error)})
 
 
 @asynccontextmanager

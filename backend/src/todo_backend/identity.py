@@ -7,16 +7,17 @@ from a foreign key later on. One check serves the REST routes and the MCP server
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend import crud
+from todo_backend.db import Reads
 from todo_backend.security import InvalidTokenError, decode_token
 from todo_backend.settings import Settings
 
 
-async def authenticate(session: AsyncSession, settings: Settings, token: str) -> str:
+async def authenticate(reads: Reads | AsyncSession, settings: Settings, token: str) -> str:
     """The id of the user `token` speaks for; `InvalidTokenError` when it speaks for none."""
     claims = decode_token(settings, token)
-    user = await crud.get_user(session, user_id=claims.subject)
-    if user is None:
+    version = await crud.get_token_version(reads, user_id=claims.subject)
+    if version is None:
         raise InvalidTokenError("the token's user does not exist")
-    if user.token_version != claims.version:
+    if version != claims.version:
         raise InvalidTokenError("the token was revoked by signing out")
-    return user.id
+    return claims.subject

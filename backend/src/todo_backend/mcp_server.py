@@ -14,7 +14,7 @@ from starlette.datastructures import State
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from todo_backend.db import open_session
+from todo_backend.db import Reads, open_session
 from todo_backend.identity import authenticate
 from todo_backend.security import InvalidTokenError
 from todo_backend.settings import Settings
@@ -42,10 +42,9 @@ class BearerAuth:
             if name == b"authorization":
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 token = token.strip() if scheme.lower() == "bearer" else ""
-        session_factory: async_sessionmaker[AsyncSession] = self.app_state.session_factory
+        reads = Reads(self.app_state.engine)
         try:
-            async with open_session(session_factory) as session:
-                caller_id = await authenticate(session, self.settings, token)
+            caller_id = await authenticate(reads, self.settings, token)
         except InvalidTokenError:
             response = JSONResponse(
                 {"detail": "Sign in first: a valid Bearer token is required"},
@@ -54,6 +53,8 @@ class BearerAuth:
             )
             await response(scope, receive, send)
             return
+        finally:
+            await reads.close()
         scope[CALLER_SCOPE_KEY] = caller_id
         await self.app(scope, receive, send)
 

@@ -38,6 +38,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value  # type: ignore[no-any-return]
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        # PostgreSQL's driver returns TIMESTAMPTZ aware, in UTC, already: no call per value (a
+        # list of 100 tasks would otherwise make 200 of them).
+        if dialect.name == "postgresql":
+            return self.impl_instance.result_processor(dialect, coltype)
+        return super().result_processor(dialect, coltype)
+
 
 def _timestamp() -> Any:
     return Field(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)

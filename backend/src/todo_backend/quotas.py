@@ -2,8 +2,10 @@
 
 They are what bounds every read that returns a whole collection. A request that would go over
 one is refused with a message that says which quota and what to do; nothing is truncated.
-Checked before the write, so two concurrent writes at the edge may pass it together: a quota
-is a bound on size, not an exact count."""
+Counted in the statement that writes (or just before it), so two concurrent writes at the edge
+may pass it together: a quota is a bound on size, not an exact count."""
+
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,27 +17,55 @@ class QuotaExceededError(Exception):
     """The write would go over a quota; the message is for the user."""
 
 
-async def check_task_room(session: AsyncSession, quotas: Quotas, *, user_id: str) -> None:
-    if await crud.count_tasks(session, user_id=user_id) >= quotas.tasks:
+async def add_task(
+    session: AsyncSession,
+    quotas: Quotas,
+    *,
+    user_id: str,
+    title: str,
+    description: str | None = None,
+    commit: bool = True,
+) -> dict[str, Any]:
+    """`crud.create_task` within the user's task quota (counted in the same statement)."""
+    task = await crud.create_task(
+        session,
+        user_id=user_id,
+        title=title,
+        description=description,
+        max_tasks=quotas.tasks,
+        commit=commit,
+    )
+    if task is None:
         raise QuotaExceededError(
             f"You have {quotas.tasks} tasks, the most allowed: delete some before adding more"
         )
+    return task
+
+
+def no_room_for_a_conversation(quotas: Quotas) -> QuotaExceededError:
+    return QuotaExceededError(
+        f"You have {quotas.conversations} conversations, the most allowed: "
+        "delete one to start another"
+    )
+
+
+def no_room_for_a_turn(stored: int) -> QuotaExceededError:
+    """A turn stores two messages, the user's and the reply: `stored` left no room for them."""
+    return QuotaExceededError(
+        f"This conversation has {stored} messages, the most allowed: start a new conversation"
+    )
 
 
 async def check_conversation_room(session: AsyncSession, quotas: Quotas, *, user_id: str) -> None:
+    """Before creating a conversation with no message yet (a ChatKit thread)."""
     if await crud.count_conversations(session, user_id=user_id) >= quotas.conversations:
-        raise QuotaExceededError(
-            f"You have {quotas.conversations} conversations, the most allowed: "
-            "delete one to start another"
-        )
+        raise no_room_for_a_conversation(quotas)
 
 
 async def check_turn_room(
     session: AsyncSession, quotas: Quotas, *, user_id: str, conversation_id: int
 ) -> None:
-    """A turn stores two messages: the user's and the reply."""
+    """Before a ChatKit turn, whose user message the SDK stores after this check."""
     stored = await crud.count_messages(session, user_id=user_id, conversation_id=conversation_id)
     if stored + 2 > quotas.messages_per_conversation:
-        raise QuotaExceededError(
-            f"This conversation has {stored} messages, the most allowed: start a new conversation"
-        )
+        raise no_room_for_a_turn(stored)

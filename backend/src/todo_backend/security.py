@@ -76,7 +76,30 @@ def create_token(settings: Settings, *, user_id: str, version: int) -> str:
     return jwt.encode(claims, settings.better_auth_secret, algorithm=JWT_ALGORITHM)
 
 
+# Tokens already verified, with their claims: (secret, issuer, token) -> claims. Checking the
+# signature and claims again on every request of a session would give the same answer; only
+# the expiry changes with time, and it is checked on every use. Bounded: emptied when full.
+_verified: dict[tuple[str, str, str], TokenClaims] = {}
+VERIFIED_TOKENS_MAX = 4096
+
+
 def decode_token(settings: Settings, token: str) -> TokenClaims:
+    """The claims of a token we issued; `InvalidTokenError` for any other token, or once it
+    has expired. (Whether it was revoked since is for the database to say: `identity`.)"""
+    key = (settings.better_auth_secret, settings.better_auth_url, token)
+    claims = _verified.get(key)
+    if claims is None:
+        claims = _verified_claims(settings, token)
+        if len(_verified) >= VERIFIED_TOKENS_MAX:
+            _verified.clear()
+        _verified[key] = claims
+    elif claims.expires_at <= time.time():  # as PyJWT decides it, without leeway
+        del _verified[key]
+        raise InvalidTokenError("Signature has expired")
+    return claims
+
+
+def _verified_claims(settings: Settings, token: str) -> TokenClaims:
     try:
         claims = jwt.decode(
             token,

@@ -25,7 +25,6 @@ from todo_backend.models import (
     ID_MAX,
     ID_MIN,
     TITLE_MAX,
-    Task,
     TaskStatus,
     reject_nul,
 )
@@ -110,21 +109,6 @@ def _check_caller(ctx: ToolContext, user_id: str) -> None:
         raise TaskToolError("user_id does not match the signed-in user; use your own user id")
 
 
-async def _owned_task(ctx: ToolContext, user_id: str, task_id: int) -> Task:
-    _check_caller(ctx, user_id)
-    task = await crud.get_task(ctx.session, user_id=user_id, task_id=task_id)
-    if task is None:
-        raise TaskNotFoundError(task_id)
-    return task
-
-
-def _result(task: Task, status: str) -> TaskActionResult:
-    assert task.id is not None
-    return TaskActionResult.model_validate(
-        {"task_id": task.id, "status": status, "title": task.title}
-    )
-
-
 @_validated
 async def add_task(
     ctx: ToolContext, user_id: UserId, title: Title, description: Description = None
@@ -132,13 +116,12 @@ async def add_task(
     """Create a new task for the user. Returns the new task's id and title."""
     _check_caller(ctx, user_id)
     try:
-        await quotas.check_task_room(ctx.session, ctx.quotas, user_id=user_id)
+        task = await quotas.add_task(
+            ctx.session, ctx.quotas, user_id=user_id, title=title, description=description
+        )
     except quotas.QuotaExceededError as error:
         raise TaskToolError(str(error)) from None
-    task = await crud.create_task(
-        ctx.session, user_id=user_id, title=title, description=description
-    )
-    return _result(task, "created")
+    return TaskActionResult(task_id=task["id"], status="created", title=task["title"])
 
 
 @_validated
@@ -158,24 +141,32 @@ async def list_tasks(
     `more` is true when older tasks were left out: ask again with a larger limit to see them."""
     _check_caller(ctx, user_id)
     rows = await crud.list_tasks(ctx.session, user_id=user_id, status=status, limit=limit + 1)
-    tasks = [TaskSummary.model_validate(row, from_attributes=True) for row in rows[:limit]]
+    tasks = [TaskSummary.model_validate(row) for row in rows[:limit]]
     return TaskList(tasks=tasks, more=len(rows) > limit)
+
+
+def _changed(task: dict[str, Any] | None, task_id: int, status: str) -> TaskActionResult:
+    if task is None:
+        raise TaskNotFoundError(task_id)
+    return TaskActionResult.model_validate(
+        {"task_id": task["id"], "status": status, "title": task["title"]}
+    )
 
 
 @_validated
 async def complete_task(ctx: ToolContext, user_id: UserId, task_id: TaskId) -> TaskActionResult:
     """Mark a task as completed."""
-    task = await _owned_task(ctx, user_id, task_id)
-    task = await crud.update_task(ctx.session, task=task, completed=True)
-    return _result(task, "completed")
+    _check_caller(ctx, user_id)
+    task = await crud.complete_owned_task(ctx.session, user_id=user_id, task_id=task_id)
+    return _changed(task, task_id, "completed")
 
 
 @_validated
 async def delete_task(ctx: ToolContext, user_id: UserId, task_id: TaskId) -> TaskActionResult:
     """Delete a task permanently."""
-    task = await _owned_task(ctx, user_id, task_id)
-    await crud.delete_task(ctx.session, task=task)
-    return _result(task, "deleted")
+    _check_caller(ctx, user_id)
+    task = await crud.delete_owned_task(ctx.session, user_id=user_id, task_id=task_id)
+    return _changed(task, task_id, "deleted")
 
 
 @_validated
@@ -189,9 +180,11 @@ async def update_task(
     """Change a task's title and/or description."""
     if title is None and description is None:
         raise TaskToolError("Nothing to change: give a new title or description")
-    task = await _owned_task(ctx, user_id, task_id)
-    task = await crud.update_task(ctx.session, task=task, title=title, description=description)
-    return _result(task, "updated")
+    _check_caller(ctx, user_id)
+    task = await crud.update_owned_task(
+        ctx.session, user_id=user_id, task_id=task_id, title=title, description=description
+    )
+    return _changed(task, task_id, "updated")
 
 
 TaskTool = Callable[..., Awaitable[Any]]

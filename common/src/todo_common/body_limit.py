@@ -4,7 +4,7 @@ route parses it (JSON, forms, multipart): nothing past the limit is ever held in
 - A declared Content-Length over the limit answers 413 at once. (The server itself stops a
   body at its declared length, so a declared size within the limit needs no counting.)
 - A body without a declared size (chunked) is read here up to the limit and replayed to the
-  app; past the limit it answers 413.
+  app; past the limit it answers 413. An HTTP/1 request with neither has no body: it passes.
 - Before a 413, what the client is still sending is read and discarded up to
   `max_drain_bytes`: clients that send the whole body before reading the answer (Python's
   urllib and requests) otherwise see a connection reset instead of the 413. Past that bound a
@@ -36,12 +36,16 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
+        declared, framed = _declared_body(scope)
         if declared is not None:
             if declared > self.max_body_bytes:
                 await self._too_large(scope, receive, send, drain=True)
             else:
                 await self.app(scope, receive, send)
+            return
+        if not framed and scope.get("http_version") in _HTTP1:
+            # Neither a length nor chunks: an HTTP/1 request without a body (a GET).
+            await self.app(scope, receive, send)
             return
         body, complete = await self._read_limited(receive)
         if body is None:
@@ -93,14 +97,24 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-def _content_length(scope: Scope) -> int | None:
+_HTTP1 = frozenset({"1.0", "1.1"})
+
+
+def _declared_body(scope: Scope) -> tuple[int | None, bool]:
+    """The declared Content-Length (None without a valid one), and whether the request may have
+    a body at all: it has none without either a Content-Length or a Transfer-Encoding."""
+    length = None
+    framed = False
     for name, value in scope["headers"]:
         if name == b"content-length":
+            framed = True
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
-                return None
-    return None
+                length = None
+        elif name == b"transfer-encoding":  # chunks: the length is not known up front
+            return None, True
+    return length, framed
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -46,6 +46,12 @@ class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
 def configure_logging(level: str, *, quiet: Iterable[str] = ()) -> None:
     """JSON lines on stdout for everything, uvicorn included; `quiet` loggers (HTTP clients
     that log every call at INFO) only from WARNING."""
+    # Nothing here writes where a log call was made from, or its thread or process: skip
+    # finding them out on every call (the logging HOWTO's "Optimization").
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = StdoutHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -192,15 +192,14 @@ class ConversationStore(Store[RequestContext]):
         until the thread is read again. Other items (the tool-call workflow) are not kept."""
         conversation_id = await self.conversation_id(thread_id, context)
         if isinstance(item, UserMessageItem):
-            message = await crud.add_message(
+            message_id = await crud.add_message(
                 context.session,
                 user_id=context.user_id,
                 conversation_id=conversation_id,
                 role="user",
                 content=user_text(item.content),
             )
-            assert message.id is not None
-            item.id = ids.item_id(message.id)
+            item.id = ids.item_id(message_id)
         elif isinstance(item, AssistantMessageItem):
             await crud.add_message(
                 context.session,

@@ -11,6 +11,7 @@ from todo_backend.api.deps import (
     CurrentUserId,
     LimitsDep,
     PasswordHashingDep,
+    ReadSessionDep,
     SessionDep,
     SettingsDep,
 )
@@ -102,7 +103,7 @@ async def sign_out(user_id: CurrentUserId, session: SessionDep) -> None:
 
 
 @router.get("/me", responses=error_responses(401))
-async def me(user_id: CurrentUserId, session: SessionDep) -> UserPublic:
+async def me(user_id: CurrentUserId, session: ReadSessionDep) -> UserPublic:
     """The signed-in user."""
     user = await crud.get_user(session, user_id=user_id)
     if user is None:

@@ -3,9 +3,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend import crud
-from todo_backend.api.deps import ConversationIdPath, OwnerId, SessionDep
+from todo_backend.api.deps import ConversationIdPath, OwnerId, ReadSessionDep, SessionDep
 from todo_backend.api.errors import error_responses
 from todo_backend.api.paging import PageLimit, next_page_link, parse_time_cursor, time_cursor
 from todo_backend.models import Conversation, ConversationDetail, ConversationPublic, MessagePublic
@@ -18,7 +19,7 @@ router = APIRouter(
 
 
 async def _owned_conversation(
-    session: SessionDep, user_id: str, conversation_id: int
+    session: AsyncSession, user_id: str, conversation_id: int
 ) -> Conversation:
     conversation = await crud.get_conversation(
         session, user_id=user_id, conversation_id=conversation_id
@@ -33,7 +34,7 @@ async def list_conversations(
     request: Request,
     response: Response,
     user_id: OwnerId,
-    session: SessionDep,
+    session: ReadSessionDep,
     limit: PageLimit = None,
     cursor: Annotated[
         str | None, Query(max_length=40, description="Where to go on: from the Link header.")
@@ -58,7 +59,7 @@ async def list_conversations(
 
 @router.get("/{conversation_id}", responses=error_responses(404))
 async def read_conversation(
-    user_id: OwnerId, conversation_id: ConversationIdPath, session: SessionDep
+    user_id: OwnerId, conversation_id: ConversationIdPath, session: ReadSessionDep
 ) -> ConversationDetail:
     """A conversation with all its messages, oldest first."""
     conversation = await _owned_conversation(session, user_id, conversation_id)

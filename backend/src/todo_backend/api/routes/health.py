@@ -3,7 +3,7 @@
 import logging
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from todo_backend.models import HealthStatus
@@ -24,7 +24,12 @@ async def readiness(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-@router.get("/live")
-async def liveness() -> HealthStatus:
+# What HealthStatus(status="ok") is written as, once: the probe runs every few seconds, and a
+# load test's trivial request measures the fixed cost of every request.
+_LIVE = HealthStatus(status="ok").model_dump_json().encode()
+
+
+@router.get("/live", response_model=HealthStatus)
+async def liveness() -> Response:
     """The process is up; does not touch the database, so a database outage restarts nothing."""
-    return HealthStatus(status="ok")
+    return Response(_LIVE, media_type="application/json")
