@@ -32,6 +32,18 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def llm_settings(database_url: str, model_url: str, **overrides: Any) -> Settings:
+    """Settings for the LLM agent, talking to the OpenAI-compatible test server at `model_url`."""
+    return make_settings(
+        database_url,
+        agent_provider="auto",
+        openai_base_url=model_url,
+        openai_api_key="test-key",
+        openai_model="test-model",
+        **overrides,
+    )
+
+
 @dataclass(frozen=True)
 class Account:
     id: str

@@ -44,7 +44,7 @@ from fastapi import FastAPI
 from openai_test_server import OpenAITestServer, add_then_confirm
 from pydantic import BaseModel, TypeAdapter
 
-from backend_testkit import Account, SignUp, make_settings, register
+from backend_testkit import Account, SignUp, llm_settings, make_settings, register
 from todo_backend.main import create_app
 
 EVENTS: TypeAdapter[ThreadStreamEvent] = TypeAdapter(ThreadStreamEvent)
@@ -361,15 +361,7 @@ def llm() -> Iterator[OpenAITestServer]:
 
 @pytest.fixture
 async def llm_client(database_url: str, llm: OpenAITestServer) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(
-        database_url,
-        agent_provider="auto",
-        openai_base_url=llm.base_url,
-        openai_api_key="test-key",
-        openai_model="test-model",
-        llm_timeout_seconds=2.0,
-    )
-    app: FastAPI = create_app(settings)
+    app: FastAPI = create_app(llm_settings(database_url, llm.base_url, llm_timeout_seconds=2.0))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(

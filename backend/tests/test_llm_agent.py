@@ -21,10 +21,9 @@ from openai_test_server import (
     user_id_from,
 )
 
-from backend_testkit import Account, SignUp, make_settings, stream_chat
+from backend_testkit import Account, SignUp, llm_settings, stream_chat
 from todo_backend.chat import AGENT_FAILED_REPLY
 from todo_backend.main import create_app
-from todo_backend.settings import Settings
 
 
 @pytest.fixture
@@ -34,21 +33,9 @@ def llm() -> Iterator[OpenAITestServer]:
         yield server
 
 
-def llm_settings(database_url: str, llm: OpenAITestServer, **overrides: Any) -> Settings:
-    """The LLM agent, talking to the test server."""
-    return make_settings(
-        database_url,
-        agent_provider="auto",
-        openai_base_url=llm.base_url,
-        openai_api_key="test-key",
-        openai_model="test-model",
-        **overrides,
-    )
-
-
 @pytest.fixture
 async def llm_client(database_url: str, llm: OpenAITestServer) -> AsyncIterator[httpx.AsyncClient]:
-    app: FastAPI = create_app(llm_settings(database_url, llm, llm_timeout_seconds=2.0))
+    app: FastAPI = create_app(llm_settings(database_url, llm.base_url, llm_timeout_seconds=2.0))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
@@ -308,7 +295,7 @@ async def test_chat_text_goes_to_the_trace_store_only_when_asked_for(
     """With an OpenAI key, the Agents SDK would send chat text and task titles to OpenAI's trace
     store. Its exporter is pointed at the test server to see what leaves the process."""
     monkeypatch.setattr(default_exporter(), "endpoint", f"{llm.base_url}/traces/ingest")
-    app = create_app(llm_settings(database_url, llm, agents_tracing=asked))
+    app = create_app(llm_settings(database_url, llm.base_url, agents_tracing=asked))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client,
@@ -332,14 +319,7 @@ def always_list_tasks(body: dict[str, Any]) -> Reply:
 async def test_a_turn_makes_at_most_llm_max_turns_model_calls(database_url: str) -> None:
     server = OpenAITestServer(respond=always_list_tasks)
     with server.running():
-        settings = make_settings(
-            database_url,
-            openai_base_url=server.base_url,
-            openai_api_key="test-key",
-            agent_provider="openai",
-            llm_max_turns=3,
-        )
-        app = create_app(settings)
+        app = create_app(llm_settings(database_url, server.base_url, llm_max_turns=3))
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(

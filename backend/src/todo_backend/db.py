@@ -228,27 +228,42 @@ def _first_in_transaction(session: AsyncSession) -> bool:
     return not (session.in_transaction() or session.new or session.dirty or session.deleted)
 
 
+async def _through_asyncpg(
+    connection: AsyncConnection, statement: Executable, params: dict[str, Any]
+) -> Sequence[Sequence[Any]] | None:
+    """The statement's rows straight from asyncpg, which prepares it once per connection:
+    SQLAlchemy's execution layer (context, cursor adapter, result object) costs more CPU than
+    the query itself. None when the driver failed: the caller then runs the statement the usual
+    way, so that the error is SQLAlchemy's (a lost connection invalidated, a 503). A statement
+    fails whole or completes, so running it again changes nothing twice."""
+    compiled = _for_asyncpg(statement, connection.dialect)
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    try:
+        rows: Sequence[Sequence[Any]] = await driver.fetch(
+            compiled.sql, *compiled.arguments(params)
+        )
+    except _DRIVER_ERRORS:
+        logger.debug("driver failed; running the statement through SQLAlchemy")
+        return None
+    return rows
+
+
+async def _execute(
+    connection: AsyncConnection, statement: Executable, params: dict[str, Any]
+) -> Sequence[Sequence[Any]]:
+    result = await connection.execute(statement, params)
+    all_rows: Sequence[Sequence[Any]] = result.all()
+    return all_rows
+
+
 async def _fetch_all(
     connection: AsyncConnection, statement: Select[Any], params: dict[str, Any]
 ) -> Sequence[Sequence[Any]]:
     if connection.dialect.driver == "asyncpg":
-        # Straight through asyncpg, which prepares the statement once per connection:
-        # SQLAlchemy's execution layer (context, cursor adapter, result object) costs more CPU
-        # than the query itself. Should the driver fail, the statement runs again below, the
-        # usual way, so that the error is SQLAlchemy's (a lost connection invalidated, a 503).
-        compiled = _for_asyncpg(statement, connection.dialect)
-        driver: Any = (await connection.get_raw_connection()).driver_connection
-        try:
-            rows: Sequence[Sequence[Any]] = await driver.fetch(
-                compiled.sql, *compiled.arguments(params)
-            )
-        except _DRIVER_ERRORS:
-            logger.debug("driver failed; running the statement through SQLAlchemy")
-        else:
+        rows = await _through_asyncpg(connection, statement, params)
+        if rows is not None:
             return rows
-    result = await connection.execute(statement, params)
-    all_rows: Sequence[Sequence[Any]] = result.all()
-    return all_rows
+    return await _execute(connection, statement, params)
 
 
 async def write_returning(
@@ -266,21 +281,11 @@ async def write_returning(
     first = _first_in_transaction(session)
     connection = await session.connection()
     if first and connection.dialect.driver == "asyncpg":
-        compiled = _for_asyncpg(statement, connection.dialect)
-        driver: Any = (await connection.get_raw_connection()).driver_connection
-        try:
-            rows: Sequence[Sequence[Any]] = await driver.fetch(
-                compiled.sql, *compiled.arguments(params)
-            )
-        except _DRIVER_ERRORS:
-            # It changed nothing: a statement either fails whole or completes (a lost answer
-            # means a lost connection, on which running it again fails too).
-            logger.debug("driver failed; running the statement through SQLAlchemy")
-        else:
+        # A lost answer means a lost connection, on which running it again fails too.
+        rows = await _through_asyncpg(connection, statement, params)
+        if rows is not None:
             return rows
-    result = await connection.execute(statement, params)
-    all_rows: Sequence[Sequence[Any]] = result.all()
-    return all_rows
+    return await _execute(connection, statement, params)
 
 
 class Reads:
