@@ -4,6 +4,7 @@ PostgreSQL databases and the services run as real processes (`todo-backend serve
 
 import asyncio
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -20,6 +21,19 @@ import asyncpg
 import httpx
 
 BIN = Path(sys.executable).parent
+
+
+# A ChatKit request as the web component sends it: a new thread whose first message adds a task.
+CHATKIT_CREATE_THREAD = {
+    "type": "threads.create",
+    "params": {
+        "input": {
+            "content": [{"type": "input_text", "text": "Add a task to buy milk"}],
+            "attachments": [],
+            "inference_options": {},
+        }
+    },
+}
 
 
 def free_port() -> int:
@@ -93,6 +107,28 @@ class Service:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+def backend_test_env(postgres_url: str) -> dict[str, str]:
+    """How tests run `todo-backend serve`: the built-in agent, a fresh secret, quiet logs."""
+    return {
+        "DATABASE_URL": postgres_url,
+        "BETTER_AUTH_SECRET": secrets.token_hex(32),
+        "AGENT_PROVIDER": "builtin",
+        "LOCAL_MODE": "false",
+        "LOG_LEVEL": "warning",
+        "RATE_LIMITS": "off",  # every test signs up from 127.0.0.1
+    }
+
+
+def frontend_test_env(backend_url: str) -> dict[str, str]:
+    """How tests run `todo-frontend serve` before the backend at `backend_url`."""
+    return {
+        "BACKEND_URL": backend_url,
+        "BETTER_AUTH_SECRET": secrets.token_hex(32),
+        "LOCAL_MODE": "false",
+        "LOG_LEVEL": "warning",
+    }
 
 
 @contextmanager

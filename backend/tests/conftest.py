@@ -1,4 +1,5 @@
-"""Backend test fixtures: the app on SQLite and on a real PostgreSQL, driven over ASGI."""
+"""Backend test fixtures: the app on SQLite and on a real PostgreSQL, driven over ASGI, with the
+built-in agent or the LLM agent talking to the OpenAI-compatible test server."""
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -6,8 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from openai_test_server import OpenAITestServer
 
-from backend_testkit import Account, SignUp, make_settings, register
+from backend_testkit import Account, SignUp, llm_settings, make_settings, register
 from testkit import create_database, drop_database
 from todo_backend.main import create_app
 
@@ -48,3 +50,24 @@ def sign_up(client: httpx.AsyncClient) -> SignUp:
         return await register(client, name, password)
 
     return create
+
+
+@pytest.fixture
+def llm() -> Iterator[OpenAITestServer]:
+    """The OpenAI-compatible test server, which a test scripts through `llm.respond`."""
+    server = OpenAITestServer()
+    with server.running():
+        yield server
+
+
+@pytest.fixture
+async def llm_client(database_url: str, llm: OpenAITestServer) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with the LLM agent, talking to `llm`."""
+    app: FastAPI = create_app(llm_settings(database_url, llm.base_url, llm_timeout_seconds=2.0))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost", timeout=30
+        ) as client,
+    ):
+        yield client

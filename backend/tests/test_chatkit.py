@@ -4,7 +4,7 @@ and their items our messages, seen the same through /api/{user_id}/conversations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -44,7 +44,7 @@ from fastapi import FastAPI
 from openai_test_server import OpenAITestServer, add_then_confirm
 from pydantic import BaseModel, TypeAdapter
 
-from backend_testkit import Account, SignUp, llm_settings, make_settings, register
+from backend_testkit import Account, SignUp, make_settings, register
 from todo_backend.main import create_app
 
 EVENTS: TypeAdapter[ThreadStreamEvent] = TypeAdapter(ThreadStreamEvent)
@@ -350,25 +350,6 @@ async def test_a_chatkit_turn_counts_against_the_chat_limits(
     assert "too quickly" in response.json()["detail"]
     listed = await limited_client.get(f"/api/{ann.id}/conversations", headers=ann.headers)
     assert len(listed.json()) == 1
-
-
-@pytest.fixture
-def llm() -> Iterator[OpenAITestServer]:
-    server = OpenAITestServer()
-    with server.running():
-        yield server
-
-
-@pytest.fixture
-async def llm_client(database_url: str, llm: OpenAITestServer) -> AsyncIterator[httpx.AsyncClient]:
-    app: FastAPI = create_app(llm_settings(database_url, llm.base_url, llm_timeout_seconds=2.0))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://localhost", timeout=30
-        ) as client,
-    ):
-        yield client
 
 
 async def test_the_llm_agent_answers_behind_chatkit(

@@ -3,14 +3,13 @@ reaches the task tools through the MCP endpoint; the task, the reply and the mes
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from agents.tracing import flush_traces
 from agents.tracing.processors import default_exporter
-from fastapi import FastAPI
 from openai_test_server import (
     OpenAITestServer,
     Reply,
@@ -24,25 +23,6 @@ from openai_test_server import (
 from backend_testkit import Account, SignUp, llm_settings, stream_chat
 from todo_backend.chat import AGENT_FAILED_REPLY
 from todo_backend.main import create_app
-
-
-@pytest.fixture
-def llm() -> Iterator[OpenAITestServer]:
-    server = OpenAITestServer()
-    with server.running():
-        yield server
-
-
-@pytest.fixture
-async def llm_client(database_url: str, llm: OpenAITestServer) -> AsyncIterator[httpx.AsyncClient]:
-    app: FastAPI = create_app(llm_settings(database_url, llm.base_url, llm_timeout_seconds=2.0))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://localhost", timeout=30
-        ) as client,
-    ):
-        yield client
 
 
 @pytest.fixture

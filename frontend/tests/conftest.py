@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp
 
-from testkit import Service, free_port, run_service, wait_until
+from testkit import Service, backend_test_env, free_port, run_service, wait_until
 from todo_frontend.app import create_app
 from todo_frontend.settings import Settings
 
@@ -89,16 +89,8 @@ def unreachable_url() -> str:
 @pytest.fixture(scope="session")
 def real_backend(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The real backend process (`todo-backend serve`) on its own PostgreSQL database."""
-    env = {
-        "DATABASE_URL": postgres_url,
-        "BETTER_AUTH_SECRET": secrets.token_hex(32),
-        "AGENT_PROVIDER": "builtin",
-        "LOCAL_MODE": "false",
-        "LOG_LEVEL": "warning",
-        "RATE_LIMITS": "off",  # every test signs up from 127.0.0.1
-    }
     log = tmp_path_factory.mktemp("backend") / "backend.log"
-    with run_service("todo-backend", env, log) as backend:
+    with run_service("todo-backend", backend_test_env(postgres_url), log) as backend:
         yield backend
 
 

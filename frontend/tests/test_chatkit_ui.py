@@ -7,17 +7,9 @@ import re
 
 import pytest
 
+from testkit import CHATKIT_CREATE_THREAD
+
 CDN = "https://cdn.platform.openai.com"
-CREATE_THREAD = {
-    "type": "threads.create",
-    "params": {
-        "input": {
-            "content": [{"type": "input_text", "text": "Add a task to buy milk"}],
-            "attachments": [],
-            "inference_options": {},
-        }
-    },
-}
 
 
 def _csrf_meta(page: str) -> str:
@@ -68,7 +60,7 @@ def test_chatkit_requests_reach_the_backend_as_the_signed_in_user(
     with frontend_for(real_backend.url, chat_ui="chatkit") as browser:
         sign_up(browser, "Cat")
         token = _csrf_meta(browser.get("/dashboard").text)
-        body = json.dumps(CREATE_THREAD)
+        body = json.dumps(CHATKIT_CREATE_THREAD)
 
         refused = browser.post("/chatkit", content=body)
         assert refused.status_code == 403

@@ -10,29 +10,18 @@ The real component's own behaviour is not tested (README "Using a ChatKit fronte
 
 import json
 import re
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from testkit import run_service
+from testkit import CHATKIT_CREATE_THREAD, frontend_test_env, run_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 CDN = "https://cdn.platform.openai.com"
 DOMAIN_KEY = "dk_browser_test"
-CREATE_THREAD = {
-    "type": "threads.create",
-    "params": {
-        "input": {
-            "content": [{"type": "input_text", "text": "Add a task to buy milk"}],
-            "attachments": [],
-            "inference_options": {},
-        }
-    },
-}
 STAND_IN_COMPONENT = """
 class StandInChatKit extends HTMLElement {
   setOptions(options) { this.options = options; }
@@ -59,17 +48,14 @@ class StandInChatKit extends HTMLElement {
   }
 }
 customElements.define("openai-chatkit", StandInChatKit);
-""".replace("CDN", CDN).replace("REQUEST", json.dumps(CREATE_THREAD))
+""".replace("CDN", CDN).replace("REQUEST", json.dumps(CHATKIT_CREATE_THREAD))
 
 
 @pytest.fixture(scope="module")
 def chatkit_frontend(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A second frontend on the same backend, with CHAT_UI=chatkit."""
     env = {
-        "BACKEND_URL": stack.backend_url,
-        "BETTER_AUTH_SECRET": secrets.token_hex(32),
-        "LOCAL_MODE": "false",
-        "LOG_LEVEL": "warning",
+        **frontend_test_env(stack.backend_url),
         "CHAT_UI": "chatkit",
         "CHATKIT_DOMAIN_KEY": DOMAIN_KEY,
     }

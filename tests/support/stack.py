@@ -1,13 +1,12 @@
 """Both services as real processes (`todo-backend serve`, `todo-frontend serve`) on one
 PostgreSQL database: the stack the browser tests drive."""
 
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from testkit import run_service
+from testkit import backend_test_env, frontend_test_env, run_service
 
 
 @dataclass(frozen=True)
@@ -21,21 +20,8 @@ def running_stack(
     postgres_url: str, logs: Path, backend_settings: dict[str, str] | None = None
 ) -> Iterator[Stack]:
     """The backend (built-in agent, with `backend_settings` on top) and the frontend before it."""
-    backend_env = {
-        "DATABASE_URL": postgres_url,
-        "BETTER_AUTH_SECRET": secrets.token_hex(32),
-        "AGENT_PROVIDER": "builtin",
-        "LOCAL_MODE": "false",
-        "LOG_LEVEL": "warning",
-        "RATE_LIMITS": "off",  # every test signs up from 127.0.0.1
-        **(backend_settings or {}),
-    }
+    backend_env = {**backend_test_env(postgres_url), **(backend_settings or {})}
     with run_service("todo-backend", backend_env, logs / "backend.log") as backend:
-        frontend_env = {
-            "BACKEND_URL": backend.url,
-            "BETTER_AUTH_SECRET": secrets.token_hex(32),
-            "LOCAL_MODE": "false",
-            "LOG_LEVEL": "warning",
-        }
+        frontend_env = frontend_test_env(backend.url)
         with run_service("todo-frontend", frontend_env, logs / "frontend.log") as frontend:
             yield Stack(frontend_url=frontend.url, backend_url=backend.url)
