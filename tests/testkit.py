@@ -54,6 +54,16 @@ def non_loopback_address() -> str | None:
     return None if address.startswith("127.") else address
 
 
+def refuses_connections(url: str) -> bool:
+    """Nothing accepts connections at `url`'s address any more (refused, not reset)."""
+    address = urlsplit(url)
+    try:
+        with socket.create_connection((address.hostname, address.port), timeout=1):
+            return False
+    except ConnectionRefusedError:
+        return True
+
+
 def wait_until(
     condition: Callable[[], bool], *, seconds: float, what: str, interval: float = 0.05
 ) -> None:

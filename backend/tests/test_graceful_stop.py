@@ -4,11 +4,9 @@ too: the short form of bench/stop_bench.py."""
 
 import asyncio
 import signal
-import socket
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -16,7 +14,7 @@ from openai_test_server import OpenAITestServer, Reply
 from stop_bench import run_stop
 
 from backend_testkit import TEST_SECRET
-from testkit import run_service, wait_until
+from testkit import refuses_connections, run_service, wait_until
 
 GRACE_SECONDS = 20  # the serve command's timeout_graceful_shutdown
 MODEL_PAUSE = 3.0  # seconds the model takes to answer: the stream is open that long
@@ -24,15 +22,6 @@ MODEL_PAUSE = 3.0  # seconds the model takes to answer: the stream is open that 
 
 def slow_answer(body: dict[str, Any]) -> Reply:
     return Reply(text="Still here.", stall_seconds=MODEL_PAUSE)
-
-
-def refuses_connections(url: str) -> bool:
-    address = urlsplit(url)
-    try:
-        with socket.create_connection((address.hostname, address.port), timeout=1):
-            return False
-    except ConnectionRefusedError:
-        return True
 
 
 def test_sigterm_finishes_the_open_stream_refuses_new_connections_and_exits(

@@ -20,10 +20,10 @@ def _load_settings() -> Settings:
 
 
 def serve(settings: Settings) -> None:
-    import uvicorn
     from prometheus_client import start_http_server
 
     from todo_backend.main import create_app
+    from todo_common.serving import serve as serve_app
 
     app = create_app(settings)
     if settings.metrics_port:
@@ -31,17 +31,10 @@ def serve(settings: Settings) -> None:
         start_http_server(
             settings.metrics_port, addr=settings.host, registry=app.state.metrics.registry
         )
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-        # Only these may set the client address and scheme (X-Forwarded-For, -Proto): the
-        # per-address limits would mean nothing if anyone could claim any address.
-        forwarded_allow_ips=settings.trusted_proxies,
-        timeout_graceful_shutdown=20,
+    # Only TRUSTED_PROXIES may set the client address: the per-address limits would mean
+    # nothing if anyone could claim any address.
+    serve_app(
+        app, host=settings.host, port=settings.port, forwarded_allow_ips=settings.trusted_proxies
     )
 
 

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from todo_common.body_limit import BodyLimit
+from todo_common.serving import CLIENT_KEEP_ALIVE_SECONDS
 from todo_frontend import pages, proxy
 from todo_frontend.middleware import RequestMiddleware
 from todo_frontend.services import PACKAGE_DIR, Services
@@ -56,7 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with httpx.AsyncClient(
             base_url=settings.backend_url,
             timeout=httpx.Timeout(settings.backend_timeout_seconds, connect=3.0),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            limits=httpx.Limits(
+                max_connections=200,
+                max_keepalive_connections=50,
+                keepalive_expiry=CLIENT_KEEP_ALIVE_SECONDS,
+            ),
             # One client serves every user: it must never keep a cookie from one answer and
             # send it along with someone else's request.
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),

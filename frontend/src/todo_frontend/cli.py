@@ -3,15 +3,12 @@
 import argparse
 import sys
 
-import uvicorn
 from pydantic import ValidationError
 
 from todo_common.logs import configure_logging
+from todo_common.serving import serve as serve_app
 from todo_frontend.app import create_app
 from todo_frontend.settings import Settings
-
-# Seconds an open request (a streaming chat reply, say) gets to finish after SIGTERM.
-GRACEFUL_SHUTDOWN_SECONDS = 20
 
 
 def _one_line(error: ValidationError) -> str:
@@ -30,16 +27,12 @@ def serve() -> int:
         print(f"todo-frontend: configuration error: {_one_line(error)}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, quiet=("httpx",))
-    uvicorn.run(
+    # Only TRUSTED_PROXIES may say the visitor came over HTTPS (X-Forwarded-Proto) or from where.
+    serve_app(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-        # Only these may say the visitor came over HTTPS (X-Forwarded-Proto) or from where.
         forwarded_allow_ips=settings.trusted_proxies,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0
 
