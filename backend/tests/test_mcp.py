@@ -1,9 +1,12 @@
 """The MCP endpoint with the official `mcp` client over streamable HTTP, against a real server."""
 
+import asyncio
 import json
+import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -236,3 +239,26 @@ def test_host_header_protection_accepts_configured_cluster_names(server_url: str
     assert post_with_host("backend") == 200
     assert post_with_host("localhost:8000") == 200
     assert post_with_host("evil.example.com") == 421
+
+
+async def test_first_sessions_at_once_all_work_and_the_server_then_stops_cleanly(
+    tmp_path: Path,
+) -> None:
+    """The MCP server starts on the first request (`mcp_mount`): several clients arriving
+    together all get it, and SIGTERM afterwards stops it with the rest of the backend."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/todo.db", "BETTER_AUTH_SECRET": TEST_SECRET}
+    with run_service("todo-backend", env, tmp_path / "backend.log") as backend:
+        users = [sign_up(backend.url, f"first{n}") for n in range(4)]
+
+        async def add_one(user_id: str, token: str) -> Any:
+            async with mcp_session(backend.url, token) as session:
+                return structured(
+                    await session.call_tool("add_task", {"user_id": user_id, "title": "Early"})
+                )
+
+        added = await asyncio.gather(*(add_one(user_id, token) for user_id, token in users))
+        assert [task["title"] for task in added] == ["Early"] * 4
+        backend.process.send_signal(signal.SIGTERM)
+        assert backend.process.wait(timeout=30) in (0, -signal.SIGTERM)
+    assert "Application shutdown complete." in backend.output()
+    assert "Traceback" not in backend.output()

@@ -15,7 +15,7 @@ from todo_backend.agent import create_agent
 from todo_backend.api.errors import install_error_handlers
 from todo_backend.api.routes import auth, chat, chatkit, conversations, health, tasks
 from todo_backend.db import create_engine, create_session_factory, parse_database_url
-from todo_backend.mcp_server import create_mcp_app, create_mcp_server
+from todo_backend.mcp_mount import LazyMCPApp
 from todo_backend.middleware import Metrics, RequestMiddleware
 from todo_backend.migrate import apply_migrations
 from todo_backend.security import PasswordHashing
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level, quiet=QUIET_LOGGERS)
     metrics = Metrics()
     state = State()
-    mcp_server = create_mcp_server(state)
+    mcp = LazyMCPApp(settings, state)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,9 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # object of every request then in progress (about 8% of the list's CPU).
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         try:
-            async with mcp_server.session_manager.run():
-                yield
+            yield
         finally:
+            await mcp.aclose()
             await agent.aclose()
             await engine.dispose()
 
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat.router)
     app.include_router(conversations.router)
     app.include_router(chatkit.router)
-    app.mount("/mcp", create_mcp_app(mcp_server, settings, state))
+    app.mount("/mcp", mcp)
 
     if settings.metrics_port == 0:  # otherwise `todo-backend serve` serves them on their port
 

@@ -1,13 +1,15 @@
 """`POST /chatkit`: OpenAI ChatKit's protocol, so a ChatKit frontend can use this backend.
 
 The same bearer token as the rest of the API; the caller's conversations are ChatKit's threads.
-A request that starts a turn answers a stream of server-sent events, any other a JSON body."""
+A request that starts a turn answers a stream of server-sent events, any other a JSON body.
+
+The ChatKit SDK is imported on the first request, not at start-up: it and the Agents SDK it
+loads would otherwise cost every backend memory and start-up time, used or not."""
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
-from chatkit.store import NotFoundError
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
@@ -17,11 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend.api.deps import BearerToken, CurrentUserId
 from todo_backend.api.errors import error_responses
-from todo_backend.chatkit.store import RequestContext, UnsupportedRequestError
 from todo_backend.db import open_session
 
 if TYPE_CHECKING:
     from todo_backend.chatkit.server import TodoChatKitServer
+    from todo_backend.chatkit.store import RequestContext
 
 router = APIRouter(tags=["chatkit"], responses=error_responses(401, 404, 409, 422, 429))
 
@@ -34,8 +36,7 @@ REQUEST_BODY = {
 
 
 def _server(request: Request) -> "TodoChatKitServer":
-    """The app's ChatKit server, made on first use: its module loads the Agents SDK, which
-    would otherwise cost every backend about a second of start-up."""
+    """The app's ChatKit server, made on first use."""
     state = request.app.state
     if getattr(state, "chatkit_server", None) is None:
         from todo_backend.chatkit.server import TodoChatKitServer
@@ -46,9 +47,13 @@ def _server(request: Request) -> "TodoChatKitServer":
 
 
 async def _answer(
-    server: "TodoChatKitServer", body: bytes, context: RequestContext
+    server: "TodoChatKitServer", body: bytes, context: "RequestContext"
 ) -> bytes | AsyncIterator[bytes]:
     """The SDK's answer, with its refusals as our JSON errors."""
+    from chatkit.store import NotFoundError
+
+    from todo_backend.chatkit.store import UnsupportedRequestError
+
     try:
         return await server.answer(body, context)
     except ValidationError as error:
@@ -80,6 +85,8 @@ async def chatkit(request: Request, user_id: CurrentUserId, token: BearerToken) 
     """One ChatKit request. Supported: threads.create, threads.add_user_message (a turn with
     the assistant, streamed), threads.list, threads.get_by_id, threads.update,
     threads.delete, items.list and items.feedback."""
+    from todo_backend.chatkit.store import RequestContext
+
     session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     # A streamed turn owns its session until the stream ends (see the /chat/stream route).
     closing = AsyncExitStack()
