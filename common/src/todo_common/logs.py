@@ -1,4 +1,7 @@
-"""Structured logs: one JSON object per line on stdout."""
+"""Structured logs: one JSON object per line on stdout.
+
+Every request writes one, so the line is encoded with orjson (a third of the stdlib's cost);
+what orjson cannot encode (an integer past 64 bits) falls back to the stdlib."""
 
 import json
 import logging
@@ -6,6 +9,8 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 # Attributes every LogRecord has; anything else passed through `extra=` is a structured field.
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -22,10 +27,15 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS})
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS:
+                entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        try:
+            return orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        except orjson.JSONEncodeError:
+            return json.dumps(entry, default=str)
 
 
 class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
