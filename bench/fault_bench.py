@@ -195,13 +195,15 @@ def backend_behind_a_proxy(database_url: str) -> Iterator[tuple[str, ThreadedTcp
     proxy = ThreadedTcpProxy(real.host or "127.0.0.1", real.port or 5432)
     proxy.start()
     through = database_url.replace(f":{real.port}/", f":{proxy.port}/")
-    # 50 simulated users from one address: the request-rate limits would answer 429s, not the
+    # 50 simulated users from one address, each starting a conversation every few milliseconds:
+    # the request-rate limits would answer 429s and the conversation quota 409s, not the
     # database; this measures the outage.
     env = {
         "DATABASE_URL": through,
         "BETTER_AUTH_SECRET": BENCH_SECRET,
         "AGENT_PROVIDER": "builtin",
         "RATE_LIMITS": "off",
+        "MAX_CONVERSATIONS_PER_USER": "1000000",
     }
     try:
         with running_service("todo_backend.cli", env) as base_url:
