@@ -184,13 +184,17 @@ def running_service(module: str, env: dict[str, str]) -> Iterator[str]:
 
 
 def backend_env(database_url: str) -> dict[str, str]:
-    """How the benchmarks run the backend: the built-in agent, request logs on, no rate limits."""
+    """How the benchmarks run the backend: the built-in agent, request logs on, no rate limits
+    and no conversation quota."""
     return {
         "DATABASE_URL": database_url,
         "BETTER_AUTH_SECRET": BENCH_SECRET,
         "AGENT_PROVIDER": "builtin",
         "LOG_LEVEL": "info",  # the request log line is part of a request's real cost
-        "RATE_LIMITS": "off",  # the benchmarks sign up and chat far faster than a person
+        # The simulated users sign up and chat far faster than a person, and start a new
+        # conversation with every chat: the limits would answer 429s and 409s, not the server.
+        "RATE_LIMITS": "off",
+        "MAX_CONVERSATIONS_PER_USER": "1000000",
         "METRICS_PORT": str(free_port()),  # as deployed: on a port of their own
     }
 

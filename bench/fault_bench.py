@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from benchkit import BENCH_SECRET, running_service, temporary_database
+from benchkit import backend_env, running_service, temporary_database
 from tcpproxy import ThreadedTcpProxy
 
 CLIENT_TIMEOUT = 10.0  # seconds: a request slower than this is a hang
@@ -195,16 +195,7 @@ def backend_behind_a_proxy(database_url: str) -> Iterator[tuple[str, ThreadedTcp
     proxy = ThreadedTcpProxy(real.host or "127.0.0.1", real.port or 5432)
     proxy.start()
     through = database_url.replace(f":{real.port}/", f":{proxy.port}/")
-    # 50 simulated users from one address, each starting a conversation every few milliseconds:
-    # the request-rate limits would answer 429s and the conversation quota 409s, not the
-    # database; this measures the outage.
-    env = {
-        "DATABASE_URL": through,
-        "BETTER_AUTH_SECRET": BENCH_SECRET,
-        "AGENT_PROVIDER": "builtin",
-        "RATE_LIMITS": "off",
-        "MAX_CONVERSATIONS_PER_USER": "1000000",
-    }
+    env = backend_env(through)  # the same limits lifted as every benchmark
     try:
         with running_service("todo_backend.cli", env) as base_url:
             yield base_url, proxy
