@@ -11,9 +11,11 @@ from typing import Any, get_args
 
 from sqlalchemy import (
     BindParameter,
+    Insert,
     Integer,
     Select,
     String,
+    Table,
     bindparam,
     false,
     func,
@@ -122,28 +124,33 @@ _LIST_TASKS = {
 }
 
 
-# A task inserted only while its user has fewer than max_tasks: the quota's count and the
-# insert are one statement (and one round trip). It returns the new task's public fields.
-_CREATE_TASK = (
-    insert(_TASKS)
-    .from_select(
-        ["title", "description", "user_id", "completed", "created_at", "updated_at"],
-        sql_select(
-            bindparam("title", type_=String),
-            bindparam("description", type_=String),
-            bindparam("user_id", type_=String),
-            false(),
-            bindparam("now", type_=UTCDateTime),
-            bindparam("now", type_=UTCDateTime),
-        ).where(
-            sql_select(func.count())
-            .where(_TASKS.c.user_id == bindparam("user_id", type_=String))
-            .scalar_subquery()
-            < bindparam("max_tasks", type_=Integer)
+def _insert_under_quota(table: Table, values: dict[str, Any], *, user: str, limit: str) -> Insert:
+    """`values` inserted into `table` only while the user (bound parameter `user`) owns fewer
+    rows there than the bound parameter `limit`: the quota's count and the insert are one
+    statement (and one round trip)."""
+    owned = sql_select(func.count()).where(table.c.user_id == bindparam(user, type_=String))
+    return insert(table).from_select(
+        list(values),
+        sql_select(*values.values()).where(
+            owned.scalar_subquery() < bindparam(limit, type_=Integer)
         ),
     )
-    .returning(*(_TASKS.c[name] for name in TASK_FIELDS))
-)
+
+
+# A task, only while its user has fewer than max_tasks; it returns its public fields.
+_CREATE_TASK = _insert_under_quota(
+    _TASKS,
+    {
+        "title": bindparam("title", type_=String),
+        "description": bindparam("description", type_=String),
+        "user_id": bindparam("user_id", type_=String),
+        "completed": false(),
+        "created_at": bindparam("now", type_=UTCDateTime),
+        "updated_at": bindparam("now", type_=UTCDateTime),
+    },
+    user="user_id",
+    limit="max_tasks",
+).returning(*(_TASKS.c[name] for name in TASK_FIELDS))
 
 
 async def create_task(
@@ -467,24 +474,17 @@ _ADD_MESSAGE_PG = text(
 )
 
 # The same steps, statement by statement, for the other databases.
-_CREATE_CONVERSATION = (
-    insert(_CONVERSATIONS)
-    .from_select(
-        ["user_id", "title", "created_at", "updated_at"],
-        sql_select(
-            bindparam("p_user", type_=String),
-            bindparam("p_title", type_=String),
-            bindparam("p_now", type_=UTCDateTime),
-            bindparam("p_now", type_=UTCDateTime),
-        ).where(
-            sql_select(func.count())
-            .where(_CONVERSATIONS.c.user_id == bindparam("p_user", type_=String))
-            .scalar_subquery()
-            < bindparam("p_max", type_=Integer)
-        ),
-    )
-    .returning(_CONVERSATIONS.c.id)
-)
+_CREATE_CONVERSATION = _insert_under_quota(
+    _CONVERSATIONS,
+    {
+        "user_id": bindparam("p_user", type_=String),
+        "title": bindparam("p_title", type_=String),
+        "created_at": bindparam("p_now", type_=UTCDateTime),
+        "updated_at": bindparam("p_now", type_=UTCDateTime),
+    },
+    user="p_user",
+    limit="p_max",
+).returning(_CONVERSATIONS.c.id)
 _INSERT_MESSAGE = insert(_MESSAGES).values(
     user_id=bindparam("p_user", type_=String),
     conversation_id=bindparam("p_conversation", type_=Integer),
