@@ -62,8 +62,9 @@ def new_page(browser: Browser, stack: Stack) -> Iterator[NewPage]:
     problems: list[str] = []
 
     def open_page(*, expected_errors: tuple[str, ...] = (), **context_options: Any) -> Page:
-        """`expected_errors`: console errors the test provokes on purpose (a 429, say)."""
-        context = browser.new_context(base_url=stack.frontend_url, **context_options)
+        """`expected_errors`: console errors the test provokes on purpose (a 429, say);
+        `context_options` go to the browser context (`base_url` defaults to the frontend's)."""
+        context = browser.new_context(**{"base_url": stack.frontend_url, **context_options})
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: problems.append(f"page error: {error}"))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Page, Route, expect
 
 from testkit import CHATKIT_CREATE_THREAD, frontend_test_env, run_service
 
@@ -72,45 +72,30 @@ def _stand_in_cdn(route: Route) -> None:
 
 
 def test_the_chatkit_dashboard_reaches_the_backend_through_the_proxy(
-    browser: Browser,
+    new_page: Callable[..., Page],
     chatkit_frontend: str,
     sign_up: Callable[[Page, str], str],
     artifacts: Path,
 ) -> None:
-    context = browser.new_context(
-        base_url=chatkit_frontend, viewport={"width": 1280, "height": 800}
-    )
-    problems: list[str] = []
+    page = new_page(base_url=chatkit_frontend, viewport={"width": 1280, "height": 800})
     cdn_requests: list[str] = []
-    context.route(f"{CDN}/**", _stand_in_cdn)
-    context.on("request", lambda r: cdn_requests.append(r.url) if r.url.startswith(CDN) else None)
-    page = context.new_page()
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"console {message.type}: {message.text}")
-            if message.type == "error"
-            else None
-        ),
+    page.context.route(f"{CDN}/**", _stand_in_cdn)
+    page.context.on(
+        "request", lambda r: cdn_requests.append(r.url) if r.url.startswith(CDN) else None
     )
-    try:
-        sign_up(page, "Kit")
-        page.evaluate("window.noReloadMarker = true")
-        component = page.locator("openai-chatkit")
-        expect(component.locator(".stand-in-reply")).to_have_text(
-            re.compile(r"^Added task \d+: 'Buy milk'\.$")
-        )
-        expect(component).to_have_attribute("data-domain-key", DOMAIN_KEY)
-        expect(page.get_by_text("this chat needs internet access")).to_have_count(0)
-        expect(page.frame_locator("iframe[title='ChatKit frame']").locator("p")).to_have_text(
-            "stand-in frame"
-        )
-        # The list redrew when the component said the turn ended, without a reload.
-        expect(page.locator(".task-title")).to_have_text(["Buy milk"])
-        assert page.evaluate("window.noReloadMarker") is True
-        assert f"{CDN}/deployments/chatkit/chatkit.js" in cdn_requests
-        page.screenshot(path=str(artifacts / "chatkit-dashboard.png"))
-    finally:
-        context.close()
-    assert not problems, "\n".join(problems)
+    sign_up(page, "Kit")
+    page.evaluate("window.noReloadMarker = true")
+    component = page.locator("openai-chatkit")
+    expect(component.locator(".stand-in-reply")).to_have_text(
+        re.compile(r"^Added task \d+: 'Buy milk'\.$")
+    )
+    expect(component).to_have_attribute("data-domain-key", DOMAIN_KEY)
+    expect(page.get_by_text("this chat needs internet access")).to_have_count(0)
+    expect(page.frame_locator("iframe[title='ChatKit frame']").locator("p")).to_have_text(
+        "stand-in frame"
+    )
+    # The list redrew when the component said the turn ended, without a reload.
+    expect(page.locator(".task-title")).to_have_text(["Buy milk"])
+    assert page.evaluate("window.noReloadMarker") is True
+    assert f"{CDN}/deployments/chatkit/chatkit.js" in cdn_requests
+    page.screenshot(path=str(artifacts / "chatkit-dashboard.png"))
