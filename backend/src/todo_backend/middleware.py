@@ -12,6 +12,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from todo_common.logs import log_request
 from todo_common.request_id import REQUEST_ID_HEADER, request_id_for
 
 logger = logging.getLogger("todo_backend.request")
@@ -84,9 +85,9 @@ class RequestMiddleware:
         route_path = getattr(route, "path", None) or "unmatched"
         method = scope["method"]
         self.metrics.record(method, route_path, status, duration)
-        logger.info(
-            "request",
-            extra={
+        log_request(
+            logger,
+            {
                 "method": method,
                 "path": scope["path"],
                 "route": route_path,

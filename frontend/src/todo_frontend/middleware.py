@@ -7,6 +7,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from todo_common.logs import log_request
 from todo_common.request_id import REQUEST_ID_HEADER, request_id_for
 
 logger = logging.getLogger("todo_frontend.request")
@@ -91,9 +92,9 @@ class RequestMiddleware:
             if not response_started:
                 await self._send_error(scope, send_with_headers)
         finally:
-            logger.info(
-                "request",
-                extra={
+            log_request(
+                logger,
+                {
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
