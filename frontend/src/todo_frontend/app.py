@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
@@ -42,6 +42,20 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/chatkit"
 
 
+health = APIRouter()
+
+
+@health.get("/api/health")
+async def readiness() -> dict[str, str]:
+    """Readiness of the frontend itself: it serves pages (and says so) without the backend."""
+    return {"status": "ok"}
+
+
+@health.get("/api/health/live")
+async def liveness() -> dict[str, str]:
+    return {"status": "ok"}
+
+
 PAGE_ERRORS = {
     404: ("Page not found", "There is nothing at this address."),
     405: ("Not allowed", "This page can't be used that way."),
@@ -74,6 +88,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Todo Chatbot frontend",
         lifespan=lifespan,
+        # The routers' routes on the app itself, as in the backend (main.py says why); health
+        # first, before the proxy's /api/{path}.
+        routes=[*health.routes, *pages.router.routes, *proxy.router.routes],
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -87,17 +104,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestMiddleware)  # outermost: it sees every answer
 
-    @app.get("/api/health")
-    async def health() -> dict[str, str]:
-        """Readiness of the frontend itself: it serves pages (and says so) without the backend."""
-        return {"status": "ok"}
-
-    @app.get("/api/health/live")
-    async def live() -> dict[str, str]:
-        return {"status": "ok"}
-
-    app.include_router(pages.router)
-    app.include_router(proxy.router)
     app.mount("/static", RevalidatedStaticFiles(directory=PACKAGE_DIR / "static"), name="static")
 
     @app.exception_handler(StarletteHTTPException)
