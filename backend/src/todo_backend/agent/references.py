@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any, Literal
 
 # Two words are the same word when their stems are equal or this similar (difflib's ratio), and
@@ -18,6 +19,9 @@ WORD_SIMILARITY = 0.85
 # at least half of the title's own words: "milk" finds "Buy milk", but "dentist" alone does not
 # find "Call the dentist about the crown" without asking first.
 TITLE_COVERAGE = 0.5
+# How many words' stems, and how many word pairs' likeness, are remembered (each cache holds
+# about a megabyte when full).
+WORD_CACHE = 4096
 
 TASK_WORD = r"(?:tasks?|todos?|to-dos?|items?|reminders?)"
 # Words that point back to the task the agent's last reply named.
@@ -144,8 +148,10 @@ def reference_words(reference: str) -> list[str]:
     return [word for word in words if word not in _FILLER]
 
 
+@lru_cache(maxsize=WORD_CACHE)
 def stem(word: str) -> str:
-    """A crude stem, enough to match 'calling', 'called' and 'calls' with 'call'."""
+    """A crude stem, enough to match 'calling', 'called' and 'calls' with 'call'. Kept, as
+    `same_word`'s answers are: the words of a user's titles come back every turn."""
     word = word.lower().strip("'")
     if word in _IRREGULAR:
         return _IRREGULAR[word]
@@ -158,22 +164,39 @@ def stem(word: str) -> str:
     return word.removesuffix("e") if len(word) > 3 else word  # "make", "making" -> "mak"
 
 
+@lru_cache(maxsize=WORD_CACHE)
 def same_word(a: str, b: str) -> bool:
+    """Whether two stems are the same word (see WORD_SIMILARITY). A name is compared with the
+    words of every title a user has, turn after turn, and those repeat: the answers are kept."""
     if a == b:
         return True
-    return min(len(a), len(b)) >= 4 and SequenceMatcher(None, a, b).ratio() >= WORD_SIMILARITY
+    if min(len(a), len(b)) < 4:
+        return False
+    matcher = SequenceMatcher(None, a, b)
+    # difflib's cheap upper bounds of the ratio first, as its get_close_matches does: a pair
+    # they rule out could never reach it.
+    return (
+        matcher.real_quick_ratio() >= WORD_SIMILARITY
+        and matcher.quick_ratio() >= WORD_SIMILARITY
+        and matcher.ratio() >= WORD_SIMILARITY
+    )
 
 
 def _title_stems(title: str) -> list[str]:
     return [stem(w) for w in re.findall(r"[\w'-]+", title.lower()) if w not in _STOP]
 
 
-def _coverage(words: Sequence[str], title: str) -> float | None:
+def _wanted(words: Sequence[str]) -> list[str]:
+    """The stems a title must hold: the reference's words but the common ones, unless that is
+    all of them."""
+    return [stem(w) for w in words if w not in _STOP] or [stem(w) for w in words]
+
+
+def _coverage(wanted: Sequence[str], title: str) -> float | None:
     """The share of the title's words the reference names; None unless it names only these."""
     title_stems = _title_stems(title)
     if not title_stems:
         return None
-    wanted = [stem(w) for w in words if w not in _STOP] or [stem(w) for w in words]
     if not all(any(same_word(w, t) for t in title_stems) for w in wanted):
         return None
     named = sum(1 for t in title_stems if any(same_word(w, t) for w in wanted))
@@ -183,7 +206,7 @@ def _coverage(words: Sequence[str], title: str) -> float | None:
 def mentions(query: str, task: TaskRow) -> bool:
     """Whether every word of the query is in the task's title ('anything about the dentist?')."""
     words = reference_words(query)
-    return bool(words) and _coverage(words, task.title) is not None
+    return bool(words) and _coverage(_wanted(words), task.title) is not None
 
 
 def _normal(text: str) -> str:
@@ -207,7 +230,8 @@ def resolve(
             return Found(exact[0], "title")
         if exact:
             return Ambiguous(tuple(sorted(exact, key=lambda t: t.id)))
-    scored = [(t, score) for t in tasks if (score := _coverage(words, t.title)) is not None]
+    wanted = _wanted(words)
+    scored = [(t, score) for t in tasks if (score := _coverage(wanted, t.title)) is not None]
     if prefer_pending and any(not t.completed for t, _ in scored):
         scored = [(t, score) for t, score in scored if not t.completed]
     if not scored:
