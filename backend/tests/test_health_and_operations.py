@@ -1,7 +1,9 @@
 """Probes, API docs, request ids, structured logs, metrics and error handling."""
 
+import io
 import json
 import logging
+import sys
 
 import httpx
 import pytest
@@ -98,6 +100,16 @@ async def test_one_structured_log_line_per_request_without_secrets(
     everything = json.dumps(lines)
     assert "hunter2-very-secret" not in everything
     assert account.token not in everything
+
+
+async def test_a_request_is_answered_when_its_log_line_cannot_be_written(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = io.StringIO()  # stdout as a closed pipe leaves it: every write fails
+    gone.close()
+    monkeypatch.setattr(sys, "stdout", gone)
+    response = await client.get("/api/health/live")
+    assert response.status_code == 200 and response.json()["status"] == "ok"
 
 
 async def test_metrics_count_requests_by_route_template(

@@ -72,9 +72,13 @@ def log_request(logger: logging.Logger, fields: Mapping[str, Any]) -> None:
     their order."""
     if logger.disabled or not logger.isEnabledFor(logging.INFO):
         return
-    stream = sys.stdout
-    stream.write(json_line(time.time(), "info", logger.name, "request", fields) + "\n")
-    stream.flush()
+    line = json_line(time.time(), "info", logger.name, "request", fields) + "\n"
+    try:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        # stdout is gone (a closed pipe): the line is lost, the request it describes is not.
+        pass
 
 
 class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
