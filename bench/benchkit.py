@@ -11,7 +11,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,12 @@ def code_at(revision: str) -> Iterator[CodeTree]:
 
 
 CURRENT = CodeTree(label="ours")
+
+
+def codes_to_measure(stack: ExitStack) -> list[CodeTree]:
+    """This tree's code, and the BENCH_BASELINE revision's (kept until `stack` closes) when set."""
+    baseline = os.environ.get("BENCH_BASELINE", "")
+    return [CURRENT, stack.enter_context(code_at(baseline))] if baseline else [CURRENT]
 
 
 def start_process(

@@ -22,11 +22,10 @@ from backend_bench import Tally, Target, run_with_uvloop
 from loadgen import LoadResult, run_load
 
 from benchkit import (
-    CURRENT,
     CodeTree,
     backend_server,
     call,
-    code_at,
+    codes_to_measure,
     temporary_database,
     user_with_tasks,
 )
@@ -138,11 +137,8 @@ def report(tallies: dict[str, dict[str, Tally]], sql: dict[str, dict[str, dict[s
 
 
 def main() -> None:
-    baseline = os.environ.get("BENCH_BASELINE", "")
     with ExitStack() as stack:
-        codes = [CURRENT]
-        if baseline:
-            codes.append(stack.enter_context(code_at(baseline)))
+        codes = codes_to_measure(stack)
         sql = {code.label: count_sql(code) for code in codes}
         targets = [_chat_target(stack, code) for code in codes]
         time.sleep(1)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from functools import partial
 
-from benchkit import CURRENT, CodeTree, code_at
+from benchkit import CURRENT, CodeTree, codes_to_measure
 from todo_backend.agent.intents import INTENTS
 from todo_backend.agent.parser import parse
 from todo_backend.agent.references import TaskRow, resolve
@@ -81,11 +81,8 @@ def _figures_of(code: CodeTree) -> dict[str, float]:
 
 
 def main() -> None:
-    baseline = os.environ.get("BENCH_BASELINE", "")
     with ExitStack() as stack:
-        codes = [CURRENT]
-        if baseline:
-            codes.append(stack.enter_context(code_at(baseline)))
+        codes = codes_to_measure(stack)
         best: dict[str, dict[str, float]] = {code.label: {} for code in codes}
         for round_number in range(ROUNDS):
             for code in codes if round_number % 2 == 0 else codes[::-1]:
@@ -93,11 +90,12 @@ def main() -> None:
                     best[code.label][name] = min(value, best[code.label].get(name, value))
     print("the built-in agent without the database: µs per call, best of", ROUNDS, "runs")
     labels = [code.label for code in codes]
-    ratio_header = "  before/ours" if baseline else ""
+    compared = len(codes) > 1
+    ratio_header = "  before/ours" if compared else ""
     print(f"  {'':<36}" + "".join(f" {label:>16}" for label in labels) + ratio_header)
     for name, ours in best[CURRENT.label].items():
         cells = "".join(f" {best[label][name]:16.1f}" for label in labels)
-        ratio = f"  {best[labels[-1]][name] / ours:10.1f}x" if baseline else ""
+        ratio = f"  {best[labels[-1]][name] / ours:10.1f}x" if compared else ""
         print(f"  {name:<36}{cells}{ratio}")
 
 
