@@ -92,6 +92,10 @@ class CodeTree:
     pythonpath: str = ""  # empty: the code installed in the virtual environment
     root: Path = REPOSITORY
 
+    def environment(self) -> dict[str, str]:
+        """What a process's environment adds to run this code rather than the installed one."""
+        return {"PYTHONPATH": self.pythonpath} if self.pythonpath else {}
+
 
 @contextmanager
 def code_at(revision: str) -> Iterator[CodeTree]:
@@ -134,10 +138,9 @@ def start_process(
     argv: list[str], env: dict[str, str], port: int, *, code: CodeTree = CURRENT
 ) -> subprocess.Popen[bytes]:
     """`argv` (a Python module or script and its arguments) on `port`, given as PORT."""
-    extra = {"PYTHONPATH": code.pythonpath} if code.pythonpath else {}
     return subprocess.Popen(
         [sys.executable, *argv],
-        env={**os.environ, "PORT": str(port), "LOG_LEVEL": "warning", **env, **extra},
+        env={**os.environ, "PORT": str(port), "LOG_LEVEL": "warning", **env, **code.environment()},
         cwd=code.root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -209,10 +212,9 @@ def migrate(database_url: str, *, code: CodeTree = CURRENT) -> None:
     """`todo-backend migrate` (of `code`) on `database_url`, as the chart's migration Job or a
     first start would: a server started afterwards finds its schema up to date, as every
     start of a long-lived deployment but its first does."""
-    extra = {"PYTHONPATH": code.pythonpath} if code.pythonpath else {}
     subprocess.run(
         [sys.executable, "-m", "todo_backend.cli", "migrate"],
-        env={**os.environ, **backend_env(database_url), **extra},
+        env={**os.environ, **backend_env(database_url), **code.environment()},
         cwd=code.root,
         check=True,
         stdout=subprocess.DEVNULL,

@@ -97,10 +97,9 @@ def _chat_target(stack: ExitStack, code: CodeTree) -> Target:
 def count_sql(code: CodeTree) -> dict[str, dict[str, int]]:
     """sql_count.py for `code`, on a database of its own."""
     with temporary_database() as database_url:
-        env = {**os.environ, "PYTHONPATH": code.pythonpath} if code.pythonpath else None
         output = subprocess.run(
             [sys.executable, str(Path(__file__).with_name("sql_count.py")), database_url],
-            env=env,
+            env={**os.environ, **code.environment()},
             cwd=code.root,
             check=True,
             capture_output=True,

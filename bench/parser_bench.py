@@ -72,9 +72,12 @@ def figures() -> dict[str, float]:
 
 
 def _figures_of(code: CodeTree) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": code.pythonpath} if code.pythonpath else None
     output = subprocess.run(
-        [sys.executable, __file__, "--figures"], env=env, check=True, capture_output=True, text=True
+        [sys.executable, __file__, "--figures"],
+        env={**os.environ, **code.environment()},
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     measured: dict[str, float] = json.loads(output)
     return measured
