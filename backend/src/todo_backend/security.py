@@ -1,17 +1,16 @@
-"""Password hashing (argon2) and session tokens (JWT HS256)."""
+"""Password hashing (argon2) and session tokens (JWT HS256, `jwt_hs256`)."""
 
 import time
 from dataclasses import dataclass
 
 import anyio
-import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from todo_backend import jwt_hs256
 from todo_backend.settings import Settings
 
 _hasher = PasswordHasher()
-JWT_ALGORITHM = "HS256"
 # Who the token is for: a token minted for another service with the same secret is refused.
 JWT_AUDIENCE = "todo-chatbot-api"
 # Verifying against this keeps sign-in time the same whether or not the email exists.
@@ -73,7 +72,7 @@ def create_token(settings: Settings, *, user_id: str, version: int) -> str:
     }
     if settings.better_auth_url:
         claims["iss"] = settings.better_auth_url
-    return jwt.encode(claims, settings.better_auth_secret, algorithm=JWT_ALGORITHM)
+    return jwt_hs256.encode(claims, settings.better_auth_secret)
 
 
 # Tokens already verified, with their claims: (secret, issuer, token) -> claims. Checking the
@@ -93,23 +92,22 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
         if len(_verified) >= VERIFIED_TOKENS_MAX:
             _verified.clear()
         _verified[key] = claims
-    elif claims.expires_at <= time.time():  # as PyJWT decides it, without leeway
+    elif claims.expires_at <= time.time():  # as `jwt_hs256` decides it
         del _verified[key]
-        raise InvalidTokenError("Signature has expired")
+        raise InvalidTokenError("the token has expired")
     return claims
 
 
 def _verified_claims(settings: Settings, token: str) -> TokenClaims:
     try:
-        claims = jwt.decode(
+        claims = jwt_hs256.decode(
             token,
             settings.better_auth_secret,
-            algorithms=[JWT_ALGORITHM],
             audience=JWT_AUDIENCE,
             issuer=settings.better_auth_url or None,
-            options={"require": ["sub", "aud", "ver", "exp", "iat"]},
+            required=("sub", "aud", "ver", "exp", "iat"),
         )
-    except jwt.PyJWTError as error:
+    except jwt_hs256.TokenError as error:
         raise InvalidTokenError(str(error)) from error
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject:
