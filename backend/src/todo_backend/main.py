@@ -23,6 +23,7 @@ from todo_backend.settings import QUIET_LOGGERS, Settings, get_settings
 from todo_backend.throttle import Limits
 from todo_common.body_limit import BodyLimit
 from todo_common.logs import configure_logging
+from todo_common.memory import release_freed_memory
 
 logger = logging.getLogger("todo_backend")
 GC_YOUNG_THRESHOLD = 50_000
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # 700 objects a list of 100 tasks alone set off a collection, which walked every young
         # object of every request then in progress (about 8% of the list's CPU).
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        release_freed_memory()
         try:
             yield
         finally:

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from todo_common.body_limit import BodyLimit
+from todo_common.memory import release_freed_memory
 from todo_common.serving import CLIENT_KEEP_ALIVE_SECONDS
 from todo_frontend import pages, proxy
 from todo_frontend.middleware import RequestMiddleware
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ) as client:
             services.http = client
             logger.info("frontend started", extra={"backend_url": settings.backend_url})
+            release_freed_memory()
             yield
             services.http = None
 
