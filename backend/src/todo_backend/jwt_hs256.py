@@ -20,6 +20,7 @@ from typing import Any
 ALGORITHM = "HS256"
 # As PyJWT writes it (sorted keys, no spaces), so tokens issued before and after are alike.
 _HEADER = b'{"alg":"HS256","typ":"JWT"}'
+EXPIRED = "the token has expired"
 
 
 class TokenError(ValueError):
@@ -75,16 +76,18 @@ def _verified_parts(token: str, key: str) -> tuple[dict[str, Any], dict[str, Any
     return header, _json_object(_decoded(claims_segment), "claims")
 
 
+def expired(expires_at: float, now: float) -> bool:
+    """Whether a token whose `exp` is `expires_at` has expired by `now` (no leeway)."""
+    return expires_at <= now
+
+
 def _check_times(claims: Mapping[str, Any], *, now: float) -> None:
     """`iat` and `nbf` not after `now`, `exp` after it; each a number where present."""
-    times: dict[str, int] = {}
-    for name in ("iat", "nbf", "exp"):
-        if name in claims:
-            times[name] = _seconds(claims[name], name)
-    if times.get("iat", now) > now or times.get("nbf", now) > now:
-        raise TokenError("the token is not valid yet")
-    if "exp" in times and times["exp"] <= now:
-        raise TokenError("the token has expired")
+    for name in ("iat", "nbf"):
+        if name in claims and _seconds(claims[name], name) > now:
+            raise TokenError("the token is not valid yet")
+    if "exp" in claims and expired(_seconds(claims["exp"], "exp"), now):
+        raise TokenError(EXPIRED)
 
 
 def _seconds(value: Any, name: str) -> int:

@@ -92,9 +92,9 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
         if len(_verified) >= VERIFIED_TOKENS_MAX:
             _verified.clear()
         _verified[key] = claims
-    elif claims.expires_at <= time.time():  # as `jwt_hs256` decides it
+    elif jwt_hs256.expired(claims.expires_at, time.time()):
         del _verified[key]
-        raise InvalidTokenError("the token has expired")
+        raise InvalidTokenError(jwt_hs256.EXPIRED)
     return claims
 
 
