@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from openai_test_server import OpenAITestServer
 
+from testkit import free_port, wait_until
 from tests.support.browser import Browser
 from tests.support.docker import MB, BuiltImage, Container, Containers, Docker
 from tests.support.figures import record
@@ -254,6 +256,62 @@ def test_layers_hold_no_secrets_sources_or_tests(
     assert not [name for name in package_files if "test" in name.split("/")[0]]
     assert not [name for name in package_files if name.endswith((".db", ".env"))]
     assert any(name.endswith(".pyc") for name in package_files)  # compiled at build time
+
+
+def test_backend_chats_through_the_llm_agent_and_its_mcp_tools(
+    backend_image: BuiltImage, docker: Docker, auth_secret: str
+) -> None:
+    """The LLM path (the Agents SDK, the openai client, the MCP client and server) runs from the
+    image as shipped: the model's add_task call goes through MCP and creates the task. The
+    container shares the host's network to reach the OpenAI-compatible test server."""
+    port = free_port()
+    containers = Containers(docker)
+    with OpenAITestServer().running() as llm:
+        try:
+            backend = containers.run(
+                backend_image.tag,
+                role="llm",
+                network="host",
+                env={
+                    "PORT": str(port),
+                    "BETTER_AUTH_SECRET": auth_secret,
+                    "OPENAI_BASE_URL": llm.base_url,
+                    "OPENAI_API_KEY": "test-key",
+                    "OPENAI_MODEL": "test-model",
+                },
+                read_only=True,
+                tmpfs=["/tmp"],
+                options=HARDENING,
+            )
+            api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+            wait_until(lambda: _answers(api, "/api/health"), seconds=60, what="the backend")
+            email = f"llm-{secrets.token_hex(4)}@example.com"
+            account = api.post(
+                "/api/auth/sign-up",
+                json={"email": email, "password": "correct horse", "name": "Lee"},
+            ).json()
+            user_id, headers = (
+                account["user"]["id"],
+                {"Authorization": f"Bearer {account['token']}"},
+            )
+            chat = api.post(
+                f"/api/{user_id}/chat", json={"message": "Add a task to buy milk"}, headers=headers
+            )
+            assert chat.status_code == 200, chat.text
+            assert [call["name"] for call in chat.json()["tool_calls"]] == ["add_task"]
+            tasks = api.get(f"/api/{user_id}/tasks", headers=headers).json()
+            assert [task["title"] for task in tasks] == ["Buy milk"]
+            assert chat.json()["response"] == f"Added task {tasks[0]['id']}: 'Buy milk'."
+            assert "Traceback" not in backend.logs()
+        finally:
+            containers.close()
+
+
+def _answers(api: httpx.Client, path: str) -> bool:
+    try:
+        return api.get(path).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 @pytest.mark.parametrize("service", SERVICES)
