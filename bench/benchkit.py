@@ -47,6 +47,10 @@ async def _admin(url: str, sql: str) -> None:
         await connection.close()
 
 
+END_OWN_SESSIONS = """SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+WHERE datname = '{name}' AND usename = current_user AND pid <> pg_backend_pid()"""
+
+
 @contextmanager
 def temporary_database() -> Iterator[str]:
     """A fresh PostgreSQL database, dropped afterwards; yields its URL."""
@@ -57,7 +61,10 @@ def temporary_database() -> Iterator[str]:
     try:
         yield f"{base}/{name}"
     finally:
-        asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        # Not WITH (FORCE): it refuses while autovacuum works there (the worker is no role of
+        # ours); a plain DROP stops autovacuum itself, once our own sessions are ended.
+        asyncio.run(_admin(admin, END_OWN_SESSIONS.format(name=name)))
+        asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}"'))
 
 
 @dataclass(frozen=True)
