@@ -16,7 +16,7 @@ import httpx
 import pytest
 from openai_test_server import OpenAITestServer
 
-from testkit import free_port, wait_until
+from testkit import free_port
 from tests.support.browser import Browser
 from tests.support.docker import MB, BuiltImage, Container, Containers, Docker
 from tests.support.figures import record
@@ -310,17 +310,15 @@ def test_backend_chats_through_the_llm_agent_and_its_mcp_tools(
                 tmpfs=["/tmp"],
                 options=HARDENING,
             )
-            api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
-            wait_until(lambda: _answers(api, "/api/health"), seconds=60, what="the backend")
+            backend.wait_http(port, "/api/health")
+            api = httpx.Client(base_url=backend.url(port), timeout=30)
             email = f"llm-{secrets.token_hex(4)}@example.com"
             account = api.post(
                 "/api/auth/sign-up",
                 json={"email": email, "password": "correct horse", "name": "Lee"},
             ).json()
-            user_id, headers = (
-                account["user"]["id"],
-                {"Authorization": f"Bearer {account['token']}"},
-            )
+            user_id = account["user"]["id"]
+            headers = {"Authorization": f"Bearer {account['token']}"}
             chat = api.post(
                 f"/api/{user_id}/chat", json={"message": "Add a task to buy milk"}, headers=headers
             )
@@ -332,13 +330,6 @@ def test_backend_chats_through_the_llm_agent_and_its_mcp_tools(
             assert "Traceback" not in backend.logs()
         finally:
             containers.close()
-
-
-def _answers(api: httpx.Client, path: str) -> bool:
-    try:
-        return api.get(path).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -140,6 +140,7 @@ class Container:
 
     docker: Docker
     name: str
+    host_network: bool = False  # on the host's network: its ports are the host's own
 
     def inspect(self) -> dict[str, Any]:
         return self.docker.inspect(self.name)
@@ -148,7 +149,10 @@ class Container:
         return docker_time(self.inspect()["State"]["StartedAt"])
 
     def host_port(self, container_port: int) -> int:
-        """The host port Docker published `container_port` on (127.0.0.1, chosen by Docker)."""
+        """The host port Docker published `container_port` on (127.0.0.1, chosen by Docker), or
+        the port itself for a container on the host's network."""
+        if self.host_network:
+            return container_port
         published = self.docker("port", self.name, f"{container_port}/tcp")
         return int(published.splitlines()[0].rsplit(":", 1)[1])
 
@@ -298,7 +302,7 @@ class Containers:
             arguments += ["--user", user]
         self._containers.append(name)
         self.docker(*arguments, *options, image, *command, timeout=300)
-        return Container(self.docker, name)
+        return Container(self.docker, name, host_network=network == "host")
 
     def close(self) -> None:
         for name in reversed(self._containers):
