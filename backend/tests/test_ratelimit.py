@@ -28,6 +28,17 @@ def test_the_hit_over_the_limit_is_refused_until_the_window_ends() -> None:
     counter.hit("a")
 
 
+def test_a_refund_takes_back_one_hit_and_never_more() -> None:
+    counter = WindowCounter(limit=1, window_seconds=60, clock=FakeClock())
+    counter.refund("a")  # nothing counted yet: nothing to take back
+    counter.hit("a")
+    counter.refund("a")
+    counter.refund("a")
+    counter.hit("a")
+    with pytest.raises(RateLimitedError):
+        counter.hit("a")
+
+
 def test_memory_stays_bounded_while_every_entry_is_recent() -> None:
     counter = WindowCounter(limit=5, window_seconds=300, max_keys=1000)
     for n in range(50_000):

@@ -100,6 +100,7 @@ async def begin_turn(
     session: AsyncSession,
     *,
     user_id: str,
+    token_version: int,
     conversation_id: int | None,
     message: str,
     token: str,
@@ -109,7 +110,8 @@ async def begin_turn(
     keyed: KeyedRequest | None = None,
 ) -> tuple[int, ChatTurn]:
     """Find or start the conversation, read its recent history, store the user's message
-    (committed before the agent runs: a failed turn loses nothing).
+    (committed before the agent runs: a failed turn loses nothing). All of it only if the
+    caller's token (`token_version`) is still current: `crud.CallerNotCurrentError` otherwise.
 
     Returns the conversation's id: a plain value that stays readable whatever happens to the
     session during the turn (a failed tool rolls it back and expires every loaded object)."""
@@ -119,6 +121,7 @@ async def begin_turn(
         conversation_id = await crud.start_conversation(
             session,
             user_id=user_id,
+            token_version=token_version,
             title=_title_for(message),
             content=message,
             max_conversations=quotas.conversations,
@@ -130,6 +133,7 @@ async def begin_turn(
         start = await crud.continue_conversation(
             session,
             user_id=user_id,
+            token_version=token_version,
             conversation_id=conversation_id,
             content=message,
             history_limit=history_limit,

@@ -25,6 +25,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import select as sql_select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -394,12 +395,17 @@ async def list_messages(
 #
 # A turn stores the user's message before the agent runs (a failed turn loses nothing) and
 # the reply after. On PostgreSQL each of those is one statement, its checks included (the
-# conversation is the user's, the quota has room), with the conversation touched in the same
-# statement (a WITH of several): the database commits each as it completes. Elsewhere
-# (SQLite) the same steps take a few statements in one transaction.
+# caller's token is still current, the conversation is the user's, the quota has room), with
+# the conversation touched in the same statement (a WITH of several): the database commits each
+# as it completes. Elsewhere (SQLite) the same steps take a few statements in one transaction.
 
 _CONVERSATIONS = Conversation.__table__  # type: ignore[attr-defined]  # SQLModel hides it
 _MESSAGES = Message.__table__  # type: ignore[attr-defined]
+
+
+class CallerNotCurrentError(Exception):
+    """The token's user is gone, or has signed out since it was issued: nothing was written.
+    (`identity.confirm_current`'s rule, checked inside the statement that stores a turn.)"""
 
 
 @dataclass(frozen=True)
@@ -417,24 +423,32 @@ class TurnStart:
 
 _START_CONVERSATION_PG = text(
     """
-    WITH conversation AS (
+    WITH caller AS (
+        SELECT FROM users WHERE id = :user_id AND token_version = :token_version
+    ), conversation AS (
         INSERT INTO conversations (user_id, title, created_at, updated_at)
         SELECT :user_id, :title, :now, :now
-        WHERE (SELECT count(*) FROM conversations WHERE user_id = :user_id) < :max_conversations
+        WHERE EXISTS (SELECT FROM caller)
+          AND (SELECT count(*) FROM conversations WHERE user_id = :user_id) < :max_conversations
         RETURNING id
     ), message AS (
         INSERT INTO messages (user_id, conversation_id, role, content, created_at)
         SELECT :user_id, id, 'user', :content, :now FROM conversation
         RETURNING id
     )
-    SELECT (SELECT id FROM conversation), (SELECT id FROM message)
+    SELECT EXISTS (SELECT FROM caller), (SELECT id FROM conversation), (SELECT id FROM message)
     """
-).bindparams(*_typed(user_id=String, title=String, content=String, now=UTCDateTime))
+).bindparams(
+    *_typed(user_id=String, token_version=Integer, title=String, content=String, now=UTCDateTime)
+)
 
 _CONTINUE_CONVERSATION_PG = text(
     """
-    WITH conversation AS (
-        SELECT id FROM conversations WHERE id = :conversation_id AND user_id = :user_id
+    WITH caller AS (
+        SELECT FROM users WHERE id = :user_id AND token_version = :token_version
+    ), conversation AS (
+        SELECT id FROM conversations
+        WHERE id = :conversation_id AND user_id = :user_id AND EXISTS (SELECT FROM caller)
     ), stored AS (
         SELECT count(*) AS n FROM messages
         WHERE conversation_id = :conversation_id AND user_id = :user_id
@@ -451,12 +465,20 @@ _CONTINUE_CONVERSATION_PG = text(
         WHERE conversation_id = :conversation_id AND user_id = :user_id
         ORDER BY id DESC LIMIT :history_limit
     )
-    SELECT EXISTS (SELECT FROM conversation), (SELECT n FROM stored),
+    SELECT EXISTS (SELECT FROM caller), EXISTS (SELECT FROM conversation), (SELECT n FROM stored),
            EXISTS (SELECT FROM message), recent.role, recent.content
     FROM (SELECT) AS one LEFT JOIN recent ON true
     ORDER BY recent.id
     """
-).bindparams(*_typed(user_id=String, content=String, now=UTCDateTime, conversation_id=Integer))
+).bindparams(
+    *_typed(
+        user_id=String,
+        token_version=Integer,
+        content=String,
+        now=UTCDateTime,
+        conversation_id=Integer,
+    )
+)
 
 _ADD_MESSAGE_PG = text(
     """
@@ -474,6 +496,10 @@ _ADD_MESSAGE_PG = text(
 )
 
 # The same steps, statement by statement, for the other databases.
+_CURRENT_CALLER = sql_select(_USERS.c.id).where(
+    _USERS.c.id == bindparam("p_user", type_=String),
+    _USERS.c.token_version == bindparam("p_version", type_=Integer),
+)
 _CREATE_CONVERSATION = _insert_under_quota(
     _CONVERSATIONS,
     {
@@ -529,29 +555,48 @@ def _postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
+async def _confirm_caller(connection: AsyncConnection, user_id: str, token_version: int) -> None:
+    """`CallerNotCurrentError` unless the user exists with this token version."""
+    found = await connection.execute(
+        _CURRENT_CALLER, {"p_user": user_id, "p_version": token_version}
+    )
+    if found.first() is None:
+        raise CallerNotCurrentError
+
+
 async def start_conversation(
     session: AsyncSession,
     *,
     user_id: str,
+    token_version: int,
     title: str,
     content: str,
     max_conversations: int,
 ) -> int | None:
     """A new conversation with the user's first message in it, in the session's transaction
     (or, on PostgreSQL as its first statement, committed on its own); its id, or None when the
-    user already has `max_conversations`. The caller commits."""
+    user already has `max_conversations`. The caller commits.
+
+    Only for the holder of a current token (`token_version`): `CallerNotCurrentError`, with
+    nothing written, otherwise."""
     now = utc_now()
     if _postgres(session):
         params = {
             "user_id": user_id,
+            "token_version": token_version,
             "title": title,
             "content": content,
             "now": now,
             "max_conversations": max_conversations,
         }
-        started = (await write_returning(session, _START_CONVERSATION_PG, params))[0][0]
+        caller_current, started, _ = (
+            await write_returning(session, _START_CONVERSATION_PG, params)
+        )[0]
+        if not caller_current:
+            raise CallerNotCurrentError
         return None if started is None else int(started)
     connection = await session.connection()
+    await _confirm_caller(connection, user_id, token_version)
     created = await connection.execute(
         _CREATE_CONVERSATION,
         {"p_user": user_id, "p_title": title, "p_now": now, "p_max": max_conversations},
@@ -575,6 +620,7 @@ async def continue_conversation(
     session: AsyncSession,
     *,
     user_id: str,
+    token_version: int,
     conversation_id: int,
     content: str,
     history_limit: int,
@@ -582,11 +628,12 @@ async def continue_conversation(
 ) -> TurnStart:
     """Store the user's message in their conversation, if it is theirs and has room for the
     turn's two messages (`max_messages`); with the latest `history_limit` messages before it.
-    The caller commits."""
+    The caller commits. Only for the holder of a current token, as `start_conversation`."""
     now = utc_now()
     if _postgres(session):
         params = {
             "user_id": user_id,
+            "token_version": token_version,
             "conversation_id": conversation_id,
             "content": content,
             "now": now,
@@ -594,11 +641,14 @@ async def continue_conversation(
             "history_limit": history_limit,
         }
         rows = await write_returning(session, _CONTINUE_CONVERSATION_PG, params)
-        found, stored, stored_message = rows[0][0], rows[0][1], rows[0][2]
-        history = [(row[3], row[4]) for row in rows if row[3] is not None]
+        caller_current, found, stored, stored_message = rows[0][:4]
+        if not caller_current:
+            raise CallerNotCurrentError
+        history = [(row[4], row[5]) for row in rows if row[4] is not None]
         return TurnStart(conversation_id if found else None, stored, history, stored_message)
     ids = {"p_user": user_id, "p_conversation": conversation_id}
     connection = await session.connection()
+    await _confirm_caller(connection, user_id, token_version)
     context = (
         await connection.execute(_CONVERSATION_CONTEXT, {**ids, "p_limit": history_limit})
     ).all()

@@ -62,6 +62,13 @@ class WindowCounter:
             raise RateLimitedError(max(1, math.ceil(wait)), what)
         window.count += 1
 
+    def refund(self, key: Hashable) -> None:
+        """Take back one attempt counted for `key` that turned out not to be its holder's (a
+        chat turn sent with a revoked token)."""
+        window = self._windows.get(key)
+        if window is not None and window.count > 0:
+            window.count -= 1
+
     def reset(self, key: Hashable) -> None:
         """Forget `key`'s attempts (a correct password ends the run of failures)."""
         self._windows.pop(key, None)

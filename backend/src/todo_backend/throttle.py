@@ -57,3 +57,9 @@ class Limits:
         day's allowance."""
         self.chat_turns_per_minute.hit(user_id, what=TOO_MANY_TURNS)
         self.chat_turns_per_day.hit(user_id, what=DAILY_LIMIT_REACHED)
+
+    def refund_chat_turn(self, user_id: str) -> None:
+        """Take back a counted turn that was refused as not the user's (a revoked token), so
+        that whoever holds an old token cannot use up the user's allowance."""
+        self.chat_turns_per_minute.refund(user_id)
+        self.chat_turns_per_day.refund(user_id)

@@ -12,15 +12,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import chat, idempotency
+from todo_backend import chat, crud, idempotency
 from todo_backend.agent.base import ChatTurn, TextDelta
 from todo_backend.api.deps import (
+    UNAUTHORIZED,
     AgentDep,
     BearerToken,
     LimitsDep,
-    OwnerId,
     SessionDep,
     SettingsDep,
+    TurnCaller,
+    turn_caller_is_current,
 )
 from todo_backend.api.errors import error_responses
 from todo_backend.api.idempotent import (
@@ -31,7 +33,10 @@ from todo_backend.api.idempotent import (
 )
 from todo_backend.db import database_unreachable, open_session
 from todo_backend.models import ChatRequest, ChatResponse
+from todo_backend.ratelimit import RateLimitedError
+from todo_backend.security import TokenClaims
 from todo_backend.settings import Settings
+from todo_backend.throttle import Limits
 
 logger = logging.getLogger("todo_backend.chat")
 router = APIRouter(
@@ -41,9 +46,22 @@ router = APIRouter(
 )
 
 
-async def count_turn(user_id: OwnerId, limits: LimitsDep) -> None:
-    """Each turn counts against the user's chat limits (429 over)."""
-    limits.count_chat_turn(user_id)
+async def count_turn(request: Request, caller: TurnCaller, limits: LimitsDep) -> None:
+    """Each turn counts against the user's chat limits (429 over). The refusal is for the
+    token's rightful holder only: a revoked token gets its 401, as anywhere else."""
+    try:
+        limits.count_chat_turn(caller.subject)
+    except RateLimitedError:
+        if not await turn_caller_is_current(request, caller):
+            raise UNAUTHORIZED from None
+        raise
+
+
+def _revoked(limits: Limits, caller: TokenClaims) -> HTTPException:
+    """The 401 for a counted turn whose token turned out to be revoked. The turn is given back,
+    so that whoever holds an old token cannot use up its user's allowance."""
+    limits.refund_chat_turn(caller.subject)
+    return UNAUTHORIZED
 
 
 def _keyed(user_id: str, key: str | None, body: ChatRequest) -> idempotency.KeyedRequest | None:
@@ -51,20 +69,38 @@ def _keyed(user_id: str, key: str | None, body: ChatRequest) -> idempotency.Keye
     return idempotency.keyed_request(user_id, key, "chat", body.model_dump(mode="json"))
 
 
+async def _stored_answer(
+    request: Request,
+    session: AsyncSession,
+    caller: TokenClaims,
+    limits: Limits,
+    keyed: idempotency.KeyedRequest | None,
+) -> idempotency.StoredResponse | None:
+    """The stored answer to a retried turn: only for the holder of a current token, checked
+    first, since this answer comes before the turn's first statement."""
+    if keyed is None:
+        return None
+    if not await turn_caller_is_current(request, caller):
+        raise _revoked(limits, caller)
+    return await previous_response(session, keyed)
+
+
 async def _begin(
     session: AsyncSession,
     *,
-    user_id: str,
+    caller: TokenClaims,
     body: ChatRequest,
     token: str,
     settings: Settings,
+    limits: Limits,
     stream: bool,
     keyed: idempotency.KeyedRequest | None,
 ) -> tuple[int, ChatTurn]:
     try:
         return await chat.begin_turn(
             session,
-            user_id=user_id,
+            user_id=caller.subject,
+            token_version=caller.version,
             conversation_id=body.conversation_id,
             message=body.message,
             token=token,
@@ -73,6 +109,8 @@ async def _begin(
             quotas=settings.quotas,
             keyed=keyed,
         )
+    except crud.CallerNotCurrentError:
+        raise _revoked(limits, caller) from None
     except chat.ConversationNotFoundError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Conversation not found") from None
     except IntegrityError as error:
@@ -86,25 +124,29 @@ async def _begin(
 
 @router.post("", response_model=ChatResponse, dependencies=[Depends(count_turn)])
 async def send_message(
-    user_id: OwnerId,
+    request: Request,
+    caller: TurnCaller,
     body: ChatRequest,
     token: BearerToken,
     session: SessionDep,
     settings: SettingsDep,
+    limits: LimitsDep,
     agent: AgentDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> ChatResponse | Response:
     """Send a message to the assistant; it may act on tasks and says what it did. With an
     `Idempotency-Key`, a retry gets the first turn's answer and repeats none of its actions."""
+    user_id = caller.subject
     keyed = _keyed(user_id, idempotency_key, body)
-    if previous := await previous_response(session, keyed):
+    if previous := await _stored_answer(request, session, caller, limits, keyed):
         return replayed(previous)
     conversation_id, turn = await _begin(
         session,
-        user_id=user_id,
+        caller=caller,
         body=body,
         token=token,
         settings=settings,
+        limits=limits,
         stream=False,
         keyed=keyed,
     )
@@ -163,16 +205,18 @@ async def _replayed_events(stored: idempotency.StoredResponse) -> AsyncIterator[
 )
 async def stream_message(
     request: Request,
-    user_id: OwnerId,
+    caller: TurnCaller,
     body: ChatRequest,
     token: BearerToken,
     settings: SettingsDep,
+    limits: LimitsDep,
     agent: AgentDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> StreamingResponse:
     """The same turn as a stream: `conversation` first, then `delta` text pieces and
     `tool_call` events as they happen, and `done` with the whole reply (or `error` with a
     `detail` when the reply could not be stored)."""
+    user_id = caller.subject
     keyed = _keyed(user_id, idempotency_key, body)
     session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     # The stream owns its session (a dependency's could close before the stream ends): the
@@ -180,15 +224,16 @@ async def stream_message(
     closing = AsyncExitStack()
     session = await closing.enter_async_context(open_session(session_factory))
     try:
-        if previous := await previous_response(session, keyed):
+        if previous := await _stored_answer(request, session, caller, limits, keyed):
             await closing.aclose()
             return _event_stream(_replayed_events(previous), {REPLAYED_HEADER: "true"})
         conversation_id, turn = await _begin(
             session,
-            user_id=user_id,
+            caller=caller,
             body=body,
             token=token,
             settings=settings,
+            limits=limits,
             stream=True,
             keyed=keyed,
         )
