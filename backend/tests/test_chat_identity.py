@@ -1,7 +1,7 @@
 """A chat turn checks its token's user inside the statement that stores the message (issue 13:
 one statement fewer per turn). That check must be as strict as everywhere else: a token from
 before a sign-out stores nothing, replays nothing, learns nothing of the account's limits, and
-uses up none of its allowance."""
+uses up none of its allowance, even with a body that fails validation."""
 
 from collections.abc import AsyncIterator
 
@@ -66,6 +66,9 @@ async def test_a_token_from_before_sign_out_cannot_chat(
         (f"{chat}/stream", first, keyed),
     ]:
         _refused_as_signed_out(await client.post(url, json=body, headers=headers))
+        # A body the route never gets to: refused as invalid, before any identity check.
+        invalid = await client.post(url, json={"message": ""}, headers=headers)
+        assert invalid.status_code == 422, invalid.text
 
     headers = await _sign_in(client, ann)
     conversations = (await client.get(f"/api/{ann.id}/conversations", headers=headers)).json()

@@ -6,7 +6,7 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -46,9 +46,11 @@ router = APIRouter(
 )
 
 
-async def count_turn(request: Request, caller: TurnCaller, limits: LimitsDep) -> None:
-    """Each turn counts against the user's chat limits (429 over). The refusal is for the
-    token's rightful holder only: a revoked token gets its 401, as anywhere else."""
+async def _count_turn(request: Request, caller: TokenClaims, limits: Limits) -> None:
+    """Each valid turn counts against the user's chat limits (429 over). Counted in the route,
+    after the body is validated, so that no request that fails before the identity check (a
+    revoked token's 422) is counted. The refusal is for the token's rightful holder only: a
+    revoked token gets its 401, as anywhere else."""
     try:
         limits.count_chat_turn(caller.subject)
     except RateLimitedError:
@@ -122,7 +124,7 @@ async def _begin(
         raise idempotency.KeyInProgressError from None
 
 
-@router.post("", response_model=ChatResponse, dependencies=[Depends(count_turn)])
+@router.post("", response_model=ChatResponse)
 async def send_message(
     request: Request,
     caller: TurnCaller,
@@ -136,6 +138,7 @@ async def send_message(
 ) -> ChatResponse | Response:
     """Send a message to the assistant; it may act on tasks and says what it did. With an
     `Idempotency-Key`, a retry gets the first turn's answer and repeats none of its actions."""
+    await _count_turn(request, caller, limits)
     user_id = caller.subject
     keyed = _keyed(user_id, idempotency_key, body)
     if previous := await _stored_answer(request, session, caller, limits, keyed):
@@ -194,7 +197,6 @@ async def _replayed_events(stored: idempotency.StoredResponse) -> AsyncIterator[
 
 @router.post(
     "/stream",
-    dependencies=[Depends(count_turn)],
     response_class=StreamingResponse,
     responses={
         200: {
@@ -216,6 +218,7 @@ async def stream_message(
     """The same turn as a stream: `conversation` first, then `delta` text pieces and
     `tool_call` events as they happen, and `done` with the whole reply (or `error` with a
     `detail` when the reply could not be stored)."""
+    await _count_turn(request, caller, limits)
     user_id = caller.subject
     keyed = _keyed(user_id, idempotency_key, body)
     session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
