@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend.agent.base import ChatAgent
 from todo_backend.db import Reads, open_session
-from todo_backend.identity import authenticate, confirm_current
+from todo_backend.identity import confirm_current
 from todo_backend.models import ID_MAX, ID_MIN
 from todo_backend.security import InvalidTokenError, PasswordHashing, TokenClaims, decode_token
 from todo_backend.settings import Settings
@@ -104,6 +104,18 @@ NOT_THE_OWNER = HTTPException(
 )
 
 
+def _token_claims(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> TokenClaims:
+    """The claims of the request's token, one we issued and unexpired (401 otherwise)."""
+    if credentials is None:
+        raise UNAUTHORIZED
+    try:
+        return decode_token(request.app.state.settings, credentials.credentials)
+    except InvalidTokenError:
+        raise UNAUTHORIZED from None
+
+
 async def _identity_check(
     request: Request, credentials: HTTPAuthorizationCredentials | None, reads: Reads
 ) -> str:
@@ -111,15 +123,15 @@ async def _identity_check(
     on the request's reads). Unless the request is a GET, which goes on reading there, the
     connection goes back to the pool at once: the route writes in a transaction of its own,
     and a streamed reply must not hold a connection for the check."""
-    if credentials is None:
-        raise UNAUTHORIZED
     try:
-        return await authenticate(reads, request.app.state.settings, credentials.credentials)
+        claims = _token_claims(request, credentials)
+        await confirm_current(reads, claims)
     except InvalidTokenError:
         raise UNAUTHORIZED from None
     finally:
         if request.method not in READ_METHODS:
             await reads.close()
+    return claims.subject
 
 
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -165,12 +177,7 @@ async def get_turn_caller(
     checked here without the database. Whether its user still exists and has not signed out
     since is checked inside the turn's first statement, which writes nothing otherwise
     (`crud.CallerNotCurrentError`, then 401): one statement fewer in every turn."""
-    if credentials is None:
-        raise UNAUTHORIZED
-    try:
-        claims = decode_token(request.app.state.settings, credentials.credentials)
-    except InvalidTokenError:
-        raise UNAUTHORIZED from None
+    claims = _token_claims(request, credentials)
     if claims.subject != user_id:
         raise NOT_THE_OWNER
     return claims
