@@ -496,10 +496,6 @@ _ADD_MESSAGE_PG = text(
 )
 
 # The same steps, statement by statement, for the other databases.
-_CURRENT_CALLER = sql_select(_USERS.c.id).where(
-    _USERS.c.id == bindparam("p_user", type_=String),
-    _USERS.c.token_version == bindparam("p_version", type_=Integer),
-)
 _CREATE_CONVERSATION = _insert_under_quota(
     _CONVERSATIONS,
     {
@@ -556,11 +552,10 @@ def _postgres(session: AsyncSession) -> bool:
 
 
 async def _confirm_caller(connection: AsyncConnection, user_id: str, token_version: int) -> None:
-    """`CallerNotCurrentError` unless the user exists with this token version."""
-    found = await connection.execute(
-        _CURRENT_CALLER, {"p_user": user_id, "p_version": token_version}
-    )
-    if found.first() is None:
+    """`CallerNotCurrentError` unless the user exists with this token version (in the
+    connection's transaction, with the writes that follow)."""
+    version = (await connection.execute(_TOKEN_VERSION, {"user_id": user_id})).scalar()
+    if version != token_version:
         raise CallerNotCurrentError
 
 
