@@ -47,8 +47,16 @@ async def _admin(url: str, sql: str) -> None:
         await connection.close()
 
 
-END_OWN_SESSIONS = """SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-WHERE datname = '{name}' AND usename = current_user AND pid <> pg_backend_pid()"""
+def drop_statements(name: str) -> list[str]:
+    """How to drop a database we made (the tests' `drop_database` too): end our own sessions
+    in it (a stopped service's pool), then a plain DROP, which stops any autovacuum worker
+    there itself. Not WITH (FORCE): it refuses while autovacuum works ("must be a member of the
+    role whose process is being terminated"; the worker is no role of ours)."""
+    return [
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+        f"'{name}' AND usename = current_user AND pid <> pg_backend_pid()",
+        f'DROP DATABASE IF EXISTS "{name}"',
+    ]
 
 
 @contextmanager
@@ -61,10 +69,8 @@ def temporary_database() -> Iterator[str]:
     try:
         yield f"{base}/{name}"
     finally:
-        # Not WITH (FORCE): it refuses while autovacuum works there (the worker is no role of
-        # ours); a plain DROP stops autovacuum itself, once our own sessions are ended.
-        asyncio.run(_admin(admin, END_OWN_SESSIONS.format(name=name)))
-        asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}"'))
+        for statement in drop_statements(name):
+            asyncio.run(_admin(admin, statement))
 
 
 @dataclass(frozen=True)

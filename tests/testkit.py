@@ -20,6 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 
+from benchkit import drop_statements
+
 BIN = Path(sys.executable).parent
 
 
@@ -101,17 +103,9 @@ def create_database(admin_url: str, prefix: str = "todo_t") -> str:
 
 
 def drop_database(admin_url: str, database_url: str) -> None:
-    """Drop a database a test made. Our own sessions in it (a stopped service's pool) are ended
-    first; the plain DROP then stops any autovacuum worker there itself. (WITH (FORCE) refuses
-    when autovacuum is at work: "must be a member of the role whose process is being
-    terminated", the worker being no role of ours.)"""
-    name = urlsplit(database_url).path.lstrip("/")
-    run_admin_sql(admin_url, END_OWN_SESSIONS.format(name=name))
-    run_admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}"')
-
-
-END_OWN_SESSIONS = """SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-WHERE datname = '{name}' AND usename = current_user AND pid <> pg_backend_pid()"""
+    """Drop a database a test made, as the benchmarks drop theirs (`drop_statements`)."""
+    for statement in drop_statements(urlsplit(database_url).path.lstrip("/")):
+        run_admin_sql(admin_url, statement)
 
 
 # ---- services as processes ----
