@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 
-from benchkit import drop_statements
+from benchkit import drop_statements, free_port
 
 BIN = Path(sys.executable).parent
 
@@ -36,13 +36,6 @@ CHATKIT_CREATE_THREAD = {
         }
     },
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def non_loopback_address() -> str | None:
