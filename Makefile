@@ -35,7 +35,7 @@ format: $(VENV) ## apply ruff's fixes and formatting
 	@$(UV) run --frozen ruff check --fix .
 	@$(UV) run --frozen ruff format .
 
-typecheck: lint
+typecheck: lint ## the same as lint: ruff, then mypy (strict)
 
 test: lint ## lint, type-check and run every test
 	@echo "==> pytest"
