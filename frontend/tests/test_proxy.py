@@ -239,3 +239,18 @@ def test_an_oversized_body_is_refused_before_the_backend(frontend_for, serve_app
         )
     assert response.status_code == 413
     assert backend.seen == []
+
+
+@pytest.mark.parametrize("path", ["/api/x%3Fy=1", "/api/x%23", "/api/x%00", "/api/x%7F"])
+def test_a_path_the_backend_cannot_be_asked_for_is_a_plain_400(
+    frontend_for, serve_app, path: str
+) -> None:
+    backend = FakeBackend()
+    with serve_app(backend.app) as backend_url, frontend_for(backend_url) as browser:
+        sign_in(browser)
+        response = browser.get(path)
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The path may not contain '?', '#' or control characters, even percent-encoded."
+    }
+    assert backend.seen == []

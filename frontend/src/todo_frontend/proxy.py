@@ -30,6 +30,9 @@ FORWARDED_RESPONSE_HEADERS = (
     "idempotent-replayed",
     "x-accel-buffering",
 )
+UNSENDABLE_PATH = (
+    "The path may not contain '?', '#' or control characters, even percent-encoded."
+)
 BACKEND_DOWN = "The task service is unavailable right now. Please try again in a moment."
 STREAM_BROKE_OFF = b'event: error\ndata: {"detail": "The reply was cut off; please try again."}\n\n'
 
@@ -101,10 +104,16 @@ async def _forward(request: Request, backend_path: str) -> Response:
     # Relayed byte for byte, so the backend may only compress in a way the browser accepts.
     headers["accept-encoding"] = request.headers.get("accept-encoding", "identity")
 
+    try:
+        # The path arrives percent-decoded: a `%3F`, `%23` or `%00` in it is now a character
+        # that no URL path can carry.
+        url = httpx.URL(path=backend_path, query=request.url.query.encode())
+    except httpx.InvalidURL:
+        return json_error(400, UNSENDABLE_PATH)
     client = services.client
     upstream_request = client.build_request(
         request.method,
-        httpx.URL(path=backend_path, query=request.url.query.encode()),
+        url,
         content=body,
         headers=headers,
         timeout=services.settings.backend_stream_timeout_seconds,
