@@ -30,9 +30,7 @@ FORWARDED_RESPONSE_HEADERS = (
     "idempotent-replayed",
     "x-accel-buffering",
 )
-UNSENDABLE_PATH = (
-    "The path may not contain '?', '#' or control characters, even percent-encoded."
-)
+UNSENDABLE_PATH = "The path may not contain '?', '#' or control characters, even percent-encoded."
 BACKEND_DOWN = "The task service is unavailable right now. Please try again in a moment."
 STREAM_BROKE_OFF = b'event: error\ndata: {"detail": "The reply was cut off; please try again."}\n\n'
 
