@@ -4,6 +4,7 @@ import io
 import json
 import logging
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,13 +13,26 @@ from sqlalchemy.engine import make_url
 
 from backend_testkit import SignUp, TcpProxy, make_settings
 from todo_backend.main import create_app
+from todo_common.build import VERSION
 
 
 async def test_liveness_and_readiness_answer_ok(client: httpx.AsyncClient) -> None:
     live = await client.get("/api/health/live")
     ready = await client.get("/api/health")
     assert live.status_code == 200 and live.json() == {"status": "ok", "database": None}
-    assert ready.status_code == 200 and ready.json() == {"status": "ok", "database": "ok"}
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "database": "ok", "version": VERSION, "build": "dev"}
+
+
+async def test_readiness_names_the_build_the_deployment_set(tmp_path: Path) -> None:
+    """The chart sets IMAGE_BUILD to the image's tag: a rollback shows the previous one."""
+    settings = make_settings(f"sqlite:///{tmp_path}/todo.db", image_build="1.0.0-0123456789ab")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            body = (await client.get("/api/health")).json()
+    assert (body["version"], body["build"]) == (VERSION, "1.0.0-0123456789ab")
 
 
 @pytest.mark.postgres
@@ -38,7 +52,12 @@ async def test_readiness_follows_the_database_without_a_restart(
         await proxy.cut()
         down = await client.get("/api/health")
         assert down.status_code == 503
-        assert down.json() == {"status": "unavailable", "database": "unavailable"}
+        assert down.json() == {
+            "status": "unavailable",
+            "database": "unavailable",
+            "version": VERSION,
+            "build": "dev",
+        }
         live = await client.get("/api/health/live")
         assert live.status_code == 200, "liveness must not depend on the database"
 

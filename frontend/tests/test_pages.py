@@ -5,6 +5,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from todo_common.build import VERSION
+
 
 def _add(browser: TestClient, title: str, *, done: bool = False) -> None:
     page = browser.get("/dashboard").text
@@ -104,6 +106,18 @@ def test_an_unknown_page_is_a_friendly_404(frontend_for, unreachable_url) -> Non
         assert "Page not found" in page.text
         assert page.headers["content-type"].startswith("text/html")
         assert browser.get("/api/health/nope").status_code == 401  # the proxy: not signed in
+
+
+def test_health_says_which_code_answers(frontend_for, unreachable_url) -> None:
+    """`dev` from a checkout; the chart's image tag (IMAGE_BUILD) in a deployment."""
+    with frontend_for(unreachable_url) as browser:
+        assert browser.get("/api/health").json() == {
+            "status": "ok",
+            "version": VERSION,
+            "build": "dev",
+        }
+    with frontend_for(unreachable_url, image_build="1.0.0-0123456789ab") as browser:
+        assert browser.get("/api/health").json()["build"] == "1.0.0-0123456789ab"
 
 
 def test_requests_get_an_id_for_the_logs(frontend_for, unreachable_url) -> None:

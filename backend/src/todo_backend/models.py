@@ -301,3 +301,6 @@ class ErrorResponse(SQLModel):
 class HealthStatus(SQLModel):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unavailable"] | None = None
+    # Which code answers (readiness only): the project's version and the image's build.
+    version: str | None = None
+    build: str | None = None

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from todo_common.build import FROM_SOURCE
 from todo_common.secrets import checked_secret
 
 # HTTP clients that log every call at INFO: the request log line already covers them.
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
     # The interactive API docs (/docs, /redoc, /openapi.json); false hides them.
     docs_enabled: bool = True
     mcp_allowed_hosts: str = ""
+    # The image's immutable tag, set by the Helm chart from `image.tag`; reported by the health
+    # endpoint with the version ("dev": run from a checkout).
+    image_build: str = FROM_SOURCE
 
     jwt_ttl_seconds: int = 7 * 24 * 3600
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

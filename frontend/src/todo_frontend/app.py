@@ -14,11 +14,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from todo_common.body_limit import BodyLimit
+from todo_common.build import VERSION
 from todo_common.memory import release_freed_memory
 from todo_common.serving import CLIENT_KEEP_ALIVE_SECONDS
 from todo_frontend import pages, proxy
 from todo_frontend.middleware import RequestMiddleware
-from todo_frontend.services import PACKAGE_DIR, Services
+from todo_frontend.services import PACKAGE_DIR, Services, services_of
 from todo_frontend.settings import Settings
 
 logger = logging.getLogger("todo_frontend")
@@ -47,9 +48,11 @@ health = APIRouter()
 
 
 @health.get("/api/health")
-async def readiness() -> dict[str, str]:
-    """Readiness of the frontend itself: it serves pages (and says so) without the backend."""
-    return {"status": "ok"}
+async def readiness(request: Request) -> dict[str, str]:
+    """Readiness of the frontend itself: it serves pages (and says so) without the backend.
+    Says which code answers: the version and the image's build."""
+    build = services_of(request).settings.image_build
+    return {"status": "ok", "version": VERSION, "build": build}
 
 
 @health.get("/api/health/live")

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from todo_common.build import FROM_SOURCE
 from todo_common.secrets import SettingsError, checked_secret
 
 
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = "127.0.0.1"
     # `auto`: cookies are `Secure` when the request came over HTTPS; `true`/`false` force it.
     cookie_secure: Literal["auto", "true", "false"] = "auto"
+    # The image's immutable tag, set by the Helm chart from `image.tag`; reported by the health
+    # endpoint with the version ("dev": run from a checkout).
+    image_build: str = FROM_SOURCE
 
     # Seconds the backend may take to answer a page's data request, and a streamed chat reply
     # (an LLM can pause between tokens for a long time).
