@@ -24,6 +24,7 @@ from todo_backend.throttle import Limits
 from todo_common.body_limit import BodyLimit
 from todo_common.logs import configure_logging
 from todo_common.memory import release_freed_memory
+from todo_common.slash_redirect import redirect_slashes_relatively
 
 logger = logging.getLogger("todo_backend")
 GC_YOUNG_THRESHOLD = 50_000
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limits = Limits.from_settings(settings)
     app.state.password_hashing = PasswordHashing(settings.password_hash_concurrency)
     install_error_handlers(app)
+    redirect_slashes_relatively(app)
     app.add_middleware(
         BodyLimit,
         max_body_bytes=settings.max_body_bytes,

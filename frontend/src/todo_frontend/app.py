@@ -17,6 +17,7 @@ from todo_common.body_limit import BodyLimit
 from todo_common.build import VERSION
 from todo_common.memory import release_freed_memory
 from todo_common.serving import CLIENT_KEEP_ALIVE_SECONDS
+from todo_common.slash_redirect import redirect_slashes_relatively
 from todo_frontend import pages, proxy
 from todo_frontend.middleware import RequestMiddleware
 from todo_frontend.services import PACKAGE_DIR, Services, services_of
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.services = services
+    redirect_slashes_relatively(app)
     # Bodies are limited while they are read, before a form or the proxy parses them.
     app.add_middleware(
         BodyLimit,
