@@ -76,5 +76,10 @@ cluster-up: ## start a local Kubernetes and image registry (root; builds the bin
 cluster-down: ## stop them and remove what they changed on the machine
 	@cluster/down.sh
 
+# A least-privilege kubeconfig for AI tools (kubectl-ai, kagent): helm/AI-OPERATIONS.md.
+.PHONY: ai-kubeconfig
+ai-kubeconfig: ## kubeconfig for AI tools: read the release, scale it, no Secrets; NAMESPACE, AI_TOKEN_DURATION
+	@scripts/ai-kubeconfig.sh
+
 clean: ## remove local databases, caches and the virtual environment
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache todo.db test-artifacts
