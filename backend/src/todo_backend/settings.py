@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     sign_in_failure_window_seconds: int = Field(default=300, ge=1)
     chat_turns_per_minute: int = Field(default=10, ge=0)
     chat_turns_per_day: int = Field(default=200, ge=0)
+    mcp_requests_per_api_token_per_minute: int = Field(default=120, ge=0)
     rate_limit_max_keys: int = Field(default=100_000, ge=100)
 
     @field_validator("log_level", "rate_limits", mode="before")
