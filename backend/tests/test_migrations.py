@@ -61,6 +61,7 @@ def test_two_concurrent_migrations_both_succeed_with_one_schema(fresh_postgres_u
     tables, indexes = asyncio.run(_schema(fresh_postgres_url))
     assert tables == [
         "alembic_version",
+        "api_tokens",
         "conversations",
         "idempotency_keys",
         "messages",
@@ -69,6 +70,7 @@ def test_two_concurrent_migrations_both_succeed_with_one_schema(fresh_postgres_u
     ]
     assert ("tasks", "ix_tasks_user_id") in indexes
     assert ("tasks", "ix_tasks_completed") in indexes
+    assert ("api_tokens", "ix_api_tokens_token_hash") in indexes
 
 
 async def test_migrations_match_the_models(database_url: str) -> None:
@@ -91,7 +93,8 @@ async def test_migrations_match_the_models(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert differences == []
-    assert {"users", "tasks", "conversations", "messages", "idempotency_keys"} <= set(tables)
+    expected = {"users", "tasks", "conversations", "messages", "idempotency_keys", "api_tokens"}
+    assert expected <= set(tables)
 
 
 def test_the_head_revision_is_read_from_the_migrations_as_alembic_reads_it() -> None:

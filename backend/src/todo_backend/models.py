@@ -291,6 +291,60 @@ class IdempotencyKey(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
+# ---- API tokens ----
+
+API_TOKEN_NAME_MAX = 64
+API_TOKEN_DAYS_MAX = 365
+
+
+class ApiToken(SQLModel, table=True):
+    """A named token a user gave an MCP client. Only its SHA-256 is kept (`api_tokens` says
+    why that is enough); `last_used_at` is kept to the minute (`api_tokens.LAST_USED_STEP`)."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=32, ondelete="CASCADE")
+    name: str = Field(max_length=API_TOKEN_NAME_MAX)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = _timestamp()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiTokenCreate(InputModel):
+    model_config = SQLModelConfig(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=API_TOKEN_NAME_MAX)
+    expires_in_days: int = Field(ge=1, le=API_TOKEN_DAYS_MAX)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _strip_name(cls, value: object) -> object:
+        return _strip(value)
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, value: str) -> str:
+        if not value.isprintable():
+            raise ValueError("must be printable characters only (no tabs or line breaks)")
+        return value
+
+
+class ApiTokenPublic(SQLModel):
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+
+
+class ApiTokenCreated(ApiTokenPublic):
+    """The new token's record and the token itself, which is never shown again."""
+
+    token: str
+
+
 # ---- errors and health ----
 
 
