@@ -31,6 +31,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend.db import Reads, fetch_all, write_returning
 from todo_backend.models import (
+    ApiToken,
+    ApiTokenPublic,
     Conversation,
     Message,
     Role,
@@ -299,6 +301,99 @@ async def update_owned_task(
     }
     statement = _UPDATE_TASK[title is not None, description is not None]
     return await _change_owned_task(session, statement, params)
+
+
+# ---- API tokens ----
+
+_API_TOKENS = ApiToken.__table__  # type: ignore[attr-defined]  # SQLModel hides it
+# What a token's listing holds, in the order of ApiTokenPublic's fields (the API's JSON keys).
+API_TOKEN_FIELDS = tuple(ApiTokenPublic.model_fields)
+_API_TOKEN_COLUMNS = [_API_TOKENS.c[name] for name in API_TOKEN_FIELDS]
+
+# A token, only while its user has fewer than max_tokens; it returns its public fields.
+_CREATE_API_TOKEN = _insert_under_quota(
+    _API_TOKENS,
+    {
+        "user_id": bindparam("user_id", type_=String),
+        "name": bindparam("name", type_=String),
+        "token_hash": bindparam("token_hash", type_=String),
+        "created_at": bindparam("now", type_=UTCDateTime),
+        "expires_at": bindparam("expires_at", type_=UTCDateTime),
+    },
+    user="user_id",
+    limit="max_tokens",
+).returning(*_API_TOKEN_COLUMNS)
+_LIST_API_TOKENS = (
+    select(*_API_TOKEN_COLUMNS)
+    .where(_API_TOKENS.c.user_id == bindparam("user_id"))
+    .order_by(_API_TOKENS.c.id.desc())
+)
+# What an MCP request's token is: read on every such request, by the unique index.
+_FIND_API_TOKEN = select(
+    _API_TOKENS.c.id, _API_TOKENS.c.user_id, _API_TOKENS.c.expires_at, _API_TOKENS.c.last_used_at
+).where(_API_TOKENS.c.token_hash == bindparam("token_hash"))
+
+
+@dataclass(frozen=True)
+class ApiTokenUse:
+    """What an MCP request needs to know of the token it came with."""
+
+    id: int
+    user_id: str
+    expires_at: datetime
+    last_used_at: datetime | None
+
+
+async def create_api_token(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    name: str,
+    token_hash: str,
+    expires_at: datetime,
+    max_tokens: int,
+) -> dict[str, Any] | None:
+    """A new token's public fields, committed; None when the user already has `max_tokens`."""
+    params = {
+        "user_id": user_id,
+        "name": name,
+        "token_hash": token_hash,
+        "now": utc_now(),
+        "expires_at": expires_at,
+        "max_tokens": max_tokens,
+    }
+    rows = await write_returning(session, _CREATE_API_TOKEN, params)
+    if not rows:
+        return None
+    await session.commit()
+    return dict(zip(API_TOKEN_FIELDS, rows[0], strict=True))
+
+
+async def list_api_tokens(reads: Reads | AsyncSession, *, user_id: str) -> list[dict[str, Any]]:
+    """The user's tokens, newest first, as dicts of ApiTokenPublic's fields."""
+    rows = await fetch_all(reads, _LIST_API_TOKENS, {"user_id": user_id})
+    return [dict(zip(API_TOKEN_FIELDS, row, strict=True)) for row in rows]
+
+
+async def delete_api_token(session: AsyncSession, *, user_id: str, token_id: int) -> bool:
+    """Revoke the user's token and commit; False when the user has no such token."""
+    result = await session.exec(
+        delete(ApiToken).where(col(ApiToken.id) == token_id, col(ApiToken.user_id) == user_id)
+    )
+    await session.commit()
+    return bool(result.rowcount)
+
+
+async def find_api_token(reads: Reads | AsyncSession, *, token_hash: str) -> ApiTokenUse | None:
+    rows = await fetch_all(reads, _FIND_API_TOKEN, {"token_hash": token_hash})
+    return ApiTokenUse(*rows[0]) if rows else None
+
+
+async def mark_api_token_used(session: AsyncSession, *, token_id: int, now: datetime) -> None:
+    await session.exec(
+        update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=now)
+    )
+    await session.commit()
 
 
 # ---- conversations ----

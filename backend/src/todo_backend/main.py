@@ -13,7 +13,7 @@ from starlette.datastructures import State
 from todo_backend import __doc__ as package_doc
 from todo_backend.agent import create_agent
 from todo_backend.api.errors import install_error_handlers
-from todo_backend.api.routes import auth, chat, chatkit, conversations, health, tasks
+from todo_backend.api.routes import auth, chat, chatkit, conversations, health, tasks, tokens
 from todo_backend.db import create_engine, create_session_factory, parse_database_url
 from todo_backend.mcp_mount import LazyMCPApp
 from todo_backend.middleware import Metrics, RequestMiddleware
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             *chat.router.routes,
             *conversations.router.routes,
             *chatkit.router.routes,
+            *tokens.router.routes,
         ],
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,

@@ -1,4 +1,5 @@
-"""The MCP server: the task tools over streamable HTTP at /mcp, behind the same bearer token."""
+"""The MCP server: the task tools over streamable HTTP at /mcp, behind a user's API token or
+sign-in token."""
 
 import functools
 import logging
@@ -14,19 +15,26 @@ from starlette.datastructures import State
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from todo_backend.api_tokens import authenticate_api_token, is_api_token
 from todo_backend.db import Reads, open_session
 from todo_backend.identity import authenticate
+from todo_backend.ratelimit import RateLimitedError
 from todo_backend.security import InvalidTokenError
 from todo_backend.settings import Settings
+from todo_backend.throttle import TOO_MANY_MCP_REQUESTS, Limits
 from todo_backend.tools import TASK_TOOLS, TaskTool, TaskToolError, ToolContext
 
 logger = logging.getLogger("todo_backend.mcp")
 CALLER_SCOPE_KEY = "todo.caller_id"
 
 
+UNAUTHORIZED = "Sign in first: a valid Bearer token is required"
+
+
 class BearerAuth:
-    """Admits an MCP request only with a valid token of an existing, signed-in user, and
-    records whose it is."""
+    """Admits an MCP request only with a user's API token (`api_tokens`), or the sign-in token
+    of an existing, signed-in user, and records whose it is. Each API token has its own rate
+    limit; a request over it is refused with 429 and Retry-After."""
 
     def __init__(self, app: ASGIApp, settings: Settings, app_state: State) -> None:
         self.app = app
@@ -42,21 +50,37 @@ class BearerAuth:
             if name == b"authorization":
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 token = token.strip() if scheme.lower() == "bearer" else ""
-        reads = Reads(self.app_state.engine)
         try:
-            caller_id = await authenticate(reads, self.settings, token)
+            caller_id = await self._caller(token)
         except InvalidTokenError:
             response = JSONResponse(
-                {"detail": "Sign in first: a valid Bearer token is required"},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
+                {"detail": UNAUTHORIZED}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
             )
             await response(scope, receive, send)
             return
-        finally:
-            await reads.close()
+        except RateLimitedError as error:
+            response = JSONResponse(
+                {"detail": error.what, "retry_after": error.retry_after},
+                status_code=429,
+                headers={"Retry-After": str(error.retry_after)},
+            )
+            await response(scope, receive, send)
+            return
         scope[CALLER_SCOPE_KEY] = caller_id
         await self.app(scope, receive, send)
+
+    async def _caller(self, token: str) -> str:
+        state = self.app_state
+        if is_api_token(token):
+            found = await authenticate_api_token(state.engine, state.session_factory, token)
+            limits: Limits = state.limits
+            limits.mcp_requests_per_api_token.hit(found.id, what=TOO_MANY_MCP_REQUESTS)
+            return found.user_id
+        reads = Reads(state.engine)
+        try:
+            return await authenticate(reads, self.settings, token)
+        finally:
+            await reads.close()
 
 
 def _caller_id(ctx: Context[Any, Any]) -> str:

@@ -5,7 +5,9 @@
   stranger can make us do;
 - failed sign-ins per (email, client address): slows password guessing without letting
   anyone lock an account's owner out from another address;
-- chat turns per user per minute and per day: each turn may cost model calls.
+- chat turns per user per minute and per day: each turn may cost model calls;
+- MCP requests per API token per minute: each token its own allowance, so one runaway client
+  slows only itself.
 
 All are per process (see `ratelimit`). `RATE_LIMITS=off` lifts every request-rate limit; the
 failed sign-in throttle stays, since it guards passwords rather than capacity.
@@ -18,6 +20,7 @@ from todo_backend.settings import Settings
 
 TOO_MANY_TURNS = "You are sending messages too quickly; please wait a minute and try again"
 DAILY_LIMIT_REACHED = "You have reached today's limit of chat messages; please try again tomorrow"
+TOO_MANY_MCP_REQUESTS = "Too many requests with this API token; please wait a minute"
 MINUTE = 60.0
 HOUR = 3600.0
 DAY = 86400.0
@@ -31,6 +34,7 @@ class Limits:
     sign_in_failures: WindowCounter
     chat_turns_per_minute: WindowCounter
     chat_turns_per_day: WindowCounter
+    mcp_requests_per_api_token: WindowCounter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Limits":
@@ -49,6 +53,7 @@ class Limits:
             ),
             chat_turns_per_minute=rate(settings.chat_turns_per_minute, MINUTE),
             chat_turns_per_day=rate(settings.chat_turns_per_day, DAY),
+            mcp_requests_per_api_token=rate(settings.mcp_requests_per_api_token_per_minute, MINUTE),
         )
 
     def count_chat_turn(self, user_id: str) -> None:

@@ -97,7 +97,8 @@ async def sign_in(
 
 @router.post("/sign-out", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401))
 async def sign_out(user_id: CurrentUserId, session: SessionDep) -> None:
-    """Revoke every token of the signed-in user, this one included."""
+    """Revoke every sign-in token of the signed-in user, this one included. API tokens for
+    MCP clients stay valid: each is revoked on its own."""
     await crud.revoke_tokens(session, user_id=user_id)
     logger.info("user signed out", extra={"user_id": user_id})
 
