@@ -44,6 +44,14 @@ test: lint ## lint, type-check and run every test
 bench: $(VENV) ## run the benchmarks (needs BENCH_DATABASE_URL or TEST_DATABASE_URL for PostgreSQL)
 	@$(UV) run --frozen python bench/run_all.py
 
+# The browser test that takes the README's picture, writing it to docs/ this time; CI=true makes a
+# missing PostgreSQL or Chromium an error rather than a skip that would leave the old picture.
+.PHONY: screenshot
+screenshot: $(VENV) ## refresh docs/screenshot.png from a real browser (needs TEST_DATABASE_URL, Chromium)
+	@CI=true SCREENSHOT_PATH="$(CURDIR)/docs/screenshot.png" \
+		$(UV) run --frozen pytest -q -p no:cacheprovider tests/browser/test_readme_screenshot.py
+	@echo "==> docs/screenshot.png"
+
 # Debian's client where present: another `docker` earlier on PATH may lack BuildKit (cache mounts).
 DOCKER ?= $(or $(wildcard /usr/bin/docker),docker)
 DOCKER_BUILD_FLAGS ?= --network host
