@@ -1,22 +1,25 @@
-"""Configuration: unsafe secrets stop the service at start with one line that says what to set."""
+"""Configuration: a bad or unsafe setting stops the service at start with one line that names
+the variable and says what is wrong; an empty variable means its default."""
 
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from backend_testkit import make_settings
+from backend_testkit import TEST_SECRET, make_settings
 from todo_backend.db import parse_database_url
 from todo_common.secrets import LOCAL_MODE_SECRET
 
 
-def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in {"BETTER_AUTH_SECRET", "LOCAL_MODE"}}
     return subprocess.run(
         [sys.executable, "-m", "todo_backend.cli", *args],
         env={**clean, **env},
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
@@ -44,6 +47,56 @@ def test_bad_database_url_is_a_one_line_error() -> None:
         "todo-backend: configuration error: DATABASE_URL must look like "
         "postgresql://user:password@host:5432/db or sqlite:///./todo.db"
     )
+
+
+def test_empty_variables_mean_their_defaults(tmp_path: Path) -> None:
+    """What `.env.example`'s `PORT=` means: the default, not an error."""
+    empty = {name: "" for name in ("PORT", "HOST", "METRICS_PORT", "LOG_LEVEL", "LOCAL_MODE")}
+    result = run_cli(
+        "migrate",
+        cwd=tmp_path,
+        BETTER_AUTH_SECRET=TEST_SECRET,
+        DATABASE_URL=f"sqlite:///{tmp_path}/todo.db",
+        **empty,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "todo.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        ("PORT", "abc", "PORT='abc': input should be a valid integer"),
+        ("PORT", "70000", "PORT='70000': input should be less than or equal to 65535"),
+        ("METRICS_PORT", "-1", "METRICS_PORT='-1': input should be greater than or equal to 0"),
+        ("LOG_LEVEL", "loud", "LOG_LEVEL='loud': input should be 'debug', 'info', 'warning'"),
+        ("LOCAL_MODE", "maybe", "LOCAL_MODE='maybe': input should be a valid boolean"),
+        ("AGENT_PROVIDER", "magic", "AGENT_PROVIDER='magic': input should be 'auto', 'builtin'"),
+        ("MAX_TASKS_PER_USER", "0", "MAX_TASKS_PER_USER='0': input should be greater than"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_the_variable(
+    variable: str, value: str, complaint: str, tmp_path: Path
+) -> None:
+    result = run_cli(
+        "migrate",
+        cwd=tmp_path,
+        BETTER_AUTH_SECRET=TEST_SECRET,
+        DATABASE_URL=f"sqlite:///{tmp_path}/todo.db",
+        **{variable: value},
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"todo-backend: configuration error: {complaint}")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_local_mode_listens_on_loopback_unless_host_is_given() -> None:
+    local = make_settings("sqlite:///./todo.db", better_auth_secret="", local_mode=True)
+    assert local.host == "127.0.0.1"
+    assert make_settings("sqlite:///./todo.db").host == "0.0.0.0"
+    given = make_settings("sqlite:///./todo.db", local_mode=True, host="0.0.0.0")
+    assert given.host == "0.0.0.0"
 
 
 def test_local_mode_runs_without_configuration() -> None:

@@ -1,13 +1,15 @@
-"""`todo-frontend serve`: refuses unsafe configuration in one line, logs JSON, and on SIGTERM
-finishes what is in flight before it stops."""
+"""`todo-frontend serve`: refuses bad or unsafe configuration and a busy port in one line that
+names the variable, listens on loopback in LOCAL_MODE, logs JSON, and on SIGTERM finishes what
+is in flight before it stops."""
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
-from testkit import run_service
+from testkit import free_port, non_loopback_address, run_service
+from todo_frontend.settings import Settings
 
 BIN = Path(sys.executable).parent / "todo-frontend"
 
@@ -44,6 +47,15 @@ def _start(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
             {"BETTER_AUTH_SECRET": "s" * 40, "BACKEND_URL": "backend:8000"},
             "BACKEND_URL must be an http(s) URL",
         ),
+        ({"LOCAL_MODE": "true", "PORT": "http"}, "PORT='http': input should be a valid integer"),
+        (
+            {"LOCAL_MODE": "true", "COOKIE_SECURE": "always"},
+            "COOKIE_SECURE='always': input should be 'auto', 'true' or 'false'",
+        ),
+        (
+            {"LOCAL_MODE": "true", "MAX_BODY_BYTES": "10"},
+            "MAX_BODY_BYTES='10': input should be greater than or equal to 1024",
+        ),
     ],
 )
 def test_unsafe_configuration_stops_startup_with_one_line(
@@ -56,6 +68,59 @@ def test_unsafe_configuration_stops_startup_with_one_line(
     assert lines[0].startswith("todo-frontend: configuration error:")
     assert complaint in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_empty_variables_mean_their_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `.env.example`'s `PORT=` means: the default, not an error; only the bad value is
+    named."""
+    empty = {"PORT": "", "HOST": "", "LOG_LEVEL": "", "CHAT_UI": "", "BACKEND_URL": ""}
+    result = _start({**empty, "LOCAL_MODE": "true", "COOKIE_SECURE": "always"}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "todo-frontend: configuration error: "
+        "COOKIE_SECURE='always': input should be 'auto', 'true' or 'false'\n"
+    )
+    for name, value in empty.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(_env_file=None, local_mode=True)  # type: ignore[call-arg]
+    assert (settings.port, settings.backend_url, settings.chat_ui) == (
+        3000,
+        "http://localhost:8000",
+        "widget",
+    )
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port another program listens on."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+def test_a_busy_port_stops_startup_with_one_line_naming_it(busy_port: int, tmp_path: Path) -> None:
+    result = _start({"LOCAL_MODE": "true", "PORT": str(busy_port)}, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"todo-frontend: error: port {busy_port} is in use "
+        "(set PORT, or FRONTEND_PORT for make run)\n"
+    )
+    assert "Traceback" not in result.stdout
+
+
+def test_local_mode_listens_on_loopback_by_default(tmp_path: Path) -> None:
+    address = non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address")
+    env = {"LOCAL_MODE": "true", "BACKEND_URL": f"http://127.0.0.1:{free_port()}"}
+    with (
+        run_service("todo-frontend", env, tmp_path / "frontend.log") as frontend,
+        pytest.raises(ConnectionRefusedError),
+    ):
+        socket.create_connection((address, int(frontend.url.rsplit(":", 1)[1])), timeout=5)
 
 
 def _slow_backend(release: threading.Event) -> FastAPI:

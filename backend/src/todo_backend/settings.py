@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from todo_common.build import FROM_SOURCE
+from todo_common.configuration import LOCAL_MODE_HOST
 from todo_common.secrets import checked_secret
 
 # HTTP clients that log every call at INFO: the request log line already covers them.
@@ -24,7 +25,8 @@ class Quotas:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # An empty variable (`PORT=` in a copied .env.example) means the setting's default.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     database_url: str = "sqlite:///./todo.db"
     better_auth_secret: str = ""
@@ -34,8 +36,9 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     agent_provider: Literal["auto", "builtin", "openai"] = "auto"
     port: int = Field(default=8000, ge=1, le=65535)
-    # The interface to listen on: every one in a container; `make run` uses 127.0.0.1, since
-    # its fixed development secret would let anyone on the network forge a session.
+    # The interface to listen on: every one in a container; in LOCAL_MODE 127.0.0.1 unless HOST
+    # is given, since its fixed development secret would let anyone on the network forge a
+    # session.
     host: str = "0.0.0.0"  # noqa: S104
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     local_mode: bool = False
@@ -93,6 +96,12 @@ class Settings(BaseSettings):
 
         parse_database_url(value)
         return value
+
+    @model_validator(mode="after")
+    def _loopback_in_local_mode(self) -> "Settings":
+        if self.local_mode and "host" not in self.model_fields_set:
+            self.host = LOCAL_MODE_HOST
+        return self
 
     @model_validator(mode="after")
     def _require_a_real_secret(self) -> "Settings":

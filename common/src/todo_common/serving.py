@@ -11,9 +11,15 @@ as it starts to shut down. So on SIGTERM the server first drains:
 - it waits until no connection is left, or until an idle one would have timed out anyway.
 Then uvicorn's own graceful shutdown lets what is still running finish. Ctrl-C (SIGINT) and a
 second SIGTERM skip the drain.
+
+The port is bound before the app starts (`listening_socket`), so a port someone else has stops
+the service at once, with one line naming the port, before any migration runs.
 """
 
+import errno
+import logging
 import signal
+import socket
 import time
 from types import FrameType
 
@@ -30,6 +36,34 @@ DRAIN_SECONDS = SERVER_KEEP_ALIVE_SECONDS + 1
 # Then the requests still running (a streamed chat reply) get this long to finish.
 GRACEFUL_SHUTDOWN_SECONDS = 20
 CONNECTION_CLOSE = (b"connection", b"close")
+
+
+class PortUnavailableError(Exception):
+    """A port the service must listen on cannot be had; the message names it, says why and
+    which setting to change."""
+
+
+def port_unavailable(error: OSError, host: str, port: int, advice: str) -> PortUnavailableError:
+    """The one-line explanation of a failed bind of host:port; `advice` says which variable to
+    set, e.g. "set PORT"."""
+    if error.errno == errno.EADDRINUSE:
+        return PortUnavailableError(f"port {port} is in use ({advice})")
+    return PortUnavailableError(
+        f"cannot listen on {host}:{port}: {error.strerror} (check HOST; {advice})"
+    )
+
+
+def listening_socket(host: str, port: int, advice: str) -> socket.socket:
+    """A socket bound to host:port for `serve`, or PortUnavailableError (see `port_unavailable`)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn decides
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise port_unavailable(error, host, port, advice) from None
+    return listener
 
 
 class ClosingConnections:
@@ -83,13 +117,12 @@ class DrainingServer(uvicorn.Server):
             super().handle_exit(signal.SIGTERM, None)
 
 
-def serve(app: ASGIApp, *, host: str, port: int, forwarded_allow_ips: str) -> None:
-    """Run `app` on host:port until SIGTERM (drained, then graceful) or Ctrl-C."""
+def serve(app: ASGIApp, *, listener: socket.socket, forwarded_allow_ips: str) -> None:
+    """Run `app` on `listener` (from `listening_socket`) until SIGTERM (drained, then graceful)
+    or Ctrl-C."""
     closing_app = ClosingConnections(app)
     config = uvicorn.Config(
         closing_app,
-        host=host,
-        port=port,
         log_config=None,
         access_log=False,  # each service logs every request itself, with more detail
         proxy_headers=True,
@@ -98,4 +131,7 @@ def serve(app: ASGIApp, *, host: str, port: int, forwarded_allow_ips: str) -> No
         timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    DrainingServer(config, closing_app).run()
+    host, port = listener.getsockname()[:2]
+    # What uvicorn says when it binds the port itself.
+    logging.getLogger("uvicorn.error").info("Uvicorn running on http://%s:%d", host, port)
+    DrainingServer(config, closing_app).run(sockets=[listener])

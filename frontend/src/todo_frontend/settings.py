@@ -7,17 +7,20 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from todo_common.build import FROM_SOURCE
+from todo_common.configuration import LOCAL_MODE_HOST
 from todo_common.secrets import SettingsError, checked_secret
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # An empty variable (`PORT=` in a copied .env.example) means the setting's default.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     backend_url: str = "http://localhost:8000"
     better_auth_secret: str = ""
     port: int = Field(default=3000, ge=1, le=65535)
-    # The interface to listen on: every one in a container; `make run` uses 127.0.0.1, since
-    # its fixed development secret would let anyone on the network forge a session.
+    # The interface to listen on: every one in a container; in LOCAL_MODE 127.0.0.1 unless HOST
+    # is given, since its fixed development secret would let anyone on the network forge a
+    # session.
     host: str = "0.0.0.0"  # noqa: S104
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     local_mode: bool = False
@@ -61,6 +64,12 @@ class Settings(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise SettingsError(f"BACKEND_URL must be an http(s) URL, got {value!r}")
         return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _loopback_in_local_mode(self) -> "Settings":
+        if self.local_mode and "host" not in self.model_fields_set:
+            self.host = LOCAL_MODE_HOST
+        return self
 
     @model_validator(mode="after")
     def _require_a_real_secret(self) -> "Settings":
