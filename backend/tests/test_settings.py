@@ -41,7 +41,7 @@ def test_service_refuses_to_start_without_a_real_secret(secret: str) -> None:
 
 
 def test_bad_database_url_is_a_one_line_error() -> None:
-    result = run_cli("migrate", BETTER_AUTH_SECRET="s" * 40, DATABASE_URL="mysql://u:p@h/db")
+    result = run_cli("migrate", BETTER_AUTH_SECRET=TEST_SECRET, DATABASE_URL="mysql://u:p@h/db")
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "todo-backend: configuration error: DATABASE_URL must look like "
@@ -111,8 +111,9 @@ def test_local_mode_keeps_a_secret_that_was_given() -> None:
 
 
 def test_a_long_random_secret_is_accepted() -> None:
-    settings = make_settings("sqlite:///./todo.db", better_auth_secret="f" * 32)
-    assert settings.better_auth_secret == "f" * 32
+    secret = "4f1c9a0be27d8356c1e0f9ab4d7263e5"  # openssl rand -hex 16
+    settings = make_settings("sqlite:///./todo.db", better_auth_secret=secret)
+    assert settings.better_auth_secret == secret
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,10 @@ def _start(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
         ({"BETTER_AUTH_SECRET": "too-short"}, "at least 32 characters"),
         ({"BETTER_AUTH_SECRET": "changeme"}, "BETTER_AUTH_SECRET must be set"),
         (
-            {"BETTER_AUTH_SECRET": "s" * 40, "BACKEND_URL": "backend:8000"},
+            {
+                "BETTER_AUTH_SECRET": "4f1c9a0be27d8356c1e0f9ab4d7263e5",
+                "BACKEND_URL": "backend:8000",
+            },
             "BACKEND_URL must be an http(s) URL",
         ),
         ({"LOCAL_MODE": "true", "PORT": "http"}, "PORT='http': input should be a valid integer"),
