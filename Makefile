@@ -3,10 +3,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# The project's version: the root pyproject.toml states it; charts and images follow it.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml | head -n 1)
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 VENV := .venv/.synced
 
-.PHONY: help run test lint format typecheck bench clean images deploy rollback status undeploy \
+.PHONY: help run test lint format typecheck bench clean images deploy rollback status undeploy backup restore \
 	cluster-up cluster-down
 
 help: ## list the targets
@@ -57,22 +59,28 @@ DOCKER ?= $(or $(wildcard /usr/bin/docker),docker)
 DOCKER_BUILD_FLAGS ?= --network host
 IMAGE_REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-images: ## build the container images todo-backend:phase4 and todo-frontend:phase4
-	DOCKER_BUILDKIT=1 $(DOCKER) build $(DOCKER_BUILD_FLAGS) --build-arg REVISION=$(IMAGE_REVISION) \
-		-f Dockerfile.backend -t todo-backend:phase4 .
-	DOCKER_BUILDKIT=1 $(DOCKER) build $(DOCKER_BUILD_FLAGS) --build-arg REVISION=$(IMAGE_REVISION) \
-		-f Dockerfile.frontend -t todo-frontend:phase4 .
+images: ## build the container images todo-backend:VERSION and todo-frontend:VERSION (pyproject.toml)
+	DOCKER_BUILDKIT=1 $(DOCKER) build $(DOCKER_BUILD_FLAGS) --build-arg VERSION=$(VERSION) \
+		--build-arg REVISION=$(IMAGE_REVISION) -f Dockerfile.backend -t todo-backend:$(VERSION) .
+	DOCKER_BUILDKIT=1 $(DOCKER) build $(DOCKER_BUILD_FLAGS) --build-arg VERSION=$(VERSION) \
+		--build-arg REVISION=$(IMAGE_REVISION) -f Dockerfile.frontend -t todo-frontend:$(VERSION) .
 
 # Minikube by default, or DEPLOY_TARGET=current with IMAGE_REGISTRY (scripts/k8s.sh; helm/QUICKSTART.md);
-# configuration from the environment or .env.
-deploy: ## build both images, install both charts (idempotent); DEPLOY_TARGET=minikube|current
+# configuration from the environment or .env; chart settings from BACKEND_VALUES/FRONTEND_VALUES files.
+deploy: ## build both images, install both charts; BACKEND_VALUES=, FRONTEND_VALUES= your values files
 	@DOCKER="$(DOCKER)" DOCKER_BUILD_FLAGS="$(DOCKER_BUILD_FLAGS)" scripts/k8s.sh deploy
 
 rollback: ## helm rollback; CHART=backend|frontend (default both), REVISION=n (default previous)
 	@scripts/k8s.sh rollback $(or $(CHART),all) $(REVISION)
 
-status: ## releases, their history, pods and URLs
+status: ## releases, their history, pods, the code each answers with, and URLs
 	@scripts/k8s.sh status
+
+backup: ## pg_dump the in-cluster database into backups/ (prints the file)
+	@scripts/k8s.sh backup
+
+restore: ## restore a backup into the running release: BACKUP=backups/....dump
+	@scripts/k8s.sh restore
 
 undeploy: ## uninstall both charts; PURGE=1 also deletes the database volume and the Secrets
 	@scripts/k8s.sh undeploy

@@ -9,21 +9,36 @@
 #   scripts/k8s.sh status                    releases, their history, pods, services and URLs
 #   scripts/k8s.sh undeploy                  helm uninstall both; PURGE=1 also deletes the database
 #                                            volume and the Secrets
+#   scripts/k8s.sh backup                    pg_dump of the in-cluster PostgreSQL into backups/
+#   BACKUP=FILE scripts/k8s.sh restore       pg_restore of such a dump into the running release
 #
 # Configuration comes from the environment, else from .env (the same names the services read):
 # DATABASE_URL (empty or SQLite: PostgreSQL runs in the cluster), BETTER_AUTH_SECRET (generated
 # when empty and kept across runs), BETTER_AUTH_URL, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL,
 # AGENT_PROVIDER, LOG_LEVEL; FRONTEND_AUTH_SECRET signs the frontend's session cookie (generated
 # and kept when empty; set it to $BETTER_AUTH_SECRET to share one value).
-# Where: DEPLOY_TARGET=minikube (the default: starts Minikube if needed and builds the images in
-# its Docker) or DEPLOY_TARGET=current (the kubeconfig's current context, any cluster: the images
-# are built here, pushed to IMAGE_REGISTRY, e.g. registry.example.com/team, and installed by an
-# immutable tag, the image's content digest; `docker login` to it is yours to do).
+# Chart settings beyond these go in values files: BACKEND_VALUES=file.yaml and
+# FRONTEND_VALUES=file.yaml are given to their chart after the script's own values, so they win,
+# for this deploy only (pass them again on the next one).
+# Images: built here with Docker and tagged `<version>-<first 12 hex digits of the image ID>`, a
+# tag that never moves, so each release revision names its own code and a rollback runs it again.
+# Where: DEPLOY_TARGET=minikube (the default: starts Minikube if needed and loads the images into
+# it with `minikube image load`) or DEPLOY_TARGET=current (the kubeconfig's current context, any
+# cluster: the images are pushed to IMAGE_REGISTRY, e.g. registry.example.com/team; `docker login`
+# to it is yours to do).
 # Knobs: NAMESPACE (default), HELM_TIMEOUT (5m), MINIKUBE_CPUS (2), MINIKUBE_MEMORY (3072),
-# ENV_FILE (.env), DOCKER (docker), DOCKER_BUILD_FLAGS (extra `docker build` flags).
+# ENV_FILE (.env), DOCKER (docker), DOCKER_BUILD_FLAGS (extra `docker build` flags),
+# BACKUP_DIR (backups).
 # Running deploy twice changes nothing: same images, same Secrets, and a release whose rendered
 # manifest is unchanged is not upgraded (no new revision).
 set -euo pipefail
+# Files the user names are relative to where they ran the command.
+for name in BACKEND_VALUES FRONTEND_VALUES BACKUP; do
+  case ${!name:-} in
+    '' | /*) ;;
+    *) printf -v "$name" '%s/%s' "$PWD" "${!name}" ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 
 NAMESPACE=${NAMESPACE:-default}
@@ -35,6 +50,11 @@ DEPLOY_TARGET=${DEPLOY_TARGET:-minikube}
 IMAGE_REGISTRY=${IMAGE_REGISTRY:-}
 DOCKER=${DOCKER:-docker}
 DOCKER_BUILD_FLAGS=${DOCKER_BUILD_FLAGS:-}
+BACKEND_VALUES=${BACKEND_VALUES:-}
+FRONTEND_VALUES=${FRONTEND_VALUES:-}
+BACKUP_DIR=${BACKUP_DIR:-backups}
+# The project's version, from the one place that states it.
+VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' pyproject.toml | head -n 1)
 RELEASES=(backend frontend)
 ENV_KEYS=(DATABASE_URL BETTER_AUTH_SECRET BETTER_AUTH_URL OPENAI_API_KEY OPENAI_BASE_URL
   OPENAI_MODEL AGENT_PROVIDER LOG_LEVEL FRONTEND_AUTH_SECRET)
@@ -87,31 +107,69 @@ json_string() {
 
 helm_version() { helm version --template '{{.Version}}' 2>/dev/null; }
 
-check_tools() {
-  local missing=() version major minor
-  command -v "$DOCKER" >/dev/null || missing+=("docker is not installed: https://docs.docker.com/get-docker/")
-  case $DEPLOY_TARGET in
-    minikube)
-      command -v minikube >/dev/null || missing+=("minikube is not installed: https://minikube.sigs.k8s.io/docs/start/") ;;
-    current)
-      [ -n "$IMAGE_REGISTRY" ] || missing+=("DEPLOY_TARGET=current needs IMAGE_REGISTRY, the registry the cluster pulls from (e.g. registry.example.com/team)") ;;
-    *) die "DEPLOY_TARGET is minikube or current (got '$DEPLOY_TARGET')" ;;
+version_of() {  # tool: its version as the tool prints it, or nothing
+  case $1 in
+    docker) "$DOCKER" version --format '{{.Client.Version}}' 2>/dev/null ;;
+    kubectl) kubectl version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' ;;
+    helm) helm_version ;;
+    minikube) minikube version --short 2>/dev/null ;;
   esac
-  command -v kubectl >/dev/null || missing+=("kubectl is not installed: https://kubernetes.io/docs/tasks/tools/ (or use \`minikube kubectl --\`)")
-  if ! command -v helm >/dev/null; then
-    missing+=("helm is not installed (3.12 or newer): https://helm.sh/docs/intro/install/")
-  else
-    version=$(helm_version)
-    IFS=. read -r major minor _ <<<"${version#v}"
-    if ! [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] || [ "$major" -lt 3 ] ||
-      { [ "$major" -eq 3 ] && [ "$minor" -lt 12 ]; }; then
-      missing+=("helm ${version:-(unknown version)} is too old: 3.12 or newer is needed (https://helm.sh/docs/intro/install/)")
+}
+
+at_least() {  # version major minor: true when version (v1.2.3 or 1.2.3) is major.minor or newer
+  local major minor
+  IFS=. read -r major minor _ <<<"${1#v}"
+  [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] || return 1
+  [ "$major" -gt "$2" ] || { [ "$major" -eq "$2" ] && [ "$minor" -ge "$3" ]; }
+}
+
+# Every tool the command needs, each with its version; all that are missing or too old are named
+# together, each with where to get it.
+check_tools() {  # tools...
+  local tool command version problems=() found=()
+  for tool in "$@"; do
+    command=$tool
+    [ "$tool" = docker ] && command=$DOCKER
+    if ! command -v "$command" >/dev/null; then
+      problems+=("$tool is not installed: $(install_hint "$tool")")
+      continue
     fi
-  fi
-  if [ ${#missing[@]} -gt 0 ]; then
-    printf 'error: %s\n' "${missing[@]}" >&2
+    version=$(version_of "$tool")
+    found+=("$tool ${version:-(version unknown)}")
+    case $tool in
+      helm) at_least "$version" 3 12 ||
+        problems+=("helm ${version:-(unknown version)} is too old: 3.12 or newer is needed ($(install_hint helm))") ;;
+      kubectl) at_least "$version" 1 25 ||
+        problems+=("kubectl ${version:-(unknown version)} is too old: 1.25 or newer is needed ($(install_hint kubectl))") ;;
+    esac
+  done
+  [ ${#found[@]} -eq 0 ] || note "tools: $(printf '%s; ' "${found[@]}")"
+  if [ ${#problems[@]} -gt 0 ]; then
+    printf 'error: %s\n' "${problems[@]}" >&2
     exit 1
   fi
+}
+
+# Where to get each tool (bash 3.2, macOS's, has no associative arrays).
+install_hint() {
+  case $1 in
+    docker) echo "https://docs.docker.com/get-docker/ (Docker Desktop on macOS and Windows/WSL2; Docker Engine on Linux)" ;;
+    kubectl) echo "https://kubernetes.io/docs/tasks/tools/ (brew install kubectl; \`minikube kubectl --\` is not on PATH)" ;;
+    helm) echo "https://helm.sh/docs/intro/install/ (brew install helm)" ;;
+    minikube) echo "https://minikube.sigs.k8s.io/docs/start/ (brew install minikube)" ;;
+  esac
+}
+
+# The tools a deploy needs for its target.
+check_deploy_tools() {
+  case $DEPLOY_TARGET in
+    minikube) check_tools docker kubectl helm minikube ;;
+    current)
+      [ -n "$IMAGE_REGISTRY" ] ||
+        die "DEPLOY_TARGET=current needs IMAGE_REGISTRY, the registry the cluster pulls from (e.g. registry.example.com/team)"
+      check_tools docker kubectl helm ;;
+    *) die "DEPLOY_TARGET is minikube or current (got '$DEPLOY_TARGET')" ;;
+  esac
 }
 
 # Helm 3 calls it --atomic; Helm 4 renamed it --rollback-on-failure.
@@ -160,39 +218,38 @@ start_minikube() {
   fi
 }
 
-# The image each chart runs, as `repository:tag`; set by build_images.
-backend_image=todo-backend:phase4
-frontend_image=todo-frontend:phase4
+# The image each chart runs, as `repository:tag`, and its image ID; set by build_images.
+backend_image='' frontend_image='' backend_image_id='' frontend_image_id=''
 
 build_images() {
-  if [ "$DEPLOY_TARGET" = minikube ]; then
-    step "building the images in Minikube's Docker"
-    local env_script
-    env_script=$(minikube docker-env --shell bash) || die "minikube docker-env failed (is the driver docker-compatible?)"
-    eval "$env_script"
-  else
-    step "building the images"
-  fi
+  step "building the images (version $VERSION)"
   local flags
   read -ra flags <<<"$DOCKER_BUILD_FLAGS"
-  DOCKER_BUILDKIT=1 "$DOCKER" build "${flags[@]}" -f Dockerfile.backend -t todo-backend:phase4 .
-  DOCKER_BUILDKIT=1 "$DOCKER" build "${flags[@]}" -f Dockerfile.frontend -t todo-frontend:phase4 .
-  backend_image_id=$("$DOCKER" image inspect --format '{{.Id}}' todo-backend:phase4)
-  frontend_image_id=$("$DOCKER" image inspect --format '{{.Id}}' todo-frontend:phase4)
-  if [ -n "$IMAGE_REGISTRY" ]; then
-    backend_image=$(push_image todo-backend "$backend_image_id")
-    frontend_image=$(push_image todo-frontend "$frontend_image_id")
-  fi
+  DOCKER_BUILDKIT=1 "$DOCKER" build "${flags[@]}" --build-arg "VERSION=$VERSION" \
+    -f Dockerfile.backend -t "todo-backend:$VERSION" .
+  DOCKER_BUILDKIT=1 "$DOCKER" build "${flags[@]}" --build-arg "VERSION=$VERSION" \
+    -f Dockerfile.frontend -t "todo-frontend:$VERSION" .
+  backend_image_id=$("$DOCKER" image inspect --format '{{.Id}}' "todo-backend:$VERSION")
+  frontend_image_id=$("$DOCKER" image inspect --format '{{.Id}}' "todo-frontend:$VERSION")
+  backend_image=$(ship_image todo-backend "$backend_image_id")
+  frontend_image=$(ship_image todo-frontend "$frontend_image_id")
 }
 
-# Push under a tag made of the image's content digest: a tag that never moves, so a release
-# names exactly the code it runs and a rollback brings that code back.
-push_image() {  # name image-id: prints repository:tag
-  local digest=${2#sha256:} reference
-  reference=${IMAGE_REGISTRY%/}/$1:${digest:0:12}
-  "$DOCKER" tag "$1:phase4" "$reference"
-  "$DOCKER" push -q "$reference" >&2 || die "docker push $reference failed (is \`docker login ${IMAGE_REGISTRY%%/*}\` done?)"
-  note "pushed $reference" >&2
+# Tag the image with `<version>-<first 12 hex digits of its ID>`, a tag that never moves, so a
+# release revision names exactly the code it runs and a rollback brings that code back; then put
+# it where the cluster finds it: loaded into Minikube, or pushed to IMAGE_REGISTRY.
+ship_image() {  # name image-id: prints repository:tag
+  local id=${2#sha256:} reference
+  reference=$1:$VERSION-${id:0:12}
+  [ "$DEPLOY_TARGET" = minikube ] || reference=${IMAGE_REGISTRY%/}/$reference
+  "$DOCKER" tag "$1:$VERSION" "$reference"
+  if [ "$DEPLOY_TARGET" = minikube ]; then
+    minikube image load "$reference" >&2 || die "minikube image load $reference failed"
+    note "loaded $reference into Minikube" >&2
+  else
+    "$DOCKER" push -q "$reference" >&2 || die "docker push $reference failed (is \`docker login ${IMAGE_REGISTRY%%/*}\` done?)"
+    note "pushed $reference" >&2
+  fi
   echo "$reference"
 }
 
@@ -266,26 +323,48 @@ EOF
 EOF
 }
 
+user_values_file() {  # release: the user's values file for it, or nothing
+  case $1 in
+    backend) echo "$BACKEND_VALUES" ;;
+    frontend) echo "$FRONTEND_VALUES" ;;
+  esac
+}
+
+check_user_values() {
+  local release file
+  for release in "${RELEASES[@]}"; do
+    file=$(user_values_file "$release")
+    [ -n "$file" ] || continue
+    [ -f "$file" ] && [ -r "$file" ] || die "$(tr '[:lower:]' '[:upper:]' <<<"$release")_VALUES: no readable file '$file'"
+    note "$release: your values from $file (they win over the script's)"
+  done
+}
+
 # A deployed release whose stored manifest equals what the chart renders now needs no upgrade.
-unchanged() {  # release values
-  [ "$(helm list -n "$NAMESPACE" --deployed --filter "^$1\$" -q 2>/dev/null)" = "$1" ] || return 1
+unchanged() {  # release values-args...
+  local release=$1
+  shift
+  [ "$(helm list -n "$NAMESPACE" --deployed --filter "^$release\$" -q 2>/dev/null)" = "$release" ] || return 1
   local deployed rendered
-  deployed=$(helm get manifest "$1" -n "$NAMESPACE" 2>/dev/null) || return 1
-  rendered=$(helm template "$1" "helm/$1" -n "$NAMESPACE" -f "$2" --no-hooks --skip-tests) || return 1
+  deployed=$(helm get manifest "$release" -n "$NAMESPACE" 2>/dev/null) || return 1
+  rendered=$(helm template "$release" "helm/$release" -n "$NAMESPACE" "$@" --no-hooks --skip-tests) || return 1
   [ "$deployed" = "$rendered" ]
 }
 
 install_charts() {
-  local release values flag
+  local release flag user_values values=()
   flag=$(rollback_flag)
   for release in "${RELEASES[@]}"; do
-    values=$workdir/$release-values.json
-    if unchanged "$release" "$values"; then
+    # The script's values, then the user's (BACKEND_VALUES, FRONTEND_VALUES), which win.
+    values=(-f "$workdir/$release-values.json")
+    user_values=$(user_values_file "$release")
+    [ -z "$user_values" ] || values+=(-f "$user_values")
+    if unchanged "$release" "${values[@]}"; then
       step "helm: $release is up to date"
       continue
     fi
     step "helm upgrade --install $release (waiting up to $HELM_TIMEOUT; rolled back on failure)"
-    helm upgrade --install "$release" "helm/$release" -n "$NAMESPACE" -f "$values" \
+    helm upgrade --install "$release" "helm/$release" -n "$NAMESPACE" "${values[@]}" \
       --wait --timeout "$HELM_TIMEOUT" "$flag" ||
       die "helm upgrade of $release failed (an upgrade that never got ready is rolled back); see \`kubectl get events -n $NAMESPACE --sort-by=.lastTimestamp\` and helm/QUICKSTART.md"
   done
@@ -318,7 +397,8 @@ show_pods() {
 
 deploy() {
   load_dotenv
-  check_tools
+  check_user_values
+  check_deploy_tools
   [ "$DEPLOY_TARGET" = current ] || start_minikube
   build_images
   create_secrets
@@ -337,17 +417,35 @@ rollback() {  # [backend|frontend|all] [REVISION]
     backend | frontend) releases=("$1") ;;
     *) die "rollback which chart? backend, frontend or all (got '$1')" ;;
   esac
-  check_tools
+  check_tools kubectl helm
   for release in "${releases[@]}"; do
     step "helm rollback $release ${2:-(previous revision)}"
     helm rollback "$release" ${2:+"$2"} -n "$NAMESPACE" --wait --timeout "$HELM_TIMEOUT"
     helm history "$release" -n "$NAMESPACE" --max 5
   done
   show_pods
+  show_builds
+}
+
+# Which code each release answers with: its health endpoint's version and build, asked inside a
+# pod, so it works wherever the node's address is out of reach.
+show_builds() {
+  step "which code answers"
+  local release health
+  for release in "${RELEASES[@]}"; do
+    health=$(kubectl exec -n "$NAMESPACE" "deployment/$release" -- python -c \
+      "import os, urllib.request; print(urllib.request.urlopen('http://127.0.0.1:' + os.environ['PORT'] + '/api/health', timeout=5).read().decode())" \
+      2>/dev/null) || { note "$release: no answer"; continue; }
+    note "$release: version $(json_field version "$health"), build $(json_field build "$health")"
+  done
+}
+
+json_field() {  # name json: a string field of a flat JSON object
+  sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" <<<"$2"
 }
 
 status() {
-  check_tools
+  check_tools kubectl helm
   step "releases"
   helm list -n "$NAMESPACE"
   local release
@@ -358,11 +456,12 @@ status() {
   step "workloads and services"
   kubectl get deployments,statefulsets,services,pvc -n "$NAMESPACE" -l app.kubernetes.io/part-of=todo-chatbot
   show_pods
+  show_builds
   print_urls
 }
 
 undeploy() {
-  check_tools
+  check_tools kubectl helm
   local release
   for release in frontend backend; do
     if helm status "$release" -n "$NAMESPACE" >/dev/null 2>&1; then
@@ -383,10 +482,84 @@ undeploy() {
     note "Minikube keeps running: \`minikube stop\` stops it, \`minikube delete\` removes it"
 }
 
+# --- backup and restore (the in-cluster PostgreSQL) ---------------------------------------------
+
+DATABASE_POD=backend-postgresql-0
+
+# Run a shell command in the database container, connected as the chart's user to its database.
+in_database() {  # command [kubectl exec flags...]
+  local command=$1
+  shift
+  kubectl exec "$@" -n "$NAMESPACE" "$DATABASE_POD" -c postgresql -- sh -c \
+    "export PGPASSWORD=\"\$POSTGRES_PASSWORD\" PGHOST=127.0.0.1 PGUSER=\"\$POSTGRES_USER\" PGDATABASE=\"\$POSTGRES_DB\"; $command"
+}
+
+# Backups are of the database the chart runs; an external one (DATABASE_URL, e.g. Neon) has its
+# provider's backups, and is left alone.
+require_in_cluster_database() {  # what
+  if ! kubectl get statefulset backend-postgresql -n "$NAMESPACE" >/dev/null 2>&1; then
+    note "the release in namespace $NAMESPACE has no in-cluster PostgreSQL (an external DATABASE_URL,"
+    note "or nothing deployed): $1 nothing; use your database provider's backups"
+    exit 0
+  fi
+}
+
+backup() {
+  check_tools kubectl
+  require_in_cluster_database "backed up"
+  mkdir -p "$BACKUP_DIR"
+  local file partial
+  file=$BACKUP_DIR/todo-$NAMESPACE-$(date -u +%Y%m%dT%H%M%SZ).dump
+  partial=$file.partial
+  step "pg_dump of the in-cluster PostgreSQL (namespace $NAMESPACE)"
+  # One transaction's snapshot: consistent while the app keeps writing. Holds password hashes.
+  (umask 077 && in_database 'pg_dump --format=custom --no-owner' >"$partial") ||
+    { rm -f "$partial"; die "pg_dump in $DATABASE_POD failed"; }
+  [ "$(head -c 5 "$partial")" = PGDMP ] || { rm -f "$partial"; die "pg_dump wrote no dump"; }
+  mv "$partial" "$file"
+  note "wrote $file ($(wc -c <"$file" | tr -d ' ') bytes)"
+  note "restore it with: make restore BACKUP=$file"
+}
+
+wait_for_no_api_pods() {
+  local second
+  for second in $(seq 120); do
+    [ -n "$(kubectl get pods -n "$NAMESPACE" -o name \
+      -l app.kubernetes.io/instance=backend,app.kubernetes.io/component=api)" ] || return 0
+    [ $((second % 20)) -ne 0 ] || note "... waiting for the API pods to stop: ${second}s"
+    sleep 1
+  done
+  die "the API pods did not stop in 120 s"
+}
+
+restore() {  # file
+  [ -n "${1:-}" ] || die "which backup? make restore BACKUP=backups/todo-$NAMESPACE-....dump"
+  [ -f "$1" ] || die "BACKUP: no file '$1'"
+  [ "$(head -c 5 "$1")" = PGDMP ] || die "BACKUP: '$1' is not a pg_dump custom-format file (make backup writes one)"
+  check_tools kubectl
+  require_in_cluster_database "restored"
+  local replicas
+  replicas=$(kubectl get deployment backend -n "$NAMESPACE" -o 'jsonpath={.spec.replicas}')
+  step "restoring $1 into namespace $NAMESPACE"
+  note "this replaces every user, task and conversation in the release's database with the backup's"
+  note "now there: $(in_database "psql -tAc \"SELECT (SELECT count(*) FROM users) || ' users, ' || (SELECT count(*) FROM tasks) || ' tasks'\"" 2>/dev/null || echo 'an empty database')"
+  # The API is stopped meanwhile: nothing writes to tables being replaced, and no one reads half.
+  kubectl scale deployment backend -n "$NAMESPACE" --replicas=0 >/dev/null
+  wait_for_no_api_pods
+  # shellcheck disable=SC2016  # $PGDATABASE is the pod's
+  in_database 'pg_restore --clean --if-exists --no-owner --single-transaction --exit-on-error -d "$PGDATABASE"' -i <"$1" ||
+    { kubectl scale deployment backend -n "$NAMESPACE" --replicas="$replicas" >/dev/null; die "pg_restore failed: the database is as it was"; }
+  kubectl scale deployment backend -n "$NAMESPACE" --replicas="$replicas" >/dev/null
+  kubectl rollout status deployment backend -n "$NAMESPACE" --timeout="$HELM_TIMEOUT"
+  note "restored: $(in_database "psql -tAc \"SELECT (SELECT count(*) FROM users) || ' users, ' || (SELECT count(*) FROM tasks) || ' tasks'\"")"
+}
+
 case ${1:-} in
   deploy) deploy ;;
   rollback) shift; rollback "$@" ;;
   status) status ;;
   undeploy) undeploy ;;
-  *) sed -n '2,25p' "$0" >&2; exit 2 ;;
+  backup) backup ;;
+  restore) restore "${BACKUP:-}" ;;
+  *) sed -n '2,35p' "$0" >&2; exit 2 ;;
 esac

@@ -2,7 +2,7 @@
 the helpers behind them are modules of tests/support.
 
 The two images are built once per test session, from the working tree, under the tags the
-charts deploy (`todo-backend:phase4`, `todo-frontend:phase4`):
+charts deploy by default (`todo-backend:VERSION`, `todo-frontend:VERSION`):
 
     def test_something(backend_image: BuiltImage, containers: Containers) -> None:
         network = containers.network()
@@ -71,13 +71,13 @@ def _session_image(docker: Docker, dockerfile: str, tag: str) -> BuiltImage:
 
 @pytest.fixture(scope="session")
 def backend_image(docker: Docker) -> BuiltImage:
-    """todo-backend:phase4, built once per session from Dockerfile.backend."""
+    """todo-backend:VERSION, built once per session from Dockerfile.backend."""
     return _session_image(docker, "Dockerfile.backend", BACKEND_IMAGE_TAG)
 
 
 @pytest.fixture(scope="session")
 def frontend_image(docker: Docker) -> BuiltImage:
-    """todo-frontend:phase4, built once per session from Dockerfile.frontend."""
+    """todo-frontend:VERSION, built once per session from Dockerfile.frontend."""
     return _session_image(docker, "Dockerfile.frontend", FRONTEND_IMAGE_TAG)
 
 

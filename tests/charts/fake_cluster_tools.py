@@ -59,16 +59,29 @@ def minikube(args: list[str], state: dict[str, Any]) -> int:
         print('export MINIKUBE_ACTIVE_DOCKERD="minikube"')
     elif args[0] == "ip":
         print("192.168.49.2")
+    elif args[0] == "version":
+        print("v1.36.0")
     return 0
 
 
 def docker(args: list[str], state: dict[str, Any]) -> int:
-    if args[:2] == ["image", "inspect"]:
+    if args[0] == "version":
+        print("27.5.1")
+    elif args[:2] == ["image", "inspect"]:
         print("sha256:" + hashlib.sha256(args[-1].encode()).hexdigest())
     return 0
 
 
 def kubectl(args: list[str], state: dict[str, Any]) -> int:
+    if args[0] == "version":
+        print(json.dumps({"clientVersion": {"gitVersion": "v1.33.9"}}, indent=2))
+        return 0
+    if args[:2] == ["get", "statefulset"]:  # exists when a release's manifest has it
+        wanted = f"kind: StatefulSet\nmetadata:\n  name: {args[2]}\n"
+        return 0 if any(wanted in manifest for manifest in state["releases"].values()) else 1
+    if args[0] == "exec":  # the health endpoint, asked inside a pod
+        print(json.dumps({"status": "ok", "version": "1.0.0", "build": "1.0.0-fakebuild"}))
+        return 0
     if args[0] == "create" and "--dry-run=client" in args:
         return subprocess.run([REAL_KUBECTL, *args], check=False).returncode
     if args[:2] == ["get", "secret"]:
@@ -103,15 +116,24 @@ def helm(args: list[str], state: dict[str, Any]) -> int:
         print(state["releases"][args[2]], end="")
     elif args[0] == "upgrade":
         release, chart = args[2], args[3]
+        files = [args[i + 1] for i, arg in enumerate(args) if arg == "-f"]
         command = [REAL_HELM, "template", release, chart, "-n", option(args, "-n")]
-        command += ["-f", option(args, "-f"), "--no-hooks", "--skip-tests"]
-        rendered = subprocess.run(command, capture_output=True, text=True, check=False)
+        for file in files:
+            command += ["-f", file]
+        rendered = subprocess.run(
+            [*command, "--no-hooks", "--skip-tests"], capture_output=True, text=True, check=False
+        )
         if rendered.returncode != 0:
             print(rendered.stderr, file=sys.stderr)
             return rendered.returncode
         state["releases"][release] = rendered.stdout.rstrip("\n")
-        values = Path(option(args, "-f")).read_text()
-        record("helm-values", [release], values=json.loads(values))
+        script_values, *user_files = files
+        record(
+            "helm-values",
+            [release],
+            values=json.loads(Path(script_values).read_text()),
+            user_files=user_files,
+        )
     elif args[0] in {"status", "history"}:
         return 0 if args[1] in state["releases"] else 1
     elif args[0] == "uninstall":

@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 
 from todo_backend.main import create_app as create_backend
 from todo_backend.settings import Settings as BackendSettings
+from todo_common.build import VERSION
 from todo_frontend.app import create_app as create_frontend
 from todo_frontend.settings import Settings as FrontendSettings
 
@@ -66,7 +67,7 @@ def test_frontend_has_the_plans_shape(render: Render) -> None:
     deployment = find(manifests, "Deployment", "frontend")
     container = only_container(deployment)
     assert deployment["spec"]["replicas"] == 2
-    assert container["image"] == "todo-frontend:phase4"
+    assert container["image"] == f"todo-frontend:{VERSION}"
     assert container["imagePullPolicy"] == "IfNotPresent"
     assert container["resources"]["limits"] == {"cpu": "500m", "memory": "512Mi"}
 
@@ -94,7 +95,7 @@ def test_backend_has_the_plans_shape(render: Render) -> None:
     deployment = find(manifests, "Deployment", "backend")
     container = only_container(deployment)
     assert deployment["spec"]["replicas"] == 1
-    assert container["image"] == "todo-backend:phase4"
+    assert container["image"] == f"todo-backend:{VERSION}"
     assert container["imagePullPolicy"] == "IfNotPresent"
     assert container["resources"]["limits"] == {"cpu": "1000m", "memory": "1Gi"}
 

@@ -6,6 +6,7 @@ with the chart, values file and namespace the script passed. Plus shellcheck on 
 """
 
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -19,7 +20,17 @@ from typing import Any, NoReturn
 import pytest
 from chart_support import ROOT
 
+from todo_common.build import VERSION
+
 pytestmark = pytest.mark.helm
+
+IMAGES = ("todo-backend", "todo-frontend")
+
+
+def image_id(reference: str) -> str:
+    """What the stand-in docker answers for `docker image inspect` (fake_cluster_tools.py)."""
+    return hashlib.sha256(reference.encode()).hexdigest()
+
 
 SCRIPT = ROOT / "scripts" / "k8s.sh"
 FAKE_TOOLS = Path(__file__).with_name("fake_cluster_tools.py")
@@ -132,12 +143,21 @@ def test_first_deploy_starts_minikube_builds_there_creates_secrets_and_installs_
     assert starts == [["start", "--cpus=2", "--memory=3072"]]
 
     builds = [call for call in machine.calls("docker") if call["args"][0] == "build"]
+    version = ["--build-arg", f"VERSION={VERSION}"]
     assert [call["args"][1:] for call in builds] == [
-        ["-f", "Dockerfile.backend", "-t", "todo-backend:phase4", "."],
-        ["-f", "Dockerfile.frontend", "-t", "todo-frontend:phase4", "."],
+        [*version, "-f", "Dockerfile.backend", "-t", f"todo-backend:{VERSION}", "."],
+        [*version, "-f", "Dockerfile.frontend", "-t", f"todo-frontend:{VERSION}", "."],
     ]
-    for call in builds:  # inside Minikube's Docker, after `eval $(minikube docker-env)`
-        assert call["env"] == {"DOCKER_HOST": "tcp://192.168.49.2:2376", "DOCKER_BUILDKIT": "1"}
+    for call in builds:  # with the local Docker, then loaded into Minikube
+        assert call["env"] == {"DOCKER_BUILDKIT": "1"}
+    # Each image under a tag that never moves: the version and its image ID.
+    tags = {name: f"{VERSION}-{image_id(f'{name}:{VERSION}')[:12]}" for name in IMAGES}
+    loads = [call["args"] for call in machine.calls("minikube") if call["args"][0] == "image"]
+    assert loads == [["image", "load", f"{name}:{tag}"] for name, tag in tags.items()]
+    for release, name in zip(("backend", "frontend"), IMAGES, strict=True):
+        image = values_passed(machine)[release]["image"]
+        assert image == {"repository": name, "tag": tags[name]}
+    assert "tools: docker 27.5.1; kubectl v1.33.9; helm v4.1.4; minikube v1.36.0;" in result.stdout
 
     backend_secret = machine.secret("backend-secrets")
     assert sorted(backend_secret) == ["auth-secret", "postgres-password"]
@@ -166,6 +186,32 @@ def test_first_deploy_starts_minikube_builds_there_creates_secrets_and_installs_
 
     assert "http://192.168.49.2:30000" in result.stdout
     assert "minikube service frontend -n default --url" in result.stdout
+
+
+def test_your_values_files_win_for_that_deploy_only(machine: Machine) -> None:
+    """BACKEND_VALUES/FRONTEND_VALUES go to their chart after the script's values; the next
+    deploy without them goes back to the chart's defaults."""
+    frontend_values = machine.root / "my-frontend.yaml"
+    frontend_values.write_text("replicaCount: 3\nconfig:\n  chatUi: chatkit\n")
+    result = machine.run("deploy", FRONTEND_VALUES=str(frontend_values))
+    assert result.returncode == 0, result.stdout + result.stderr
+    files = {call["args"][0]: call["user_files"] for call in machine.calls("helm-values")}
+    assert files == {"backend": [], "frontend": [str(frontend_values)]}
+    rendered = machine.state()["releases"]["frontend"]
+    assert "replicas: 3" in rendered and 'CHAT_UI: "chatkit"' in rendered
+
+    machine.forget_calls()
+    assert machine.run("deploy").returncode == 0
+    assert [args[2] for args in upgrades(machine)] == ["frontend"]
+    assert "replicas: 3" not in machine.state()["releases"]["frontend"]
+
+
+def test_a_values_file_that_is_not_there_is_named(machine: Machine) -> None:
+    result = machine.run("deploy", BACKEND_VALUES="no-such-file.yaml")
+    assert result.returncode == 1
+    assert "BACKEND_VALUES: no readable file" in result.stderr
+    assert "no-such-file.yaml" in result.stderr
+    assert machine.calls("docker") == [] and upgrades(machine) == []
 
 
 def test_a_second_deploy_changes_nothing(machine: Machine) -> None:
@@ -268,7 +314,7 @@ def test_each_missing_tool_is_named(machine: Machine) -> None:
     result = machine.run("deploy")
     assert result.returncode != 0
     for tool in FAKED:
-        assert f"error: {tool} is not installed" in result.stderr, tool
+        assert f"error: {tool} is not installed: https://" in result.stderr, tool
     assert machine.calls() == []
 
 
@@ -309,6 +355,33 @@ def test_status_shows_releases_history_and_urls(machine: Machine) -> None:
     helm_calls = [call["args"][:2] for call in machine.calls("helm")]
     assert ["history", "backend"] in helm_calls and ["history", "frontend"] in helm_calls
     assert "http://192.168.49.2:30001/docs" in result.stdout
+    for release in ("backend", "frontend"):
+        assert f"{release}: version 1.0.0, build 1.0.0-fakebuild" in result.stdout
+
+
+def test_backup_and_restore_say_what_they_need(machine: Machine, tmp_path: Path) -> None:
+    """Without BACKUP restore refuses; a file that is no dump is refused before anything runs;
+    with an external database both say so and touch nothing."""
+    deployed(machine)
+    machine.forget_calls()
+    refused = machine.run("restore")
+    assert refused.returncode == 1 and "make restore BACKUP=" in refused.stderr
+    not_a_dump = tmp_path / "notes.txt"
+    not_a_dump.write_text("hello")
+    refused = machine.run("restore", BACKUP=str(not_a_dump))
+    assert refused.returncode == 1 and "is not a pg_dump custom-format file" in refused.stderr
+    assert machine.calls("kubectl") == []
+
+    external = machine.run("deploy", DATABASE_URL="postgresql://u:p@db.example.com/todo")
+    assert external.returncode == 0, external.stderr
+    machine.forget_calls()
+    for command in ("backup", "restore"):
+        dump = tmp_path / "todo.dump"
+        dump.write_bytes(b"PGDMP\x01")
+        result = machine.run(command, BACKUP=str(dump))
+        assert result.returncode == 0, result.stderr
+        assert "no in-cluster PostgreSQL" in result.stdout
+    assert [call["args"][0] for call in machine.calls("kubectl")] == ["version", "get"] * 2
 
 
 def test_undeploy_keeps_the_data_unless_purged(machine: Machine) -> None:

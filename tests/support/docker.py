@@ -19,11 +19,13 @@ import httpx
 import pytest
 
 from testkit import wait_until
+from todo_common.build import VERSION
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
-BACKEND_IMAGE_TAG = "todo-backend:phase4"
-FRONTEND_IMAGE_TAG = "todo-frontend:phase4"
+# The tags `make images` builds and the charts run by default: the project's version.
+BACKEND_IMAGE_TAG = f"todo-backend:{VERSION}"
+FRONTEND_IMAGE_TAG = f"todo-frontend:{VERSION}"
 BASE_IMAGE = "python:3.13-slim"
 MB = 1_000_000  # sizes are reported in the same decimal megabytes `docker images` shows
 

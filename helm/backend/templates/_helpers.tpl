@@ -108,6 +108,8 @@ Environment of every container that runs the backend image (API pods and the mig
   value: {{ .Values.containerPort | quote }}
 - name: LOG_LEVEL
   value: {{ .Values.config.logLevel | quote }}
+- name: IMAGE_BUILD
+  value: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
 - name: AGENT_PROVIDER
   value: {{ .Values.config.agentProvider | quote }}
 - name: OPENAI_MODEL
@@ -209,8 +211,8 @@ from the object's metadata). Takes the list of check IDs.
 {{- define "backend.checkovSkips" -}}
 {{- $reasons := dict
   "CKV_K8S_21" "The namespace is the release's (helm -n); the plan deploys to default on a one-user Minikube"
-  "CKV_K8S_43" "Images are referenced by tag: make deploy builds the app images into Minikube's Docker (no registry digest) and postgres:17 is the public tag"
-  "CKV_K8S_15" "IfNotPresent is required as the image exists only on the node and Always would try a registry"
+  "CKV_K8S_43" "Images are referenced by tag: make deploy tags each app image with its version and image ID, a tag that never moves (Minikube has no registry digest), and postgres:17 is the public tag"
+  "CKV_K8S_15" "IfNotPresent is required: on Minikube the image is loaded onto the node and Always would try a registry"
   "CKV_K8S_35" "The app reads its configuration from environment variables only (twelve-factor contract)"
   "CKV_K8S_8" "A run-to-completion pod has no long-lived process to probe for liveness"
   "CKV_K8S_9" "A run-to-completion pod serves no traffic so it has no readiness"

@@ -97,8 +97,8 @@ from the object's metadata). Takes the list of check IDs.
 {{- define "frontend.checkovSkips" -}}
 {{- $reasons := dict
   "CKV_K8S_21" "The namespace is the release's (helm -n); the plan deploys to default on a one-user Minikube"
-  "CKV_K8S_43" "The image is referenced by tag: make deploy builds it into Minikube's Docker and there is no registry digest"
-  "CKV_K8S_15" "IfNotPresent is required as the image exists only on the node and Always would try a registry"
+  "CKV_K8S_43" "The image is referenced by tag: make deploy tags it with its version and image ID, a tag that never moves (Minikube has no registry digest)"
+  "CKV_K8S_15" "IfNotPresent is required: on Minikube the image is loaded onto the node and Always would try a registry"
   "CKV_K8S_35" "The app reads its configuration from environment variables only (twelve-factor contract)"
   "CKV_K8S_8" "A run-to-completion pod has no long-lived process to probe for liveness"
   "CKV_K8S_9" "A run-to-completion pod serves no traffic so it has no readiness"
