@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # `make run`: both services on this machine, SQLite and the built-in agent, nothing to configure.
-# Ctrl-C (or SIGTERM) stops both.
+# Ctrl-C (or SIGTERM) stops both. Two ports, BACKEND_PORT (8000) and FRONTEND_PORT (3000).
+# Runs on bash 3.2 (macOS's) too: no `wait -n`, and no empty array expanded under `set -u`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 UV=${UV:-uv}
 export LOCAL_MODE=true
-# Loopback only: LOCAL_MODE's fixed secret must not be reachable from the network.
+# Loopback only, whatever HOST .env sets: LOCAL_MODE's fixed secret must not be reachable from
+# the network.
 export HOST=127.0.0.1
+# /metrics on the backend's API port: no third port to find free.
+export METRICS_PORT=0
 export DATABASE_URL=${DATABASE_URL:-sqlite:///./todo.db}
 backend_port=${BACKEND_PORT:-8000}
 frontend_port=${FRONTEND_PORT:-3000}
@@ -15,8 +19,10 @@ pids=()
 stop() {
   trap - INT TERM EXIT
   echo; echo "==> stopping"
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  wait "${pids[@]}" 2>/dev/null || true
+  if [[ ${#pids[@]} -gt 0 ]]; then
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
 }
 trap stop INT TERM EXIT
 
@@ -37,9 +43,14 @@ healthy() {
   exec 3<&-
   [[ $status == "HTTP/1.1 200"* ]]
 }
+both_running() {
+  local pid
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || return 1; done
+}
+# A service that ended (a port in use, or Ctrl-C while starting) ends the run, and the EXIT trap
+# stops the other.
 for _ in $(seq 300); do
-  # A service that died (a port in use, or Ctrl-C while starting) ends the run, via the EXIT trap.
-  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || exit 1; done
+  both_running || exit 1
   if healthy "$backend_port" 2>/dev/null && healthy "$frontend_port" 2>/dev/null; then break; fi
   sleep 0.2
 done
@@ -47,4 +58,6 @@ echo
 echo "    Todo Chatbot is running: open http://localhost:$frontend_port"
 echo "    (Ctrl-C stops both services)"
 echo
-wait -n "${pids[@]}"
+while both_running; do sleep 0.5; done
+# The run ends with the status of the service that ended, as `wait -n` would give it.
+for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || wait "$pid"; done
