@@ -30,6 +30,23 @@ class Task(BaseModel):
 _TASKS = TypeAdapter(list[Task])
 
 
+class ApiToken(BaseModel):
+    """An API token for an MCP client, as the backend lists it (never the token itself)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+
+
+class NewApiToken(ApiToken):
+    token: str
+
+
+_API_TOKENS = TypeAdapter(list[ApiToken])
+
+
 class BackendUnavailableError(Exception):
     """The backend could not be reached, timed out or answered with a server error."""
 
@@ -64,7 +81,7 @@ class Backend:
         *,
         request_id: str,
         token: str | None = None,
-        json: dict[str, str] | None = None,
+        json: dict[str, str | int] | None = None,
         wait_seconds: float | None = None,
         client_address: str | None = None,
     ) -> httpx.Response:
@@ -136,6 +153,37 @@ class Backend:
             return _TASKS.validate_json(response.content)
         except ValidationError as error:
             raise BackendUnavailableError("backend sent an unexpected task list") from error
+
+    async def list_api_tokens(self, *, token: str, user_id: str, request_id: str) -> list[ApiToken]:
+        response = await self._call(
+            "GET", f"/api/{user_id}/tokens", token=token, request_id=request_id
+        )
+        try:
+            return _API_TOKENS.validate_json(response.content)
+        except ValidationError as error:
+            raise BackendUnavailableError("backend sent an unexpected token list") from error
+
+    async def create_api_token(
+        self, *, token: str, user_id: str, name: str, expires_in_days: int, request_id: str
+    ) -> NewApiToken:
+        response = await self._call(
+            "POST",
+            f"/api/{user_id}/tokens",
+            json={"name": name, "expires_in_days": expires_in_days},
+            token=token,
+            request_id=request_id,
+        )
+        try:
+            return NewApiToken.model_validate_json(response.content)
+        except ValidationError as error:
+            raise BackendUnavailableError("backend sent an unexpected new token") from error
+
+    async def revoke_api_token(
+        self, *, token: str, user_id: str, token_id: int, request_id: str
+    ) -> None:
+        await self._call(
+            "DELETE", f"/api/{user_id}/tokens/{token_id}", token=token, request_id=request_id
+        )
 
     async def is_ready(self, *, request_id: str) -> bool:
         """A quick readiness check, so a page can say up front that signing in will fail."""

@@ -1,17 +1,22 @@
-"""Server-rendered pages: sign-in, sign-up, sign-out and the dashboard (plus its task-list
-fragment, which the dashboard's script fetches to redraw the list after every change)."""
+"""Server-rendered pages: sign-in, sign-up, sign-out, the dashboard (plus its task-list
+fragment, which the dashboard's script fetches to redraw the list after every change) and the
+API tokens page, where a user makes and revokes the tokens of their MCP clients."""
 
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from todo_frontend.backend import (
+    ApiToken,
     AuthResult,
     BackendRejectedError,
     BackendUnavailableError,
+    NewApiToken,
     Task,
 )
 from todo_frontend.middleware import CHATKIT_CONTENT_SECURITY_POLICY, request_id_of
@@ -277,3 +282,139 @@ async def task_list_fragment(request: Request) -> Response:
         {"task_list": task_list},
         status_code=503 if task_list.unavailable else 200,
     )
+
+
+# ---- API tokens for MCP clients ----
+
+TOKEN_LIFETIMES_DAYS = (7, 30, 90, 180, 365)
+DEFAULT_TOKEN_LIFETIME_DAYS = 30
+TOKEN_NOTICES = {"revoked": "Token revoked: MCP clients that use it can no longer connect."}
+TOKENS_UNAVAILABLE = "We can't reach the task service right now. Please try again in a moment."
+
+
+async def _tokens_page(
+    request: Request,
+    session: Session,
+    *,
+    created: NewApiToken | None = None,
+    error: str | None = None,
+    name: str = "",
+    status_code: int = 200,
+) -> Response:
+    """The tokens page; `SessionEndedError` when the backend refuses the session's token."""
+    tokens: list[ApiToken] | None
+    try:
+        tokens = await services_of(request).backend.list_api_tokens(
+            token=session.token, user_id=session.user_id, request_id=request_id_of(request.scope)
+        )
+    except BackendUnavailableError as unavailable:
+        logger.warning("token list unavailable", extra={"error": str(unavailable)})
+        tokens, error, status_code = None, error or TOKENS_UNAVAILABLE, 503
+    except BackendRejectedError as rejected:
+        if rejected.status_code in {401, 403}:
+            raise SessionEndedError from rejected
+        raise
+    return render(
+        request,
+        "tokens.html",
+        {
+            "user": session,
+            "tokens": tokens,
+            "created": created,
+            "error": error,
+            "notice": TOKEN_NOTICES.get(request.query_params.get("reason", "")),
+            "name": name,
+            "lifetimes": TOKEN_LIFETIMES_DAYS,
+            "default_lifetime": DEFAULT_TOKEN_LIFETIME_DAYS,
+            "now": datetime.now(UTC),
+        },
+        status_code,
+    )
+
+
+@router.get("/tokens")
+async def api_tokens_page(request: Request) -> Response:
+    session = services_of(request).sessions.read(request)
+    if session is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    try:
+        return await _tokens_page(request, session)
+    except SessionEndedError:
+        return _session_ended(request)
+
+
+@router.post("/tokens")
+async def create_api_token(request: Request) -> Response:
+    """Make a token and show it, this once, on the page that answers the form."""
+    session = services_of(request).sessions.read(request)
+    if session is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    form = await _form(request)
+    try:
+        return await _create_api_token(request, session, form)
+    except SessionEndedError:
+        return _session_ended(request)
+
+
+async def _create_api_token(request: Request, session: Session, form: dict[str, str]) -> Response:
+    name = form.get("name", "").strip()
+
+    def again(error: str, status_code: int) -> Awaitable[Response]:
+        return _tokens_page(request, session, error=error, name=name, status_code=status_code)
+
+    if not _form_is_authentic(request, form):
+        return await again(FORM_EXPIRED, 403)
+    days = form.get("expires_in_days", "")
+    if not days.isdigit():
+        return await again("Choose when the token expires.", 422)
+    try:
+        created = await services_of(request).backend.create_api_token(
+            token=session.token,
+            user_id=session.user_id,
+            name=name,
+            expires_in_days=int(days),
+            request_id=request_id_of(request.scope),
+        )
+    except BackendUnavailableError as error:
+        logger.warning("token not created: backend unavailable", extra={"error": str(error)})
+        return await again(TOKENS_UNAVAILABLE, 503)
+    except BackendRejectedError as error:
+        if error.status_code in {401, 403}:
+            raise SessionEndedError from error
+        return await again(error.detail, error.status_code)
+    return await _tokens_page(request, session, created=created)
+
+
+@router.post("/tokens/{token_id}/revoke")
+async def revoke_api_token(request: Request, token_id: int) -> Response:
+    session = services_of(request).sessions.read(request)
+    if session is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    form = await _form(request)
+    try:
+        return await _revoke_api_token(request, session, form, token_id)
+    except SessionEndedError:
+        return _session_ended(request)
+
+
+async def _revoke_api_token(
+    request: Request, session: Session, form: dict[str, str], token_id: int
+) -> Response:
+    if not _form_is_authentic(request, form):
+        return await _tokens_page(request, session, error=FORM_EXPIRED, status_code=403)
+    try:
+        await services_of(request).backend.revoke_api_token(
+            token=session.token,
+            user_id=session.user_id,
+            token_id=token_id,
+            request_id=request_id_of(request.scope),
+        )
+    except BackendUnavailableError as error:
+        logger.warning("token not revoked: backend unavailable", extra={"error": str(error)})
+        return await _tokens_page(request, session, error=TOKENS_UNAVAILABLE, status_code=503)
+    except BackendRejectedError as error:
+        if error.status_code in {401, 403}:
+            raise SessionEndedError from error
+        if error.status_code != 404:  # 404: already revoked, which is what the user asked for
+            raise
+    return RedirectResponse("/tokens?reason=revoked", status_code=303)
