@@ -1,7 +1,13 @@
 """What the backend sends a browser stays on the backend's own origin: a trailing-slash redirect
 names no host, and the API docs load only this server's assets."""
 
+import re
+
 import httpx
+import pytest
+
+from backend_testkit import make_settings
+from todo_backend.main import create_app
 
 
 async def test_a_trailing_slash_redirects_without_naming_a_host(client: httpx.AsyncClient) -> None:
@@ -15,3 +21,28 @@ async def test_a_trailing_slash_redirects_without_naming_a_host(client: httpx.As
     unknown = await client.get("/api/nothing-here/", headers=headers)
     assert unknown.status_code == 404
     assert unknown.json() == {"detail": "Not Found"}
+
+
+@pytest.mark.parametrize("page_path", ["/docs", "/redoc"])
+async def test_the_api_docs_load_only_this_servers_assets(
+    client: httpx.AsyncClient, page_path: str
+) -> None:
+    page = await client.get(page_path)
+    assert page.status_code == 200
+    assert "http://" not in page.text and "https://" not in page.text
+    assets = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]*)"', page.text)
+    assert len(assets) >= 2, page.text  # the viewer's script, and its stylesheet or favicon
+    for url in assets:
+        assert url.startswith("/") and not url.startswith("//"), url
+        asset = await client.get(url)
+        assert asset.status_code == 200, url
+        assert asset.content, url
+
+
+async def test_turning_the_docs_off_removes_their_assets_too(database_url: str) -> None:
+    app = create_app(make_settings(database_url, docs_enabled=False))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        assert (await client.get("/docs/assets/swagger-ui-bundle.js")).status_code == 404

@@ -14,6 +14,7 @@ from todo_backend import __doc__ as package_doc
 from todo_backend.agent import create_agent
 from todo_backend.api.errors import install_error_handlers
 from todo_backend.api.routes import auth, chat, chatkit, conversations, health, tasks, tokens
+from todo_backend.api_docs import install_api_docs
 from todo_backend.db import create_engine, create_session_factory, parse_database_url
 from todo_backend.mcp_mount import LazyMCPApp
 from todo_backend.middleware import Metrics, RequestMiddleware
@@ -28,6 +29,7 @@ from todo_common.slash_redirect import redirect_slashes_relatively
 
 logger = logging.getLogger("todo_backend")
 GC_YOUNG_THRESHOLD = 50_000
+OPENAPI_URL = "/openapi.json"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -88,9 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             *chatkit.router.routes,
             *tokens.router.routes,
         ],
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
-        openapi_url="/openapi.json" if docs else None,
+        # /docs and /redoc are api_docs' pages, which load nothing from a CDN.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if docs else None,
         # The service reports through its JSON logs and Prometheus metrics: FastAPI's own
         # OpenTelemetry would look for configured providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -102,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.password_hashing = PasswordHashing(settings.password_hash_concurrency)
     install_error_handlers(app)
     redirect_slashes_relatively(app)
+    if docs:
+        install_api_docs(app, OPENAPI_URL)
     app.add_middleware(
         BodyLimit,
         max_body_bytes=settings.max_body_bytes,
