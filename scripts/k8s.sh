@@ -89,11 +89,16 @@ load_dotenv() {
 
 random_secret() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 
-check_secret() {  # name value: the services refuse short or example secrets at start
-  local lowered
+# The services' rule for BETTER_AUTH_SECRET (common/src/todo_common/secrets.py), checked before
+# anything is applied: long, varied, no placeholder and not the public local-mode secret.
+LOCAL_MODE_SECRET=local-mode-secret-not-for-production-use-0000
+check_secret() {  # name value
+  local lowered distinct
   lowered=$(printf '%s' "$2" | tr '[:upper:]' '[:lower:]')
-  if [ ${#2} -lt 32 ] || [[ $PLACEHOLDERS == *" $lowered "* ]]; then
-    die "$1 must be at least 32 random characters (e.g. \`openssl rand -hex 32\`), or unset to generate one"
+  distinct=$(printf '%s' "$2" | fold -w1 | sort -u | wc -l | tr -d ' ')
+  if [ ${#2} -lt 32 ] || [[ $PLACEHOLDERS == *" $lowered "* ]] || [ "$distinct" -lt 10 ] ||
+    [ "$2" = "$LOCAL_MODE_SECRET" ]; then
+    die "$1 must be at least 32 random characters, 10 or more of them different, and not the local-mode secret (e.g. \`openssl rand -hex 32\`), or unset to generate one"
   fi
 }
 
@@ -427,14 +432,13 @@ rollback() {  # [backend|frontend|all] [REVISION]
   show_builds
 }
 
-# Which code each release answers with: its health endpoint's version and build, asked inside a
-# pod, so it works wherever the node's address is out of reach.
+# Which code each release answers with: its health endpoint's version and build, asked through
+# the API server's proxy to the Service (so only Ready pods answer, and no node address is needed).
 show_builds() {
   step "which code answers"
   local release health
   for release in "${RELEASES[@]}"; do
-    health=$(kubectl exec -n "$NAMESPACE" "deployment/$release" -- python -c \
-      "import os, urllib.request; print(urllib.request.urlopen('http://127.0.0.1:' + os.environ['PORT'] + '/api/health', timeout=5).read().decode())" \
+    health=$(kubectl get --raw "/api/v1/namespaces/$NAMESPACE/services/http:$release:http/proxy/api/health" \
       2>/dev/null) || { note "$release: no answer"; continue; }
     note "$release: version $(json_field version "$health"), build $(json_field build "$health")"
   done

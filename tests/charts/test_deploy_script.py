@@ -21,6 +21,7 @@ import pytest
 from chart_support import ROOT
 
 from todo_common.build import VERSION
+from todo_common.secrets import LOCAL_MODE_SECRET
 
 pytestmark = pytest.mark.helm
 
@@ -238,7 +239,7 @@ def test_a_changed_setting_upgrades_only_the_release_it_touches(machine: Machine
 
 
 def test_settings_come_from_the_environment_first_then_the_env_file(machine: Machine) -> None:
-    from_file = "b" * 40
+    from_file = "0123456789abcdef" * 3  # 48 characters, 16 different
     env_file = "\n".join(
         [
             "# an .env as copied from .env.example",
@@ -285,7 +286,10 @@ def test_a_value_the_chart_refuses_stops_the_deploy_with_helms_reason(machine: M
     assert "backend" not in machine.state()["releases"]
 
 
-@pytest.mark.parametrize("secret", ["change-me", "short-secret", "secret"])
+@pytest.mark.parametrize(
+    "secret",
+    ["change-me", "short-secret", "secret", "a" * 40, "abcd" * 10, LOCAL_MODE_SECRET],
+)
 def test_a_weak_auth_secret_is_refused_before_anything_is_applied(
     machine: Machine, secret: str
 ) -> None:
