@@ -34,7 +34,8 @@ def make_settings(backend_url: str, **overrides: Any) -> Settings:
 
 
 def _csrf_token_in(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    """The CSRF token of a page: its form's field, or the meta tag that every page carries."""
+    match = re.search(r'name="csrf(?:_token" value|-token" content)="([^"]+)"', html)
     assert match, "the page has no CSRF token"
     return match.group(1)
 

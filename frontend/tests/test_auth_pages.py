@@ -176,3 +176,41 @@ def test_a_session_signed_with_another_secret_is_ignored(
         other.cookies.set("todo_session", stolen)
         assert other.get("/dashboard").headers["location"] == "/sign-in"
         assert other.get("/api/auth/me").status_code == 401
+
+
+def test_the_csrf_token_is_the_sessions_and_renewed_at_sign_in_and_sign_out(
+    frontend_for, real_backend, csrf_token_in, sign_up
+) -> None:
+    with frontend_for(real_backend.url) as browser:
+        before = csrf_token_in(browser.get("/sign-up").text)
+        sign_up(browser, "Rio")
+        signed_in = csrf_token_in(browser.get("/dashboard").text)
+        assert signed_in != before
+        tasks = f"/api/{browser.get('/api/auth/me').json()['id']}/tasks"
+        stale = browser.post(tasks, json={"title": "Stale"}, headers={"X-CSRF-Token": before})
+        assert stale.status_code == 403
+        fresh = browser.post(tasks, json={"title": "Fresh"}, headers={"X-CSRF-Token": signed_in})
+        assert fresh.status_code == 201
+
+        browser.post("/sign-out", data={"csrf_token": signed_in})
+        after = csrf_token_in(browser.get("/sign-in").text)
+        assert after not in {before, signed_in}
+
+
+def test_a_csrf_token_from_outside_the_session_is_refused(
+    frontend_for, real_backend, csrf_token_in, sign_up
+) -> None:
+    """Another visitor's token with its own cookie, as an attacker could plant them both."""
+    with frontend_for(real_backend.url) as attacker:
+        planted_token = csrf_token_in(attacker.get("/sign-in").text)
+        planted_cookie = attacker.cookies["todo_csrf"]
+    with frontend_for(real_backend.url) as browser:
+        sign_up(browser, "Sol")
+        tasks = f"/api/{browser.get('/api/auth/me').json()['id']}/tasks"
+        browser.cookies.delete("todo_csrf")
+        browser.cookies.set("todo_csrf", planted_cookie)
+        forged = browser.post(
+            tasks, json={"title": "Forged"}, headers={"X-CSRF-Token": planted_token}
+        )
+        assert forged.status_code == 403
+        assert browser.get(tasks).json() == []

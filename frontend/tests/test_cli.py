@@ -161,6 +161,8 @@ def test_serve_honours_port_logs_json_and_finishes_open_replies_on_sigterm(
         ):
             token = csrf_token_in(browser.get("/sign-in").text)
             browser.post("/sign-in", data={"csrf_token": token, "email": "a", "password": "b"})
+            # The session's own token, which every page carries (the 404 page needs no backend).
+            token = csrf_token_in(browser.get("/no-such-page").text)
             with browser.stream(
                 "POST",
                 "/api/u1/chat/stream",

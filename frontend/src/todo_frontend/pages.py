@@ -20,7 +20,7 @@ from todo_frontend.backend import (
     Task,
 )
 from todo_frontend.middleware import CHATKIT_CONTENT_SECURITY_POLICY, request_id_of
-from todo_frontend.security import CSRF_FIELD, Session
+from todo_frontend.security import CSRF_FIELD, Session, new_csrf_token
 from todo_frontend.services import services_of
 
 logger = logging.getLogger("todo_frontend.pages")
@@ -42,9 +42,10 @@ FORM_EXPIRED = "This form expired. Please try again."
 def render(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> Response:
-    """Render a page with this browser's CSRF token (setting its cookie on first visit)."""
+    """Render a page with the session's CSRF token, or for a visitor the visitor's (setting
+    its cookie on a first visit)."""
     services = services_of(request)
-    token, is_new = services.csrf.token_for(request)
+    token, is_new = services.csrf.token_for(request, services.sessions.read(request))
     response = services.templates.TemplateResponse(
         request, template, {**context, "csrf_token": token}, status_code=status_code
     )
@@ -59,14 +60,24 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 def _form_is_authentic(request: Request, form: dict[str, str]) -> bool:
-    return services_of(request).csrf.is_valid(request, form.get(CSRF_FIELD))
+    services = services_of(request)
+    session = services.sessions.read(request)
+    return services.csrf.is_valid(request, session, form.get(CSRF_FIELD))
 
 
 def _signed_in(request: Request, auth: AuthResult) -> Response:
     response = RedirectResponse("/dashboard", status_code=303)
     user = auth.user
-    session = Session(token=auth.token, user_id=user.id, name=user.name, email=user.email)
-    services_of(request).sessions.write(request, response, session)
+    session = Session(
+        token=auth.token,
+        user_id=user.id,
+        name=user.name,
+        email=user.email,
+        csrf_token=new_csrf_token(),
+    )
+    services = services_of(request)
+    services.sessions.write(request, response, session)
+    services.csrf.clear(response)  # the visitor's token ends here
     return response
 
 
@@ -179,6 +190,7 @@ async def sign_out(request: Request) -> Response:
             logger.warning("sign-out not confirmed by the backend", extra={"error": str(error)})
     response = RedirectResponse("/sign-in?reason=signed-out", status_code=303)
     services.sessions.clear(response)
+    services.csrf.clear(response)
     return response
 
 

@@ -88,7 +88,7 @@ async def _forward(request: Request, backend_path: str) -> Response:
     if session is None:
         return json_error(401, "You are not signed in.")
     if request.method in STATE_CHANGING_METHODS and not services.csrf.is_valid(
-        request, request.headers.get(CSRF_HEADER)
+        request, session, request.headers.get(CSRF_HEADER)
     ):
         return json_error(403, "Missing or invalid CSRF token; reload the page and try again.")
 

@@ -1,8 +1,11 @@
 """The session cookie (carries the backend's token, never readable by JavaScript) and CSRF tokens.
 
-CSRF uses the double-submit pattern: a random token lives in a signed HttpOnly cookie and is
-rendered into each page; forms send it back as a field, JavaScript as the X-CSRF-Token header.
-Another site can make the browser send the cookie but cannot read the page to learn the token.
+Every page carries a CSRF token; forms send it back as a field, JavaScript as the X-CSRF-Token
+header. Another site can make the browser send the cookies but cannot read a page to learn the
+token. A signed-in browser's token is its session's own, made at sign-in and kept in the signed
+session cookie: a token seen before signing in, or planted with a cookie of its own, is worthless
+in the session. A visitor's (for the sign-in and sign-up forms) lives in a signed HttpOnly cookie
+of its own, which sign-in and sign-out delete, so the next visitor page makes a new one.
 """
 
 import hmac
@@ -20,12 +23,17 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
 
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 @dataclass(frozen=True)
 class Session:
     token: str
     user_id: str
     name: str
     email: str
+    csrf_token: str
 
 
 CookieSecure = Literal["auto", "true", "false"]
@@ -85,12 +93,15 @@ class Csrf:
             return None
         return token if isinstance(token, str) else None
 
-    def token_for(self, request: Request) -> tuple[str, bool]:
-        """The request's CSRF token, and whether it is new (then the cookie must be set)."""
+    def token_for(self, request: Request, session: Session | None) -> tuple[str, bool]:
+        """The CSRF token for the request's page, and whether it is a visitor's new one (then
+        the cookie must be set)."""
+        if session is not None:
+            return session.csrf_token, False
         existing = self._cookie_token(request)
         if existing:
             return existing, False
-        return secrets.token_urlsafe(32), True
+        return new_csrf_token(), True
 
     def set_cookie(self, request: Request, response: Response, token: str) -> None:
         response.set_cookie(
@@ -102,8 +113,11 @@ class Csrf:
             secure=secure_cookies(request, self._secure),
         )
 
-    def is_valid(self, request: Request, submitted: str | None) -> bool:
-        expected = self._cookie_token(request)
+    def clear(self, response: Response) -> None:
+        response.delete_cookie(CSRF_COOKIE, httponly=True, samesite="lax")
+
+    def is_valid(self, request: Request, session: Session | None, submitted: str | None) -> bool:
+        expected = session.csrf_token if session is not None else self._cookie_token(request)
         if not expected or not submitted:
             return False
         return hmac.compare_digest(expected.encode(), submitted.encode())
