@@ -8,7 +8,8 @@ charts deploy by default (`todo-backend:VERSION`, `todo-frontend:VERSION`):
         network = containers.network()
         backend = containers.run(
             backend_image.tag, network=network, aliases=["backend"],
-            env={"LOCAL_MODE": "true"}, publish=[8000], read_only=True, tmpfs=["/tmp"],
+            env={"LOCAL_MODE": "true", "HOST": "0.0.0.0"}, publish=[8000],
+            read_only=True, tmpfs=["/tmp"],
         )
         backend.wait_healthy()
         response = httpx.get(backend.url(8000, "/api/health"))
