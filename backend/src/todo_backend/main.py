@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             *chatkit.router.routes,
             *tokens.router.routes,
         ],
-        # /docs and /redoc are api_docs' pages, which load nothing from a CDN.
+        # /docs is api_docs' page, which loads nothing from a CDN; api_docs says why no ReDoc.
         docs_url=None,
         redoc_url=None,
         openapi_url=OPENAPI_URL if docs else None,

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     # Prometheus metrics on a port of their own, which no public Service exposes; 0 serves
     # /metrics on the API port instead (a single-port setup such as `make run`).
     metrics_port: int = Field(default=9464, ge=0, le=65535)
-    # The interactive API docs (/docs, /redoc, /openapi.json); false hides them.
+    # The interactive API docs (/docs, /openapi.json); false hides them.
     docs_enabled: bool = True
     mcp_allowed_hosts: str = ""
     # The image's immutable tag, set by the Helm chart from `image.tag`; reported by the health
