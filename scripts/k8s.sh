@@ -95,7 +95,7 @@ LOCAL_MODE_SECRET=local-mode-secret-not-for-production-use-0000
 check_secret() {  # name value
   local lowered distinct
   lowered=$(printf '%s' "$2" | tr '[:upper:]' '[:lower:]')
-  distinct=$(printf '%s' "$2" | fold -w1 | sort -u | wc -l | tr -d ' ')
+  distinct=$(printf '%s' "$2" | fold -w1 | LC_ALL=C sort -u | wc -l | tr -d ' ')
   if [ ${#2} -lt 32 ] || [[ $PLACEHOLDERS == *" $lowered "* ]] || [ "$distinct" -lt 10 ] ||
     [ "$2" = "$LOCAL_MODE_SECRET" ]; then
     die "$1 must be at least 32 random characters, 10 or more of them different, and not the local-mode secret (e.g. \`openssl rand -hex 32\`), or unset to generate one"

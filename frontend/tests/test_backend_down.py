@@ -14,7 +14,7 @@ def test_health_answers_without_the_backend(frontend_for, unreachable_url) -> No
     with frontend_for(unreachable_url) as browser:
         response = browser.get("/api/health")
         assert response.status_code == 200
-        assert response.json() == {"status": "ok"}
+        assert response.json()["status"] == "ok"
         assert browser.get("/api/health/live").status_code == 200
 
 
