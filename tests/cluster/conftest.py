@@ -1,14 +1,23 @@
 """Fixtures of the real-cluster tests: the cluster (started by cluster/up.sh, or the running one
-reused) and both charts deployed into it from nothing by `make deploy`."""
+reused) and both charts deployed into it from nothing by `make deploy`, on the Minikube path a
+user takes by default (the `minikube` command is a stand-in; everything else is real)."""
 
+import secrets
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
 from testkit import wait_until
-from tests.support.cluster import Cluster, daemons_rss_mb, missing_cluster_tools, pod_ready
+from tests.support.cluster import (
+    Cluster,
+    copy_checkout,
+    daemons_rss_mb,
+    missing_cluster_tools,
+    pod_ready,
+)
 
 NAMESPACE = "todo-e2e"
 
@@ -28,11 +37,14 @@ def cluster(
 
 @pytest.fixture(scope="module")
 def deployed(cluster: Cluster, record_figure: Callable[[str, str, Any], None]) -> Iterator[Cluster]:
-    """Both releases installed by `make deploy` into an empty namespace, every pod Ready."""
+    """Both releases installed by `make deploy` (DEPLOY_TARGET=minikube, the default) into an
+    empty namespace, every pod Ready."""
+    cluster = cluster.on("minikube")
     cluster.make("undeploy", log="undeploy-before", PURGE="1")
     started = time.monotonic()
     output = cluster.make("deploy", log="deploy")
     assert f"app:      {cluster.frontend_url}" in output
+    assert "loaded todo-backend:" in output and "into Minikube" in output
     for release in ("backend", "frontend"):
         wait_until(
             lambda release=release: all(pod_ready(p) for p in cluster.pods(release)),
@@ -43,3 +55,14 @@ def deployed(cluster: Cluster, record_figure: Callable[[str, str, Any], None]) -
     seconds = round(time.monotonic() - started)
     record_figure("cluster", "make deploy to every pod Ready (s)", seconds)
     yield cluster
+
+
+@pytest.fixture(scope="module")
+def changed_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A copy of the checkout with a code change in both services, as a developer makes one."""
+    checkout = copy_checkout(tmp_path_factory.mktemp("changed-checkout"))
+    marker = f"\n# rolling-upgrade test {secrets.token_hex(4)}\n"
+    for package in ("backend/src/todo_backend", "frontend/src/todo_frontend"):
+        with (checkout / package / "__init__.py").open("a") as init:
+            init.write(marker)
+    yield checkout

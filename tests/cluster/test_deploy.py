@@ -1,17 +1,19 @@
 """The charts on a real Kubernetes (cluster/: upstream v1.34 with containerd, kube-proxy and
-CoreDNS), deployed, upgraded and rolled back by the project's own commands, exactly as a user
-runs them against any cluster: `DEPLOY_TARGET=current make deploy|rollback`.
+CoreDNS), deployed, upgraded and rolled back by the project's own commands on the path a user
+takes by default: `make deploy|rollback|status` for Minikube, where only the `minikube` command is
+a stand-in (it loads the images into the node's containerd; tests/support/minikube-standin).
 
 The tests run in this file's order against one deployment: first what a fresh install must
 show (the plan's phase-5 checks T061-T072), then pod deletions, a rolling upgrade under load,
-`make rollback`, and last an upgrade that fails and is rolled back by itself.
+`make rollback` (the previous build answers again), and last an upgrade that fails and is rolled
+back by itself. tests/cluster/test_registry_path.py does the same through a registry.
 """
 
 import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,8 @@ import pytest
 
 from testkit import wait_until
 from tests.support.browser import Browser, signed_up, tool_names
-from tests.support.cluster import REPO_ROOT, Cluster, CommandError, copy_checkout, pod_ready
+from tests.support.cluster import REPO_ROOT, Cluster, CommandError, pod_ready
+from todo_common.build import VERSION
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1800)]
 
@@ -63,6 +66,8 @@ def test_every_pod_is_ready_and_helm_test_passes_for_both_releases(deployed: Clu
         assert all(pod_ready(p) for p in deployed.pods(release))
         output = deployed.make("status", log=f"status-{release}")
         assert "deployed" in output
+        build = deployed.deployment_image(release).rpartition(":")[2]
+        assert f"{release}: version {VERSION}, build {build}" in output
         result = deployed.helm("test", release, "--timeout", "2m")
         assert "Phase:          Succeeded" in result, result
     claim = deployed.kubectl_json("get", "pvc", "data-backend-postgresql-0")
@@ -256,21 +261,14 @@ class SteadyClient:
         return sum(count for outcome, count in self.outcomes.items() if outcome != "ok")
 
 
-@pytest.fixture(scope="module")
-def changed_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A copy of the checkout with a code change in both services, as a developer makes one."""
-    checkout = copy_checkout(tmp_path_factory.mktemp("changed-checkout"))
-    marker = f"\n# rolling-upgrade test {secrets.token_hex(4)}\n"
-    for package in ("backend/src/todo_backend", "frontend/src/todo_frontend"):
-        with (checkout / package / "__init__.py").open("a") as init:
-            init.write(marker)
-    yield checkout
-
-
 def test_a_rolling_upgrade_under_load_answers_every_request(
     deployed: Cluster, changed_checkout: Path, record_figure: Callable[[str, str, Any], None]
 ) -> None:
     images_before = {name: deployed.deployment_image(name) for name in ("backend", "frontend")}
+    builds_before = deployed.builds_answering()
+    assert builds_before == {
+        name: image.rpartition(":")[2] for name, image in images_before.items()
+    }
     with SteadyClient(deployed.frontend_url) as client:
         deployed.make("deploy", checkout=changed_checkout, log="deploy-upgrade")
         wait_until(lambda: client.outcomes["ok"] > 0, seconds=30, what="requests after the upgrade")
@@ -278,19 +276,29 @@ def test_a_rolling_upgrade_under_load_answers_every_request(
     record_figure("cluster", "rolling upgrade: errors", client.errors)
     for name, image in images_before.items():
         assert deployed.deployment_image(name) != image, f"{name} was not upgraded"
+    builds_after = deployed.builds_answering()
+    assert all(builds_after[name] != builds_before[name] for name in builds_before)
     assert client.errors == 0, (dict(client.outcomes), client.failures)
 
 
-def test_make_rollback_returns_to_the_previous_revision(deployed: Cluster) -> None:
-    """Revision 1 and 2 run different images (the rolling upgrade's code change)."""
+def test_make_rollback_brings_the_previous_code_back(deployed: Cluster) -> None:
+    """Revision 1 and 2 run different images (the rolling upgrade's code change); after the
+    rollback the NodePorts answer with revision 1's build again."""
     history = deployed.helm_history("backend")
     assert [entry["status"] for entry in history][-1] == "deployed" and len(history) >= 2
     first_image = deployed.image_of_revision("backend", history[-2]["revision"])
     assert deployed.deployment_image("backend") != first_image
+    frontend_history = deployed.helm_history("frontend")
+    first_frontend = deployed.image_of_revision("frontend", frontend_history[-2]["revision"])
 
-    deployed.make("rollback", log="rollback", CHART="backend")
+    output = deployed.make("rollback", log="rollback")
 
     assert deployed.deployment_image("backend") == first_image
+    assert deployed.builds_answering() == {
+        "backend": first_image.rpartition(":")[2],
+        "frontend": first_frontend.rpartition(":")[2],
+    }
+    assert f"backend: version {VERSION}, build {first_image.rpartition(':')[2]}" in output
     latest = deployed.helm_history("backend")[-1]
     assert latest["status"] == "deployed"
     assert latest["description"] == f"Rollback to {history[-2]['revision']}"

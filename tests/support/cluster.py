@@ -1,7 +1,9 @@
 """The real Kubernetes of cluster/ (make cluster-up) and the project's own deployment commands
-run against it, as a user runs them against any cluster: `make deploy|rollback|status` with
-DEPLOY_TARGET=current and IMAGE_REGISTRY. Used by tests/cluster."""
+run against it, as a user runs them: `make deploy|rollback|status` on the Minikube path (the
+default; a stand-in `minikube` command loads the images into the node, see minikube-standin/) or
+with DEPLOY_TARGET=current and IMAGE_REGISTRY, as against any cluster. Used by tests/cluster."""
 
+import dataclasses
 import json
 import os
 import re
@@ -12,9 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = REPO_ROOT / "test-artifacts" / "cluster"
 CLUSTER_DAEMONS_DIR = Path("/run/todo-cluster")
+# The stand-in for the `minikube` command: the only part of the Minikube path that cannot run here.
+MINIKUBE_STANDIN_DIR = Path(__file__).with_name("minikube-standin")
 FRONTEND_NODE_PORT = 30000
 BACKEND_NODE_PORT = 30001
 # Commands of Debian's packages the cluster runs on, named like their packages (cluster/up.sh
@@ -64,12 +70,14 @@ class CommandError(AssertionError):
 
 @dataclass(frozen=True)
 class Cluster:
-    """A running cluster: its kubeconfig, its registry and its node's address."""
+    """A running cluster: its kubeconfig, its registry and its node's address; `target` is how
+    `make deploy` reaches it: `minikube` (the user's default path) or `current` (a registry)."""
 
     kubeconfig: Path
     registry: str
     node_ip: str
     namespace: str
+    target: str = "current"
 
     @classmethod
     def start(cls, namespace: str) -> "Cluster":
@@ -94,16 +102,25 @@ class Cluster:
         addresses = {a["type"]: a["address"] for a in node["status"]["addresses"]}
         return cls(kubeconfig, exports["IMAGE_REGISTRY"], addresses["InternalIP"], namespace)
 
+    def on(self, target: str) -> "Cluster":
+        """The same cluster, deployed to through `target` (minikube or current)."""
+        return dataclasses.replace(self, target=target)
+
     def env(self, **extra: str) -> dict[str, str]:
-        """The environment of a person who pasted cluster-up's two lines and chose a namespace."""
-        return {
+        """The environment of a person who pasted cluster-up's two lines and chose a namespace
+        (on the Minikube path: who has a `minikube` command instead of a registry)."""
+        environment = {
             **os.environ,
             "KUBECONFIG": str(self.kubeconfig),
-            "IMAGE_REGISTRY": self.registry,
-            "DEPLOY_TARGET": "current",
+            "DEPLOY_TARGET": self.target,
             "NAMESPACE": self.namespace,
-            **extra,
         }
+        if self.target == "minikube":
+            environment["PATH"] = f"{MINIKUBE_STANDIN_DIR}{os.pathsep}{environment['PATH']}"
+            environment.pop("IMAGE_REGISTRY", None)
+        else:
+            environment["IMAGE_REGISTRY"] = self.registry
+        return {**environment, **extra}
 
     def kubectl_result(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -168,6 +185,13 @@ class Cluster:
         """The release's pods (or one component's) that are not being deleted."""
         pods = self.all_pods(instance, component)
         return [pod for pod in pods if "deletionTimestamp" not in pod["metadata"]]
+
+    def builds_answering(self) -> dict[str, str]:
+        """The `build` each service's health endpoint reports through its NodePort."""
+        return {
+            name: httpx.get(f"{url}/api/health", timeout=10).json()["build"]
+            for name, url in (("backend", self.backend_url), ("frontend", self.frontend_url))
+        }
 
     def deployment_image(self, name: str) -> str:
         deployment = self.kubectl_json("get", "deployment", name)
