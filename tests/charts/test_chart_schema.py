@@ -30,6 +30,12 @@ REJECTED = [
     ("backend", "autoscaling.targetCPUUtilizationPercentage=150", "targetCPUUtilizationPercentage"),
     ("backend", "env.DATABASE_URL=sqlite:///x.db", "DATABASE_URL"),
     ("backend", "replicas=2", "replicas"),
+    ("backend", "networkPolicy.egress.enabled=maybe", "enabled"),
+    ("backend", "networkPolicy.egress.allowedCidrs[0].cidr=db.example.com", "cidr"),
+    ("backend", "networkPolicy.egress.allowedCidrs[0].cidr=10.0.0.0/8", "ports"),
+    ("backend", "networkPolicy.egress.allowedCidrs[0].ports={70000}", "ports"),
+    ("backend", "networkPolicy.egress.allowedCidr[0].cidr=10.0.0.0/8", "allowedCidr"),
+    ("backend", "networkPolicy.egress.extraRules=open", "extraRules"),
     ("frontend", "replicaCount=two", "replicaCount"),
     ("frontend", "service.nodePort=80", "nodePort"),
     ("frontend", "config.backendUrl=backend:8000", "backendUrl"),
@@ -37,6 +43,9 @@ REJECTED = [
     ("frontend", "env.BACKEND_URL=http://elsewhere", "BACKEND_URL"),
     ("frontend", "podDisruptionBudget.enabled=maybe", "enabled"),
     ("frontend", "ingress.hosts[0].paths[0].pathType=Glob", "pathType"),
+    ("frontend", "networkPolicy.egress.enabled=maybe", "enabled"),
+    ("frontend", "networkPolicy.egress.backendRelease=Backend_1", "backendRelease"),
+    ("frontend", "networkPolicy.egress.backendNamespace=todo.apps", "backendNamespace"),
 ]
 
 
