@@ -260,7 +260,12 @@ ship_image() {  # name image-id: prints repository:tag
 
 create_secrets() {
   step "Secrets in namespace $NAMESPACE"
-  kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
+  # A namespace made here runs under Pod Security `restricted`, enforced: the charts comply.
+  if ! kubectl get namespace "$NAMESPACE" >/dev/null 2>&1; then
+    kubectl create namespace "$NAMESPACE"
+    kubectl label namespace "$NAMESPACE" pod-security.kubernetes.io/enforce=restricted \
+      pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/audit=restricted >/dev/null
+  fi
 
   local backend_dir=$workdir/backend-secrets frontend_dir=$workdir/frontend-secrets auth frontend_auth
   mkdir -p "$backend_dir" "$frontend_dir"
