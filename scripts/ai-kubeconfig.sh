@@ -21,9 +21,8 @@ AI_TOKEN_DURATION=${AI_TOKEN_DURATION:-8h}
 AI_KUBECONFIG=${AI_KUBECONFIG:-.cluster/ai-kubeconfig}
 ACCOUNT=todo-ai-operator
 
-step() { printf '\n==> %s\n' "$*"; }
-note() { printf '    %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/output.sh
+source scripts/output.sh
 
 command -v kubectl >/dev/null || die "kubectl is not installed: https://kubernetes.io/docs/tasks/tools/"
 [[ $AI_TOKEN_DURATION =~ ^[0-9]+(s|m|h)$ ]] ||

@@ -60,9 +60,8 @@ ENV_KEYS=(DATABASE_URL BETTER_AUTH_SECRET BETTER_AUTH_URL OPENAI_API_KEY OPENAI_
   OPENAI_MODEL AGENT_PROVIDER LOG_LEVEL FRONTEND_AUTH_SECRET)
 PLACEHOLDERS=" changeme change-me secret test your-secret-here replace-me "
 
-step() { printf '\n==> %s\n' "$*"; }
-note() { printf '    %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/output.sh
+source scripts/output.sh
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
