@@ -65,6 +65,7 @@ def test_two_concurrent_migrations_both_succeed_with_one_schema(fresh_postgres_u
         "conversations",
         "idempotency_keys",
         "messages",
+        "rate_limit_counters",
         "tasks",
         "users",
     ]

@@ -19,6 +19,7 @@ from todo_backend.db import create_engine, create_session_factory, parse_databas
 from todo_backend.mcp_mount import LazyMCPApp
 from todo_backend.middleware import Metrics, RequestMiddleware
 from todo_backend.migrate import apply_migrations
+from todo_backend.ratelimit import SharedCounters
 from todo_backend.security import PasswordHashing
 from todo_backend.settings import QUIET_LOGGERS, Settings, get_settings
 from todo_backend.throttle import Limits
@@ -47,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         target = parse_database_url(settings.database_url)
         if settings.migrate_on_start:
             await apply_migrations(engine)
+        if not target.is_sqlite:  # every replica counts in one table (`ratelimit`)
+            app.state.limits = Limits.from_settings(settings, SharedCounters(engine))
         logger.info(
             "backend started",
             extra={

@@ -74,7 +74,7 @@ class BearerAuth:
         if is_api_token(token):
             found = await authenticate_api_token(state.engine, state.session_factory, token)
             limits: Limits = state.limits
-            limits.mcp_requests_per_api_token.hit(found.id, what=TOO_MANY_MCP_REQUESTS)
+            await limits.mcp_requests_per_api_token.hit(str(found.id), what=TOO_MANY_MCP_REQUESTS)
             return found.user_id
         reads = Reads(state.engine)
         try:

@@ -358,3 +358,19 @@ class HealthStatus(SQLModel):
     # Which code answers (readiness only): the project's version and the image's build.
     version: str | None = None
     build: str | None = None
+
+
+# ---- rate limits ----
+
+
+class RateLimitCounter(SQLModel, table=True):
+    """One key's current window of a limit that every replica shares
+    (`ratelimit.SharedCounter`): the key is the limit's name and what it counts by. Used on
+    PostgreSQL, where the table is UNLOGGED; SQLite (one process) counts in memory."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: str = Field(primary_key=True, sa_type=Text)
+    hits: int
+    window_end: float
+    last_hit: float

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from todo_common.build import FROM_SOURCE
+from todo_common.client_address import checked_proxy_secret
 from todo_common.configuration import LOCAL_MODE_HOST
 from todo_common.secrets import checked_secret
 
@@ -71,13 +72,21 @@ class Settings(BaseSettings):
     # Abuse resistance (README "Security"). `rate_limits=off` lifts the request-rate limits
     # (sign-up, sign-in, chat turns) for load tests; failed sign-ins stay throttled.
     rate_limits: Literal["on", "off"] = "on"
-    # Addresses or networks (comma-separated) whose X-Forwarded-For/-Proto uvicorn believes.
+    # Addresses or networks (comma-separated) whose X-Forwarded-For/-Proto uvicorn believes: an
+    # ingress in front of the backend. The frontend proves its visitors' addresses with
+    # PROXY_SECRET instead (todo_common.client_address).
     trusted_proxies: str = "127.0.0.1"
+    # The key the frontend signs its visitors' addresses with; the frontend's PROXY_SECRET.
+    # Empty: no signed address is believed (a fixed one in LOCAL_MODE).
+    proxy_secret: str = ""
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
     sign_up_per_address_per_hour: int = Field(default=20, ge=0)
     sign_in_per_address_per_minute: int = Field(default=30, ge=0)
     auth_requests_per_minute: int = Field(default=600, ge=0)
     sign_in_max_failures: int = Field(default=5, ge=1)
+    # Failed sign-ins for one account from every address together; past them, each further
+    # attempt waits twice as long as the one before (2, 4, 8... seconds).
+    sign_in_max_failures_per_account: int = Field(default=20, ge=1)
     sign_in_failure_window_seconds: int = Field(default=300, ge=1)
     chat_turns_per_minute: int = Field(default=10, ge=0)
     chat_turns_per_day: int = Field(default=200, ge=0)
@@ -108,6 +117,7 @@ class Settings(BaseSettings):
         self.better_auth_secret = checked_secret(
             self.better_auth_secret, local_mode=self.local_mode
         )
+        self.proxy_secret = checked_proxy_secret(self.proxy_secret, local_mode=self.local_mode)
         return self
 
     @property

@@ -6,6 +6,8 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from todo_common.client_address import CLIENT_ADDRESS_HEADER, sign_client_address
+
 
 class User(BaseModel):
     id: str
@@ -71,8 +73,9 @@ def _detail(response: httpx.Response) -> str:
 
 
 class Backend:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, proxy_secret: str) -> None:
         self._client = client
+        self._proxy_secret = proxy_secret
 
     async def _call(
         self,
@@ -88,10 +91,11 @@ class Backend:
         headers = {"x-request-id": request_id, "accept": "application/json"}
         if token:
             headers["authorization"] = f"Bearer {token}"
-        if client_address:
-            # The backend limits sign-ups and sign-ins per visitor, not per frontend replica
-            # (it believes this header from its TRUSTED_PROXIES only).
-            headers["x-forwarded-for"] = client_address
+        if client_address and self._proxy_secret:
+            # The backend limits sign-ups and sign-ins per visitor, not per frontend replica:
+            # signed, so that only this frontend can name the address (an X-Forwarded-For would
+            # be anyone's to write).
+            headers[CLIENT_ADDRESS_HEADER] = sign_client_address(self._proxy_secret, client_address)
         try:
             response = await self._client.request(
                 method,

@@ -41,7 +41,7 @@ class Services:
 
     @property
     def backend(self) -> Backend:
-        return Backend(self.client)
+        return Backend(self.client, self.settings.proxy_secret)
 
 
 def services_of(request: Request) -> Services:

@@ -7,6 +7,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from todo_common.build import FROM_SOURCE
+from todo_common.client_address import checked_proxy_secret
 from todo_common.configuration import LOCAL_MODE_HOST
 from todo_common.secrets import SettingsError, checked_secret
 
@@ -28,6 +29,10 @@ class Settings(BaseSettings):
     # ingress in front of the frontend. Behind a TLS ingress it must be listed, or the session
     # cookie goes out without `Secure`.
     trusted_proxies: str = "127.0.0.1"
+    # The key this frontend signs its visitors' addresses with for the backend's per-address
+    # limits; the backend's PROXY_SECRET. Empty: none sent, so the backend counts every
+    # sign-in through this frontend as coming from its address (a fixed one in LOCAL_MODE).
+    proxy_secret: str = ""
     # `auto`: cookies are `Secure` when the request came over HTTPS; `true`/`false` force it.
     cookie_secure: Literal["auto", "true", "false"] = "auto"
     # The image's immutable tag, set by the Helm chart from `image.tag`; reported by the health
@@ -76,4 +81,5 @@ class Settings(BaseSettings):
         self.better_auth_secret = checked_secret(
             self.better_auth_secret, local_mode=self.local_mode
         )
+        self.proxy_secret = checked_proxy_secret(self.proxy_secret, local_mode=self.local_mode)
         return self

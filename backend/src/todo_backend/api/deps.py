@@ -17,6 +17,7 @@ from todo_backend.models import ID_MAX, ID_MIN
 from todo_backend.security import InvalidTokenError, PasswordHashing, TokenClaims, decode_token
 from todo_backend.settings import Settings
 from todo_backend.throttle import Limits
+from todo_common.client_address import CLIENT_ADDRESS_HEADER, verified_client_address
 
 
 async def get_settings(request: Request) -> Settings:
@@ -84,8 +85,15 @@ PasswordHashingDep = Annotated[PasswordHashing, Depends(get_password_hashing)]
 
 
 async def get_client_address(request: Request) -> str:
-    """The caller's address: the socket's peer, or what a trusted proxy says it is
-    (uvicorn believes X-Forwarded-For only from TRUSTED_PROXIES)."""
+    """The caller's address, which every per-address limit counts by: the visitor's address
+    signed by the frontend with PROXY_SECRET (`todo_common.client_address`), or else the
+    socket's peer (uvicorn puts X-Forwarded-For there only when it comes from TRUSTED_PROXIES).
+    An unsigned or forged header is ignored, whoever sends it."""
+    signed = request.headers.get(CLIENT_ADDRESS_HEADER)
+    if signed is not None:
+        address = verified_client_address(request.app.state.settings.proxy_secret, signed)
+        if address is not None:
+            return address
     return request.client.host if request.client else "unknown"
 
 

@@ -72,14 +72,14 @@ async def admit(
     match request:
         case ThreadsCreateReq():
             message = message_of(request.params.input)
-            limits.count_chat_turn(context.user_id)
+            await limits.count_chat_turn(context.user_id)
             context.new_conversation_id = await chat.start_conversation(
                 context.session, quotas, user_id=context.user_id, first_message=message
             )
         case ThreadsAddUserMessageReq():
             message_of(request.params.input)
             conversation_id = await store.conversation_id(request.params.thread_id, context)
-            limits.count_chat_turn(context.user_id)
+            await limits.count_chat_turn(context.user_id)
             await check_turn_room(
                 context.session, quotas, user_id=context.user_id, conversation_id=conversation_id
             )

@@ -17,6 +17,7 @@ from todo_backend.api.deps import (
 )
 from todo_backend.api.errors import error_responses
 from todo_backend.models import AuthResponse, SignIn, User, UserCreate, UserPublic
+from todo_backend.ratelimit import RateLimitedError
 from todo_backend.security import create_token
 from todo_backend.settings import Settings
 from todo_backend.throttle import Limits
@@ -33,8 +34,27 @@ def _authenticated(settings: Settings, user: User) -> AuthResponse:
     return AuthResponse(token=token, user=UserPublic.model_validate(user))
 
 
-def _count_overall(limits: Limits) -> None:
-    limits.auth_overall.hit("all", what=TOO_MANY_AUTH)
+async def _count_overall(limits: Limits) -> None:
+    await limits.auth_overall.hit("all", what=TOO_MANY_AUTH)
+
+
+def _from_address(email: str, address: str) -> str:
+    return f"{email}|{address}"  # an address has no "|": one key per (email, address)
+
+
+async def _count_attempt(limits: Limits, email: str, address: str) -> None:
+    """Count a sign-in attempt as a failure until its password is found correct: before the
+    slow verify, so parallel guesses cannot all get through. Per (email, address) for the short
+    lockout, so a stranger cannot lock the owner out from another address; and per email from
+    every address, with a higher ceiling and then growing delays, so guessing from many
+    addresses stays slow. An attempt that this refuses is not counted against the address."""
+    from_address = _from_address(email, address)
+    await limits.sign_in_failures.hit(from_address, what=TOO_MANY_FAILURES)
+    try:
+        await limits.sign_in_failures_per_account.hit(email, what=TOO_MANY_FAILURES)
+    except RateLimitedError:
+        await limits.sign_in_failures.refund(from_address)
+        raise
 
 
 @router.post(
@@ -51,8 +71,8 @@ async def sign_up(
     address: ClientAddress,
 ) -> AuthResponse:
     """Create an account and return a token for it."""
-    limits.sign_up_per_address.hit(address, what=TOO_MANY_AUTH)
-    _count_overall(limits)
+    await limits.sign_up_per_address.hit(address, what=TOO_MANY_AUTH)
+    await _count_overall(limits)
     if await crud.get_user_by_email(session, email=body.email):
         raise HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists")
     # Hand the connection back while we wait for the hash: a burst must not drain the pool.
@@ -78,12 +98,9 @@ async def sign_in(
     address: ClientAddress,
 ) -> AuthResponse:
     """Exchange email and password for a token (valid for 7 days, or until sign-out)."""
-    limits.sign_in_per_address.hit(address, what=TOO_MANY_AUTH)
-    _count_overall(limits)
-    # Counted before the slow verify, so parallel guesses cannot all get through; a correct
-    # password clears the count. Keyed with the address, so a stranger cannot lock the owner out.
-    account = (body.email, address)
-    limits.sign_in_failures.hit(account, what=TOO_MANY_FAILURES)
+    await limits.sign_in_per_address.hit(address, what=TOO_MANY_AUTH)
+    await _count_overall(limits)
+    await _count_attempt(limits, body.email, address)
     user = await crud.get_user_by_email(session, email=body.email)
     await session.close()  # no connection held while the hash waits its turn
     # Always verify, even for an unknown email: both answers then take the same time.
@@ -91,7 +108,9 @@ async def sign_in(
     if user is None or not matches:
         logger.info("sign-in failed", extra={"reason": "bad credentials"})
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong email or password")
-    limits.sign_in_failures.reset(account)
+    # A correct password ends this address's run of failures, and is not one of the account's.
+    await limits.sign_in_failures.reset(_from_address(body.email, address))
+    await limits.sign_in_failures_per_account.refund(body.email)
     return _authenticated(settings, user)
 
 

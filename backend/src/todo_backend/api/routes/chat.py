@@ -52,17 +52,17 @@ async def _count_turn(request: Request, caller: TokenClaims, limits: Limits) -> 
     revoked token's 422) is counted. The refusal is for the token's rightful holder only: a
     revoked token gets its 401, as anywhere else."""
     try:
-        limits.count_chat_turn(caller.subject)
+        await limits.count_chat_turn(caller.subject)
     except RateLimitedError:
         if not await turn_caller_is_current(request, caller):
             raise UNAUTHORIZED from None
         raise
 
 
-def _revoked(limits: Limits, caller: TokenClaims) -> HTTPException:
+async def _revoked(limits: Limits, caller: TokenClaims) -> HTTPException:
     """The 401 for a counted turn whose token turned out to be revoked. The turn is given back,
     so that whoever holds an old token cannot use up its user's allowance."""
-    limits.refund_chat_turn(caller.subject)
+    await limits.refund_chat_turn(caller.subject)
     return UNAUTHORIZED
 
 
@@ -83,7 +83,7 @@ async def _stored_answer(
     if keyed is None:
         return None
     if not await turn_caller_is_current(request, caller):
-        raise _revoked(limits, caller)
+        raise await _revoked(limits, caller)
     return await previous_response(session, keyed)
 
 
@@ -112,7 +112,7 @@ async def _begin(
             keyed=keyed,
         )
     except crud.CallerNotCurrentError:
-        raise _revoked(limits, caller) from None
+        raise await _revoked(limits, caller) from None
     except chat.ConversationNotFoundError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Conversation not found") from None
     except IntegrityError as error:
