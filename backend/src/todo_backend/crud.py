@@ -140,6 +140,22 @@ def _insert_under_quota(table: Table, values: dict[str, Any], *, user: str, limi
     )
 
 
+# Locks the user's row until the transaction ends: see `_lock_user_for_quota`.
+_LOCK_USER = text("SELECT 1 FROM users WHERE id = :user_id FOR UPDATE").bindparams(
+    *_typed(user_id=String)
+)
+
+
+async def _lock_user_for_quota(session: AsyncSession, user_id: str) -> None:
+    """On PostgreSQL, before a write within a quota: under READ COMMITTED, concurrent writes'
+    counts read snapshots taken before any of them inserted, so all of them would see room at
+    the quota's edge. With the user's row locked first, each write's count (a later statement,
+    with a later snapshot) sees the rows of the write before it. SQLite has one writer at a
+    time."""
+    if _postgres(session):
+        await (await session.connection()).execute(_LOCK_USER, {"user_id": user_id})
+
+
 # A task, only while its user has fewer than max_tasks; it returns its public fields.
 _CREATE_TASK = _insert_under_quota(
     _TASKS,
@@ -175,6 +191,7 @@ async def create_task(
         "now": utc_now(),
         "max_tasks": max_tasks,
     }
+    await _lock_user_for_quota(session, user_id)
     rows = await write_returning(session, _CREATE_TASK, params)
     if not rows:
         return None
@@ -362,6 +379,7 @@ async def create_api_token(
         "expires_at": expires_at,
         "max_tokens": max_tokens,
     }
+    await _lock_user_for_quota(session, user_id)
     rows = await write_returning(session, _CREATE_API_TOKEN, params)
     if not rows:
         return None
@@ -409,11 +427,17 @@ async def create_conversation(session: AsyncSession, *, user_id: str, title: str
 
 
 async def count_conversations(session: AsyncSession, *, user_id: str) -> int:
+    """The user's conversations, for a write within their quota: the user's row stays locked
+    until the caller's transaction ends (`_lock_user_for_quota`)."""
+    await _lock_user_for_quota(session, user_id)
     result = await session.exec(select(func.count()).where(col(Conversation.user_id) == user_id))
     return result.one()
 
 
 async def count_messages(session: AsyncSession, *, user_id: str, conversation_id: int) -> int:
+    """A conversation's messages, for a write within its quota: the user's row stays locked
+    until the caller's transaction ends (`_lock_user_for_quota`)."""
+    await _lock_user_for_quota(session, user_id)
     result = await session.exec(
         select(func.count()).where(
             col(Message.conversation_id) == conversation_id, col(Message.user_id) == user_id
@@ -620,6 +644,18 @@ _TOUCH_CONVERSATION = (
 _MESSAGES_OF = (_MESSAGES.c.conversation_id == bindparam("p_conversation", type_=Integer)) & (
     _MESSAGES.c.user_id == bindparam("p_user", type_=String)
 )
+_COUNT_MESSAGES = sql_select(func.count()).where(_MESSAGES_OF)
+# A turn's first message, only while the conversation has room for the turn's two.
+_INSERT_MESSAGE_WITH_ROOM = insert(_MESSAGES).from_select(
+    ["user_id", "conversation_id", "role", "content", "created_at"],
+    sql_select(
+        bindparam("p_user", type_=String),
+        bindparam("p_conversation", type_=Integer),
+        bindparam("p_role", type_=String),
+        bindparam("p_content", type_=String),
+        bindparam("p_now", type_=UTCDateTime),
+    ).where(_COUNT_MESSAGES.scalar_subquery() + 2 <= bindparam("p_max", type_=Integer)),
+)
 _recent = (
     sql_select(_MESSAGES.c.id, _MESSAGES.c.role, _MESSAGES.c.content)
     .where(_MESSAGES_OF)
@@ -679,6 +715,7 @@ async def start_conversation(
             "now": now,
             "max_conversations": max_conversations,
         }
+        await _lock_user_for_quota(session, user_id)
         caller_current, started, _ = (
             await write_returning(session, _START_CONVERSATION_PG, params)
         )[0]
@@ -730,6 +767,7 @@ async def continue_conversation(
             "max_messages": max_messages,
             "history_limit": history_limit,
         }
+        await _lock_user_for_quota(session, user_id)
         rows = await write_returning(session, _CONTINUE_CONVERSATION_PG, params)
         caller_current, found, stored, stored_message = rows[0][:4]
         if not caller_current:
@@ -749,9 +787,14 @@ async def continue_conversation(
     history = [message for message in history if message[0] is not None]
     if stored + 2 > max_messages:
         return TurnStart(conversation_id, stored, history)
-    await connection.execute(
-        _INSERT_MESSAGE, {**ids, "p_role": "user", "p_content": content, "p_now": now}
+    # Counted again in the insert: another turn may have stored its message since the count.
+    inserted = await connection.execute(
+        _INSERT_MESSAGE_WITH_ROOM,
+        {**ids, "p_role": "user", "p_content": content, "p_now": now, "p_max": max_messages},
     )
+    if not inserted.rowcount:
+        stored = int((await connection.execute(_COUNT_MESSAGES, ids)).scalar_one())
+        return TurnStart(conversation_id, stored, history)
     await connection.execute(_TOUCH_CONVERSATION, {**ids, "p_now": now})
     return TurnStart(conversation_id, stored, history, stored_message=True)
 

@@ -2,8 +2,9 @@
 
 They are what bounds every read that returns a whole collection. A request that would go over
 one is refused with a message that says which quota and what to do; nothing is truncated.
-Counted in the statement that writes (or just before it), so two concurrent writes at the edge
-may pass it together: a quota is a bound on size, not an exact count."""
+Counted in the statement that writes (or just before it, in its transaction), with the user's
+row locked first on PostgreSQL (`crud._lock_user_for_quota`): concurrent writes at the edge
+take turns, and exactly the quota is kept."""
 
 from typing import Any
 
