@@ -266,7 +266,7 @@ create_secrets() {
       pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/audit=restricted >/dev/null
   fi
 
-  local backend_dir=$workdir/backend-secrets frontend_dir=$workdir/frontend-secrets auth frontend_auth
+  local backend_dir=$workdir/backend-secrets frontend_dir=$workdir/frontend-secrets auth frontend_auth proxy
   mkdir -p "$backend_dir" "$frontend_dir"
 
   auth=${BETTER_AUTH_SECRET:-$(existing_key backend-secrets auth-secret)}
@@ -286,12 +286,17 @@ create_secrets() {
   fi
   [ -z "${BETTER_AUTH_URL:-}" ] || put "$backend_dir" auth-url "$BETTER_AUTH_URL"
   [ -z "${OPENAI_API_KEY:-}" ] || put "$backend_dir" openai-api-key "$OPENAI_API_KEY"
+  # One key in both Secrets: the frontend signs its visitors' addresses with it, the backend checks.
+  proxy=${PROXY_SECRET:-$(existing_key backend-secrets proxy-secret)}
+  [ -n "$proxy" ] || proxy=$(random_secret 32)
+  put "$backend_dir" proxy-secret "$proxy"
   apply_secret backend-secrets "$backend_dir"
 
   frontend_auth=${FRONTEND_AUTH_SECRET:-$(existing_key frontend-secrets auth-secret)}
   [ -n "$frontend_auth" ] || frontend_auth=$(random_secret 32)
   check_secret FRONTEND_AUTH_SECRET "$frontend_auth"
   put "$frontend_dir" auth-secret "$frontend_auth"
+  put "$frontend_dir" proxy-secret "$proxy"
   apply_secret frontend-secrets "$frontend_dir"
 
   backend_secret_checksum=$(secret_checksum "$backend_dir")

@@ -160,11 +160,14 @@ def test_first_deploy_starts_minikube_builds_there_creates_secrets_and_installs_
     assert "tools: docker 27.5.1; kubectl v1.33.9; helm v4.1.4; minikube v1.36.0;" in result.stdout
 
     backend_secret = machine.secret("backend-secrets")
-    assert sorted(backend_secret) == ["auth-secret", "postgres-password"]
+    assert sorted(backend_secret) == ["auth-secret", "postgres-password", "proxy-secret"]
     assert len(backend_secret["auth-secret"]) == 64
     frontend_secret = machine.secret("frontend-secrets")
-    assert sorted(frontend_secret) == ["auth-secret"]
+    assert sorted(frontend_secret) == ["auth-secret", "proxy-secret"]
     assert frontend_secret["auth-secret"] != backend_secret["auth-secret"]
+    # One key both services share: the frontend signs visitors' addresses, the backend checks.
+    assert len(backend_secret["proxy-secret"]) == 64
+    assert frontend_secret["proxy-secret"] == backend_secret["proxy-secret"]
     applies = [call["args"] for call in machine.calls("kubectl") if call["args"][0] == "apply"]
     assert all("--server-side" in args for args in applies)
 
@@ -260,6 +263,7 @@ def test_settings_come_from_the_environment_first_then_the_env_file(machine: Mac
         "auth-secret": from_file,
         "database-url": "postgresql://env:pw@neon.example.com/todo?sslmode=require",
         "openai-api-key": "sk-from-file",
+        "proxy-secret": secret["proxy-secret"],
     }
     backend_values = values_passed(machine)["backend"]
     assert backend_values["postgresql"]["enabled"] is False

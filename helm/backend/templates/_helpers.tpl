@@ -141,6 +141,8 @@ Environment of every container that runs the backend image (API pods and the mig
   value: {{ .authRequestsPerMinute | quote }}
 - name: SIGN_IN_MAX_FAILURES
   value: {{ .signInMaxFailures | quote }}
+- name: SIGN_IN_MAX_FAILURES_PER_ACCOUNT
+  value: {{ .signInMaxFailuresPerAccount | quote }}
 - name: SIGN_IN_FAILURE_WINDOW_SECONDS
   value: {{ .signInFailureWindowSeconds | quote }}
 - name: CHAT_TURNS_PER_MINUTE
@@ -171,6 +173,13 @@ Environment of every container that runs the backend image (API pods and the mig
     secretKeyRef:
       name: {{ $secret }}
       key: auth-secret
+# Optional: without it, the backend believes no address the frontend names.
+- name: PROXY_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: proxy-secret
+      optional: true
 - name: BETTER_AUTH_URL
   valueFrom:
     secretKeyRef:
