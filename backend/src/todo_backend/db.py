@@ -266,6 +266,20 @@ async def _fetch_all(
     return await _execute(connection, statement, params)
 
 
+async def run_statement(
+    connection: AsyncConnection, statement: Executable, params: dict[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """The rows of one statement built once, on `connection`: straight through asyncpg when it
+    is the driver (`_through_asyncpg`), so that it runs on its own and commits as it completes,
+    and through SQLAlchemy otherwise (or should the driver fail), where an AUTOCOMMIT connection
+    commits it. For statements that stand alone (the shared rate-limit counters)."""
+    if connection.dialect.driver == "asyncpg":
+        rows = await _through_asyncpg(connection, statement, params)
+        if rows is not None:
+            return rows
+    return await _execute(connection, statement, params)
+
+
 async def write_returning(
     session: AsyncSession, statement: Executable, params: dict[str, Any]
 ) -> Sequence[Sequence[Any]]:

@@ -33,6 +33,8 @@ from typing import Protocol
 from sqlalchemy import Boolean, Float, Integer, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from todo_backend.db import run_statement
+
 PRUNE_INTERVAL_SECONDS = 60.0
 
 
@@ -173,7 +175,8 @@ _PRUNE = text("DELETE FROM rate_limit_counters WHERE window_end <= :now").bindpa
 
 class SharedCounters:
     """The PostgreSQL table behind every `SharedCounter` of an app: each statement runs on
-    its own (autocommit), so it holds its row's lock only while it runs."""
+    its own (autocommit, straight through asyncpg: `db.run_statement`), so it holds its row's
+    lock only while it runs, and costs one round trip."""
 
     def __init__(self, engine: AsyncEngine, clock: Callable[[], float] = time.time) -> None:
         # Wall-clock time: the replicas' clocks agree (NTP), their monotonic clocks do not.
@@ -192,7 +195,7 @@ class SharedCounters:
             return
         self._next_prune = now + PRUNE_INTERVAL_SECONDS
         async with self.engine.connect() as connection:
-            await connection.execute(_PRUNE, {"now": now})
+            await run_statement(connection, _PRUNE, {"now": now})
 
 
 @dataclass
@@ -221,12 +224,12 @@ class SharedCounter:
             "backoff": self.backoff,
         }
         async with self.counters.engine.connect() as connection:
-            if (await connection.execute(_HIT, params)).first() is not None:
+            if await run_statement(connection, _HIT, params):
                 return
-            state = (await connection.execute(_STATE, {"key": params["key"]})).first()
+            state = await run_statement(connection, _STATE, {"key": params["key"]})
         wait = self.window_seconds
-        if state is not None:
-            hits, window_end, last_hit = state
+        if state:
+            hits, window_end, last_hit = state[0]
             wait = seconds_to_wait(
                 limit=self.limit,
                 backoff=self.backoff,
@@ -239,8 +242,8 @@ class SharedCounter:
 
     async def refund(self, key: str) -> None:
         async with self.counters.engine.connect() as connection:
-            await connection.execute(_REFUND, {"key": self._key(key)})
+            await run_statement(connection, _REFUND, {"key": self._key(key)})
 
     async def reset(self, key: str) -> None:
         async with self.counters.engine.connect() as connection:
-            await connection.execute(_RESET, {"key": self._key(key)})
+            await run_statement(connection, _RESET, {"key": self._key(key)})
