@@ -286,8 +286,9 @@ create_secrets() {
   fi
   [ -z "${BETTER_AUTH_URL:-}" ] || put "$backend_dir" auth-url "$BETTER_AUTH_URL"
   [ -z "${OPENAI_API_KEY:-}" ] || put "$backend_dir" openai-api-key "$OPENAI_API_KEY"
-  # One key in both Secrets: the frontend signs its visitors' addresses with it, the backend checks.
-  proxy=${PROXY_SECRET:-$(existing_key backend-secrets proxy-secret)}
+  # One key in both Secrets (generated once, then kept): the frontend signs its visitors'
+  # addresses with it, the backend checks them.
+  proxy=$(existing_key backend-secrets proxy-secret)
   [ -n "$proxy" ] || proxy=$(random_secret 32)
   put "$backend_dir" proxy-secret "$proxy"
   apply_secret backend-secrets "$backend_dir"
