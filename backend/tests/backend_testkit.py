@@ -25,6 +25,12 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "local_mode": False,
         # Tests sign up many users from one address; the tests of the limits turn them on.
         "rate_limits": "off",
+        # And then the one they test: on PostgreSQL every app counts in the database, which
+        # every test (and every test run) shares, so the per-address limits, all of them
+        # 127.0.0.1's, stay off unless a test sets them.
+        "sign_up_per_address_per_hour": 0,
+        "sign_in_per_address_per_minute": 0,
+        "auth_requests_per_minute": 0,
         # An app served in-process has one port: /metrics is on it.
         "metrics_port": 0,
         **overrides,
