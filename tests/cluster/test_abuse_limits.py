@@ -41,6 +41,8 @@ def ready_backends(cluster: Cluster) -> int:
 
 @pytest.fixture(scope="module")
 def three_backends(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """The backend at 3 replicas with its PodDisruptionBudget, from a values file given to
+    `make deploy`; a deploy without it afterwards returns to the defaults."""
     deployed = cluster.on("current")
     values = tmp_path_factory.mktemp("abuse-limits") / "three-backends.yaml"
     values.write_text(THREE_BACKENDS)
@@ -49,6 +51,7 @@ def three_backends(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -
         lambda: ready_backends(deployed) == 3, seconds=300, what="3 Ready backends", interval=1
     )
     yield deployed
+    deployed.make("deploy", log="abuse-deploy-defaults-again")
 
 
 def account(cluster: Cluster) -> str:
