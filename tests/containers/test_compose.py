@@ -19,6 +19,7 @@ from testkit import wait_until
 from tests.support.browser import Browser
 from tests.support.docker import REPO_ROOT, BuiltImage, Docker
 from tests.support.figures import record
+from todo_common.build import VERSION
 
 pytestmark = pytest.mark.docker
 
@@ -161,7 +162,12 @@ def test_compose_brings_the_stack_up_in_order(
         wait_until(frontend_answers, seconds=120, interval=0.2, what="the compose frontend")
         record("compose", "up_to_frontend_answering_seconds", round(time.monotonic() - started, 1))
         ready = httpx.get(f"http://127.0.0.1:{backend_port}/api/health")
-        assert ready.json() == {"status": "ok", "database": "ok"}
+        assert ready.json() == {
+            "status": "ok",
+            "database": "ok",
+            "version": VERSION,
+            "build": "dev",  # no deployment named the image's build
+        }
 
         client = Browser(f"http://127.0.0.1:{frontend_port}")
         try:
