@@ -57,9 +57,10 @@ def deployed(cluster: Cluster, record_figure: Callable[[str, str, Any], None]) -
     yield cluster
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def changed_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A copy of the checkout with a code change in both services, as a developer makes one."""
+    """A copy of the checkout with a code change in both services, as a developer makes one.
+    One for the session: each path deploys the same change, so its images are built once."""
     checkout = copy_checkout(tmp_path_factory.mktemp("changed-checkout"))
     marker = f"\n# rolling-upgrade test {secrets.token_hex(4)}\n"
     for package in ("backend/src/todo_backend", "frontend/src/todo_frontend"):

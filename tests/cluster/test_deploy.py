@@ -22,7 +22,7 @@ import pytest
 
 from testkit import wait_until
 from tests.support.browser import Browser, signed_up, tool_names
-from tests.support.cluster import REPO_ROOT, Cluster, CommandError, pod_ready
+from tests.support.cluster import REPO_ROOT, Cluster, CommandError, copy_checkout, pod_ready
 from todo_common.build import VERSION
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1800)]
@@ -328,19 +328,20 @@ def test_the_optional_migration_job_runs_before_an_upgrade(deployed: Cluster) ->
 
 
 def test_an_upgrade_that_never_gets_ready_is_rolled_back_by_itself(
-    deployed: Cluster, changed_checkout: Path
+    deployed: Cluster, tmp_path: Path
 ) -> None:
     """A backend image that exits at once: `make deploy` waits, fails, and Helm rolls back; the
     app keeps answering and `helm history` shows the failed revision and the rollback."""
     browser = signed_up(deployed.frontend_url, "Margaret")
     browser.chat("Add a task to survive a bad release")
-    dockerfile = changed_checkout / "Dockerfile.backend"
+    broken_checkout = copy_checkout(tmp_path)
+    dockerfile = broken_checkout / "Dockerfile.backend"
     broken = 'CMD ["python", "-c", "raise SystemExit(\'a deliberately broken release\')"]'
     dockerfile.write_text(dockerfile.read_text().replace('CMD ["todo-backend", "serve"]', broken))
     revisions_before = len(deployed.helm_history("backend"))
 
     with pytest.raises(CommandError) as failure:
-        deployed.make("deploy", checkout=changed_checkout, log="deploy-broken", HELM_TIMEOUT="60s")
+        deployed.make("deploy", checkout=broken_checkout, log="deploy-broken", HELM_TIMEOUT="60s")
 
     assert "helm upgrade of backend failed" in failure.value.output
     history = deployed.helm_history("backend")
