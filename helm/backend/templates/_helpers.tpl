@@ -149,6 +149,8 @@ Environment of every container that runs the backend image (API pods and the mig
   value: {{ .chatTurnsPerMinute | quote }}
 - name: CHAT_TURNS_PER_DAY
   value: {{ .chatTurnsPerDay | quote }}
+- name: MCP_REQUESTS_PER_API_TOKEN_PER_MINUTE
+  value: {{ .mcpRequestsPerApiTokenPerMinute | quote }}
 - name: LLM_MAX_TURNS
   value: {{ .llmMaxTurns | quote }}
 {{- end }}
