@@ -189,7 +189,7 @@ rollback_flag() {
 existing_key() {  # secret key: the value stored in the cluster, or nothing
   local encoded
   encoded=$(kubectl get secret "$1" -n "$NAMESPACE" -o "jsonpath={.data.$2}" 2>/dev/null) || return 0
-  [ -n "$encoded" ] && printf '%s' "$encoded" | base64 --decode
+  [ -z "$encoded" ] || printf '%s' "$encoded" | base64 --decode
 }
 
 # Create or update a Secret from files named after its keys; server-side apply changes nothing

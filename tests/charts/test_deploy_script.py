@@ -231,6 +231,24 @@ def test_a_second_deploy_changes_nothing(machine: Machine) -> None:
     assert "frontend is up to date" in result.stdout
 
 
+def test_a_deploy_over_secrets_from_before_proxy_secret_adds_it_to_both(machine: Machine) -> None:
+    """Secrets that an earlier version made, without `proxy-secret`: the deploy keeps what they
+    hold and gives both the same new key."""
+    deployed(machine)
+    state = machine.state()
+    for name in ("backend-secrets", "frontend-secrets"):
+        del state["secrets"][name]["proxy-secret"]
+    machine.set_state(secrets=state["secrets"])
+    before = machine.secret("backend-secrets")
+
+    deployed(machine)
+
+    backend, frontend = machine.secret("backend-secrets"), machine.secret("frontend-secrets")
+    assert backend["auth-secret"] == before["auth-secret"]
+    assert len(backend["proxy-secret"]) == 64
+    assert frontend["proxy-secret"] == backend["proxy-secret"]
+
+
 def test_a_changed_setting_upgrades_only_the_release_it_touches(machine: Machine) -> None:
     deployed(machine)
     machine.forget_calls()
