@@ -21,11 +21,21 @@ NODE_BRIDGE=todo-node0
 NODE_IP=10.254.0.1
 POD_BRIDGE=todo-cni0
 POD_CIDR=10.244.0.0/24
+# The pods' CNI network: its name marks its iptables rules and address records.
+CNI_NETWORK=todo-cluster
 SERVICE_CIDR=10.96.0.0/16
 DNS_SERVICE_IP=10.96.0.10
 CLUSTER_DOMAIN=cluster.local
 REGISTRY=127.0.0.1:5000
+# The registry's one user; its password is made by up.sh into this root-only file.
+REGISTRY_USERNAME=todo-cluster
+REGISTRY_CREDENTIALS=$STATE_DIR/registry-credentials
 CONTAINERD_SOCKET=$RUN_DIR/containerd/containerd.sock
+# What up.sh made on the machine, and the iptables chains that were there before it: down.sh
+# removes what the first lists and nothing the second names.
+MADE_FILE=$STATE_DIR/made
+IPTABLES_BEFORE_FILE=$STATE_DIR/iptables-before
+DOCKER=${DOCKER:-$(command -v /usr/bin/docker || command -v docker || true)}
 
 step() { printf '\n==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }

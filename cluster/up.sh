@@ -7,12 +7,12 @@
 #   cluster/up.sh     start it, or reuse the one that runs; prints the two lines to paste
 #
 # Needs root, Docker (to build the cluster's own images), and Debian's containerd, runc,
-# containernetworking-plugins, docker-registry and catatonit. cluster/down.sh undoes it all.
+# containernetworking-plugins, docker-registry, catatonit, apache2-utils (htpasswd) and jq.
+# cluster/down.sh undoes it all.
 set -euo pipefail
 # shellcheck source=cluster/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-DOCKER=${DOCKER:-$(command -v /usr/bin/docker || command -v docker || true)}
 CNI_BIN_DIR=${CNI_BIN_DIR:-/usr/lib/cni}
 PAUSE_IMAGE=registry.k8s.io/pause:3.10.1
 COREDNS_IMAGE=registry.k8s.io/coredns/coredns:$(component_version coredns)
@@ -23,13 +23,13 @@ check_machine() {
   [ "$(id -u)" = 0 ] || die "the cluster needs root (it runs a kubelet, containerd and iptables)"
   [ "$(uname -s)" = Linux ] || die "the cluster runs on Linux only; elsewhere use Minikube"
   local tool missing=()
-  for tool in containerd runc docker-registry catatonit iptables ip; do
+  for tool in containerd runc docker-registry catatonit htpasswd jq iptables ip; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
   [ -x "$CNI_BIN_DIR/bridge" ] || missing+=("containernetworking-plugins")
   [ -n "$DOCKER" ] || missing+=("docker")
   [ ${#missing[@]} -eq 0 ] ||
-    die "missing: ${missing[*]} (Debian: apt-get install containerd runc containernetworking-plugins docker-registry catatonit iptables iproute2 docker.io)"
+    die "missing: ${missing[*]} (Debian: apt-get install containerd runc containernetworking-plugins docker-registry catatonit apache2-utils jq iptables iproute2 docker.io)"
 }
 
 kubectl_admin() { "$KUBERNETES_BIN/kubectl" --kubeconfig "$PKI_DIR/admin.conf" "$@"; }
@@ -51,10 +51,31 @@ record_host_settings() {
   echo "propagation / $(findmnt -no PROPAGATION /)" >>"$STATE_DIR/host-settings"
 }
 
+# Remember what this cluster is about to make where another Kubernetes on the machine could
+# use the same names: down.sh removes only these. The pod bridge and the kubelet's kubepods
+# cgroups are ours unless they exist already; KUBE-* and CNI-* chains that exist now are not.
+record_what_we_make() {
+  local family
+  echo "bridge $NODE_BRIDGE" >"$MADE_FILE"
+  ip link show "$POD_BRIDGE" >/dev/null 2>&1 || echo "bridge $POD_BRIDGE" >>"$MADE_FILE"
+  [ -d /sys/fs/cgroup/memory/kubepods ] || echo "cgroups kubepods" >>"$MADE_FILE"
+  : >"$IPTABLES_BEFORE_FILE"
+  for family in iptables ip6tables; do
+    command -v "$family-save" >/dev/null || continue
+    "$family-save" 2>/dev/null | awk -v family="$family" \
+      '/^\*/ {table = substr($1, 2)} /^:(KUBE|CNI)-/ {print family, table, substr($1, 2)}' \
+      >>"$IPTABLES_BEFORE_FILE"
+  done
+}
+
 prepare_host() {
   step "preparing the machine (bridge $NODE_BRIDGE at $NODE_IP, forwarding, mount propagation)"
-  mkdir -p "$STATE_DIR" "$RUN_DIR" "$LOG_DIR" "$PKI_DIR" "$STATE_DIR/config" "$STATE_DIR/volumes"
+  mkdir -p "$STATE_DIR" "$RUN_DIR" "$LOG_DIR"
+  # Keys, kubeconfigs and the registry's password are root's alone; so are the volumes, which
+  # the kubelet hands to each pod's group (fsGroup) when it mounts them.
+  install -d -m 700 "$PKI_DIR" "$STATE_DIR/config" "$STATE_DIR/volumes"
   record_host_settings
+  record_what_we_make
   ip link add "$NODE_BRIDGE" type bridge
   ip addr add "$NODE_IP/24" dev "$NODE_BRIDGE"
   ip link set "$NODE_BRIDGE" up
@@ -72,9 +93,18 @@ start_daemon() {  # name command...: runs detached, logs to $LOG_DIR/name.log
 
 # --- registry and images -------------------------------------------------------------------------
 
+# Every request needs the password: the registry serves the cluster's own images (pause,
+# CoreDNS, PostgreSQL), and Debian's registry (2.8) cannot let anonymous readers in while keeping
+# writers out, so containerd pulls with the same credentials.
 start_registry() {
-  step "image registry at $REGISTRY (Debian's docker-registry)"
+  step "image registry at $REGISTRY (Debian's docker-registry, password required)"
   mkdir -p "$STATE_DIR/registry"
+  (
+    umask 077
+    printf 'REGISTRY_USERNAME=%s\nREGISTRY_PASSWORD=%s\n' "$REGISTRY_USERNAME" \
+      "$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >"$REGISTRY_CREDENTIALS"
+    registry_password | htpasswd -niB "$REGISTRY_USERNAME" >"$STATE_DIR/config/registry.htpasswd"
+  )
   cat >"$STATE_DIR/config/registry.yml" <<EOF
 version: 0.1
 log: {level: warn}
@@ -82,9 +112,24 @@ storage:
   filesystem: {rootdirectory: $STATE_DIR/registry}
   delete: {enabled: true}
 http: {addr: $REGISTRY}
+auth:
+  htpasswd: {realm: todo-cluster, path: $STATE_DIR/config/registry.htpasswd}
 EOF
   start_daemon registry docker-registry serve "$STATE_DIR/config/registry.yml"
-  wait_until 30 "the registry" curl -fsS "http://$REGISTRY/v2/"
+  wait_until 30 "the registry" registry_answers
+}
+
+registry_password() { sed -n 's/^REGISTRY_PASSWORD=//p' "$REGISTRY_CREDENTIALS"; }
+
+# The password goes to curl on stdin, never into a command line that every user can read.
+registry_answers() {
+  printf 'user = "%s:%s"\n' "$REGISTRY_USERNAME" "$(registry_password)" | curl -fsS -K - "http://$REGISTRY/v2/"
+}
+
+# Docker keeps the login in the user's own config, so `make deploy` pushes as to any registry.
+docker_login() {
+  registry_password | "$DOCKER" login -u "$REGISTRY_USERNAME" --password-stdin "$REGISTRY" >/dev/null
+  grep -qx "docker-login $REGISTRY" "$MADE_FILE" || echo "docker-login $REGISTRY" >>"$MADE_FILE"
 }
 
 # The cluster's own images, built FROM scratch around the binaries (and Debian's catatonit as the
@@ -130,6 +175,8 @@ write_containerd_config() {
   capabilities = ["pull", "resolve"]
 EOF
   done
+  # It holds the registry's password: root's alone.
+  install -m 600 /dev/null "$STATE_DIR/config/containerd.toml"
   cat >"$STATE_DIR/config/containerd.toml" <<EOF
 version = 2
 root = "$STATE_DIR/containerd"
@@ -155,11 +202,14 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     conf_dir = "$STATE_DIR/cni/net.d"
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "$certs"
+    [plugins."io.containerd.grpc.v1.cri".registry.configs."$REGISTRY".auth]
+      username = "$REGISTRY_USERNAME"
+      password = "$(registry_password)"
 EOF
   cat >"$STATE_DIR/cni/net.d/10-todo-cluster.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
-  "name": "todo-cluster",
+  "name": "$CNI_NETWORK",
   "plugins": [
     {"type": "bridge", "bridge": "$POD_BRIDGE", "isGateway": true, "ipMasq": true, "hairpinMode": true,
      "ipam": {"type": "host-local", "ranges": [[{"subnet": "$POD_CIDR"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
@@ -178,7 +228,10 @@ start_containerd() {
 
 # --- control plane -------------------------------------------------------------------------------
 
-make_certificates() {
+# A subshell: every key and kubeconfig it writes is root's alone (kube-proxy.conf holds a
+# client key too).
+make_certificates() (
+  umask 077
   step "certificates and kubeconfigs (kubeadm init phases)"
   cat >"$STATE_DIR/config/kubeadm.yaml" <<EOF
 apiVersion: kubeadm.k8s.io/v1beta4
@@ -202,22 +255,31 @@ EOF
   # kube-proxy runs on the host with its own identity, bound by default to system:node-proxier.
   "$KUBERNETES_BIN/kubeadm" kubeconfig user --config "$STATE_DIR/config/kubeadm.yaml" \
     --client-name system:kube-proxy >"$PKI_DIR/kube-proxy.conf" 2>>"$LOG_DIR/kubeadm.log"
-}
+)
 
 start_etcd() {
   step "etcd $(component_version etcd)"
-  # Plain HTTP on loopback only: nothing but the API server on this machine talks to it.
+  # TLS on loopback, and only clients with a certificate of the cluster's etcd CA get in (the
+  # API server's apiserver-etcd-client), as kubeadm sets it up; the metrics port (metrics and
+  # health, no data) stays plain HTTP on loopback, as kubeadm's does.
+  local pki=$PKI_DIR/etcd
   start_daemon etcd "$(component_dir etcd)/etcd" --name "$NODE_NAME" --data-dir "$STATE_DIR/etcd" \
-    --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
-    --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-    --initial-cluster "$NODE_NAME=http://127.0.0.1:2380" --listen-metrics-urls http://127.0.0.1:2381
+    --listen-client-urls https://127.0.0.1:2379 --advertise-client-urls https://127.0.0.1:2379 \
+    --cert-file "$pki/server.crt" --key-file "$pki/server.key" \
+    --client-cert-auth --trusted-ca-file "$pki/ca.crt" \
+    --listen-peer-urls https://127.0.0.1:2380 --initial-advertise-peer-urls https://127.0.0.1:2380 \
+    --peer-cert-file "$pki/peer.crt" --peer-key-file "$pki/peer.key" \
+    --peer-client-cert-auth --peer-trusted-ca-file "$pki/ca.crt" \
+    --initial-cluster "$NODE_NAME=https://127.0.0.1:2380" --listen-metrics-urls http://127.0.0.1:2381
   wait_until 60 "etcd" curl -fsS http://127.0.0.1:2381/health
 }
 
 start_apiserver() {
   step "kube-apiserver $KUBERNETES_VERSION"
   start_daemon kube-apiserver "$KUBERNETES_BIN/kube-apiserver" \
-    --advertise-address "$NODE_IP" --secure-port 6443 --etcd-servers http://127.0.0.1:2379 \
+    --advertise-address "$NODE_IP" --bind-address "$NODE_IP" --secure-port 6443 \
+    --etcd-servers https://127.0.0.1:2379 --etcd-cafile "$PKI_DIR/etcd/ca.crt" \
+    --etcd-certfile "$PKI_DIR/apiserver-etcd-client.crt" --etcd-keyfile "$PKI_DIR/apiserver-etcd-client.key" \
     --service-cluster-ip-range "$SERVICE_CIDR" --service-node-port-range 30000-32767 \
     --client-ca-file "$PKI_DIR/ca.crt" \
     --tls-cert-file "$PKI_DIR/apiserver.crt" --tls-private-key-file "$PKI_DIR/apiserver.key" \
@@ -261,6 +323,11 @@ start_kubelet() {
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 containerRuntimeEndpoint: unix://$CONTAINERD_SOCKET
+# The API server reaches the kubelet at the node's address; its health port stays on loopback
+# and its unauthenticated read-only port stays off.
+address: $NODE_IP
+healthzBindAddress: 127.0.0.1
+readOnlyPort: 0
 cgroupDriver: cgroupfs
 authentication:
   anonymous: {enabled: false}
@@ -328,6 +395,7 @@ print_exports() {
   step "cluster ready: Kubernetes $KUBERNETES_VERSION, node $NODE_NAME at $NODE_IP"
   echo "export KUBECONFIG=$KUBECONFIG_PATH"
   echo "export IMAGE_REGISTRY=$REGISTRY"
+  note "registry credentials (root only): $REGISTRY_CREDENTIALS; Docker is logged in to $REGISTRY"
 }
 
 main() {
@@ -338,6 +406,7 @@ main() {
   KUBERNETES_BIN=$(component_dir kubernetes)
   if healthy; then
     note "the cluster is running already"
+    docker_login
     print_exports
     return
   fi
@@ -347,6 +416,7 @@ main() {
   fi
   prepare_host
   start_registry
+  docker_login
   push_cluster_images
   start_containerd
   make_certificates

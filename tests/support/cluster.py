@@ -23,9 +23,9 @@ CLUSTER_DAEMONS_DIR = Path("/run/todo-cluster")
 MINIKUBE_STANDIN_DIR = Path(__file__).with_name("minikube-standin")
 FRONTEND_NODE_PORT = 30000
 BACKEND_NODE_PORT = 30001
-# Commands of Debian's packages the cluster runs on, named like their packages (cluster/up.sh
-# checks the same).
-CLUSTER_COMMANDS = ("containerd", "runc", "docker-registry", "catatonit")
+# Commands of Debian's packages the cluster runs on (cluster/up.sh checks the same; htpasswd is
+# in apache2-utils).
+CLUSTER_COMMANDS = ("containerd", "runc", "docker-registry", "catatonit", "htpasswd", "jq")
 
 
 def missing_cluster_tools() -> list[str]:
