@@ -9,6 +9,7 @@ show (the plan's phase-5 checks T061-T072), then pod deletions, a rolling upgrad
 back by itself. tests/cluster/test_registry_path.py does the same through a registry.
 """
 
+import json
 import secrets
 import threading
 import time
@@ -92,6 +93,28 @@ def test_pods_run_as_their_security_context_says(deployed: Cluster) -> None:
             "exec", name, "--", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"
         )
         assert int(limit) == memory, name
+
+
+def test_the_namespace_refuses_privileged_pods_and_runs_the_releases(deployed: Cluster) -> None:
+    """make deploy's namespace enforces Pod Security `restricted`: a privileged pod is refused
+    there, and every pod of both releases (PostgreSQL's too) runs in it."""
+    labels = deployed.kubectl_json("get", "namespace", deployed.namespace)["metadata"]["labels"]
+    assert labels.get("pod-security.kubernetes.io/enforce") == "restricted", labels
+    pause = "registry.k8s.io/pause:3.10.1"
+    container = {"name": "privileged", "image": pause, "securityContext": {"privileged": True}}
+    refused = deployed.kubectl_result(
+        "run",
+        "privileged",
+        f"--image={pause}",
+        "--restart=Never",
+        "--dry-run=server",
+        f"--overrides={json.dumps({'spec': {'containers': [container]}})}",
+    )
+    assert refused.returncode != 0 and 'violates PodSecurity "restricted' in refused.stderr
+    for release in ("backend", "frontend"):
+        pods = deployed.pods(release)
+        assert pods and all(pod_ready(pod) for pod in pods), release
+    assert deployed.pods("backend", "database")
 
 
 def test_the_node_ports_answer_at_the_node_address(deployed: Cluster) -> None:
