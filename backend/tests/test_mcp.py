@@ -16,19 +16,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from backend_testkit import TEST_SECRET
-from testkit import run_service
+from testkit import INITIALIZE, MCP_ACCEPT, run_service
 
-# The first message of every MCP session, for requests made without the client library.
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 TOOL_NAMES = {"add_task", "list_tasks", "complete_task", "delete_task", "update_task"}
 
 
@@ -213,7 +202,7 @@ async def test_ids_out_of_range_and_nul_characters_are_invalid_arguments(
 
 @pytest.mark.parametrize("token", [None, "not-a-token"])
 def test_no_or_bad_token_is_401(server_url: str, token: str | None) -> None:
-    headers = {"Accept": "application/json, text/event-stream"}
+    headers = dict(MCP_ACCEPT)
     if token:
         headers["Authorization"] = f"Bearer {token}"
     response = httpx.post(f"{server_url}/mcp/", json=INITIALIZE, headers=headers)
@@ -230,7 +219,7 @@ def test_host_header_protection_accepts_configured_cluster_names(server_url: str
     def post_with_host(host: str) -> int:
         headers = {
             "Authorization": f"Bearer {token}",
-            "Accept": "application/json, text/event-stream",
+            **MCP_ACCEPT,
             "Host": host,
         }
         return httpx.post(f"{server_url}/mcp/", json=INITIALIZE, headers=headers).status_code

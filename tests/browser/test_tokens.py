@@ -9,23 +9,14 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+from testkit import INITIALIZE, MCP_ACCEPT
 
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "browser-test", "version": "1"},
-    },
-}
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 def mcp_status(backend_url: str, token: str) -> int:
     """The status of an MCP initialize request to the backend made with `token`."""
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
+    headers = {"Authorization": f"Bearer {token}", **MCP_ACCEPT}
     return httpx.post(f"{backend_url}/mcp/", json=INITIALIZE, headers=headers).status_code
 
 
