@@ -2,13 +2,14 @@
 `todo-frontend serve`) on a fresh PostgreSQL database, driven by Playwright with Debian's
 Chromium."""
 
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from tests.support.stack import Stack, running_stack
 
@@ -101,3 +102,26 @@ def sign_up() -> SignUp:
         return email
 
     return create
+
+
+Say = Callable[[Page, str], Locator]
+
+
+def _say(page: Page, message: str) -> Locator:
+    """Send a message to the assistant and wait for the whole reply; returns the reply's bubble."""
+    chat = page.get_by_role("region", name="Assistant")
+    replies = chat.locator(".message.assistant")
+    before = replies.count()
+    chat.get_by_label("Message to the assistant").fill(message)
+    chat.get_by_label("Message to the assistant").press("Enter")
+    expect(replies).to_have_count(before + 1)
+    reply = replies.nth(before)
+    expect(reply).not_to_have_class(re.compile(r"\bpending\b"))
+    expect(chat.get_by_role("button", name="Send")).to_be_enabled()
+    return reply
+
+
+@pytest.fixture
+def say() -> Say:
+    """`say(page, message)`: one turn with the dashboard's assistant, its reply once complete."""
+    return _say

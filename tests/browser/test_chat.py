@@ -2,7 +2,6 @@
 action shows up in the task list without a reload, conversations survive a reload, and one
 user sees nothing of another's."""
 
-import re
 from pathlib import Path
 
 import pytest
@@ -18,22 +17,8 @@ def _open_chat(page: Page) -> Locator:
     return chat
 
 
-def _say(page: Page, message: str) -> Locator:
-    """Send a message and wait for the whole reply; returns the reply's bubble."""
-    chat = page.get_by_role("region", name="Assistant")
-    replies = chat.locator(".message.assistant")
-    before = replies.count()
-    chat.get_by_label("Message to the assistant").fill(message)
-    chat.get_by_label("Message to the assistant").press("Enter")
-    expect(replies).to_have_count(before + 1)
-    reply = replies.nth(before)
-    expect(reply).not_to_have_class(re.compile(r"\bpending\b"))
-    expect(chat.get_by_role("button", name="Send")).to_be_enabled()
-    return reply
-
-
 def test_the_assistant_manages_tasks_and_the_list_follows_without_a_reload(
-    new_page, sign_up, artifacts: Path
+    new_page, sign_up, say, artifacts: Path
 ) -> None:
     page = new_page(viewport={"width": 1280, "height": 800})
     sign_up(page, "Rae")
@@ -57,7 +42,7 @@ def test_the_assistant_manages_tasks_and_the_list_follows_without_a_reload(
             });
         }"""
     )
-    reply = _say(page, "Add a task to buy milk")
+    reply = say(page, "Add a task to buy milk")
     expect(tool_lines.last).to_have_text("Added 'Buy milk'")
     expect(reply).to_contain_text("Buy milk")
     final = reply.inner_text()
@@ -65,17 +50,17 @@ def test_the_assistant_manages_tasks_and_the_list_follows_without_a_reload(
     assert any(text and text != final and final.startswith(text) for text in shown), shown
     expect(tasks.locator(".task-title")).to_have_text(["Buy milk", "Pay bills"])
 
-    _say(page, "Mark the milk task as done")
+    say(page, "Mark the milk task as done")
     expect(tool_lines.last).to_have_text("Completed 'Buy milk'")
     expect(page.get_by_role("checkbox", name="Buy milk")).to_be_checked()
     expect(page.locator('[data-count="completed"]')).to_have_text("1")
 
-    reply = _say(page, "Show my tasks")
+    reply = say(page, "Show my tasks")
     expect(reply).to_contain_text("Buy milk")
     expect(reply).to_contain_text("Pay bills")
     page.screenshot(path=artifacts / "chat-open.png")
 
-    _say(page, "Delete the milk task")
+    say(page, "Delete the milk task")
     expect(tool_lines.last).to_have_text("Deleted 'Buy milk'")
     expect(tasks.locator(".task-title")).to_have_text(["Pay bills"])
     assert page.evaluate("window.noReloadMarker === true"), "the page reloaded"
@@ -98,7 +83,7 @@ def test_the_assistant_manages_tasks_and_the_list_follows_without_a_reload(
     # A new conversation starts empty; the earlier one can be reopened from the history.
     chat.get_by_role("button", name="New chat").click()
     expect(user_messages).to_have_count(0)
-    _say(page, "What's pending?")
+    say(page, "What's pending?")
     expect(user_messages).to_have_text(["What's pending?"])
     chat.get_by_role("button", name="History").click()
     history = chat.get_by_role("navigation", name="Earlier conversations").get_by_role("button")
@@ -113,12 +98,12 @@ def test_the_assistant_manages_tasks_and_the_list_follows_without_a_reload(
 
 
 def test_a_second_user_sees_none_of_the_first_users_tasks_or_conversations(
-    new_page, sign_up
+    new_page, sign_up, say
 ) -> None:
     first = new_page()
     sign_up(first, "Sam")
     _open_chat(first)
-    _say(first, "Add a task to buy milk")
+    say(first, "Add a task to buy milk")
     expect(first.locator(".task-title")).to_have_text(["Buy milk"])
     first_user_id = first.evaluate("document.body.dataset.userId")
     conversation_id = first.evaluate(
@@ -139,5 +124,5 @@ def test_a_second_user_sees_none_of_the_first_users_tasks_or_conversations(
         assert api.get(f"/api/{path}").status == 403, path
     second_user_id = second.evaluate("document.body.dataset.userId")
     assert api.get(f"/api/{second_user_id}/conversations/{conversation_id}").status == 404
-    reply = _say(second, "Show my tasks")
+    reply = say(second, "Show my tasks")
     expect(reply).not_to_contain_text("Buy milk")

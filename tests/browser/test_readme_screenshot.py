@@ -5,11 +5,10 @@ Every browser run takes it into test-artifacts/; `make screenshot` sets SCREENSH
 docs/screenshot.png to refresh the README's copy, so the picture shows what the code draws."""
 
 import os
-import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -21,22 +20,8 @@ def _add_task(page: Page, title: str, details: str = "") -> None:
     expect(page.locator(".task-title").first).to_have_text(title)
 
 
-def _say(page: Page, message: str) -> Locator:
-    """Send a message and wait for the whole reply; returns the reply's bubble."""
-    chat = page.get_by_role("region", name="Assistant")
-    replies = chat.locator(".message.assistant")
-    before = replies.count()
-    chat.get_by_label("Message to the assistant").fill(message)
-    chat.get_by_label("Message to the assistant").press("Enter")
-    expect(replies).to_have_count(before + 1)
-    reply = replies.nth(before)
-    expect(reply).not_to_have_class(re.compile(r"\bpending\b"))
-    expect(chat.get_by_role("button", name="Send")).to_be_enabled()
-    return reply
-
-
 def test_the_readme_screenshot_shows_tasks_and_a_chat_with_the_assistant(
-    new_page, sign_up, artifacts: Path
+    new_page, sign_up, say, artifacts: Path
 ) -> None:
     destination = Path(os.environ.get("SCREENSHOT_PATH") or artifacts / "screenshot.png")
     page = new_page(viewport={"width": 1280, "height": 800})
@@ -49,12 +34,12 @@ def test_the_readme_screenshot_shows_tasks_and_a_chat_with_the_assistant(
 
     page.get_by_role("button", name="Ask the assistant").click()
     chat = page.get_by_role("region", name="Assistant")
-    reply = _say(page, "Add a task to buy milk")
+    reply = say(page, "Add a task to buy milk")
     expect(reply).to_contain_text("Buy milk")
     expect(page.locator(".task-title")).to_have_text(
         ["Buy milk", "Book a dentist appointment", "Pay the electricity bill", "Renew the passport"]
     )
-    reply = _say(page, "What's pending?")
+    reply = say(page, "What's pending?")
     expect(reply).to_contain_text("Renew the passport")
     expect(reply).not_to_contain_text("Pay the electricity bill")
     # The picture shows the conversation, not the message box's focus ring.
