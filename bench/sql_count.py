@@ -89,6 +89,7 @@ async def count(database_url: str) -> dict[str, Any]:
 
 async def _count_requests(database_url: str) -> dict[str, Any]:
     from todo_backend.main import create_app
+    from todo_backend.services import services_of
     from todo_backend.settings import Settings
 
     settings = Settings(
@@ -105,7 +106,7 @@ async def _count_requests(database_url: str) -> dict[str, Any]:
     async with app.router.lifespan_context(app):
         listened = Counter[str]()
         event.listen(
-            app.state.engine.sync_engine,
+            services_of(app).engine.sync_engine,
             "before_cursor_execute",
             lambda *_: listened.update(["statement"]),
         )

@@ -14,6 +14,7 @@ from backend_testkit import Account, SignUp, make_settings, stream_chat
 from todo_backend.agent.base import AgentEvent, ChatTurn, ToolCallEvent
 from todo_backend.chat import AGENT_FAILED_REPLY
 from todo_backend.main import create_app
+from todo_backend.services import services_of
 
 
 async def chat(
@@ -183,7 +184,7 @@ async def test_a_failing_agent_gives_a_polite_reply_and_keeps_the_message(
     app: FastAPI, client: httpx.AsyncClient, sign_up: SignUp
 ) -> None:
     ann = await sign_up()
-    app.state.agent = ExplodingAgent()
+    services_of(app).agent = ExplodingAgent()
     response = await chat(client, ann, "Show my tasks")
     assert response.status_code == 200
     body = response.json()
@@ -245,7 +246,7 @@ async def test_a_tool_failing_in_the_database_gives_a_stored_polite_reply(
     """The built-in agent's add_task really fails in the database; the turn's rollback must not
     break storing the apology, on /chat and on /chat/stream (which must still end with done)."""
     ann = await sign_up()
-    async with database_refuses_the_title_explode(app.state.engine):
+    async with database_refuses_the_title_explode(services_of(app).engine):
         response = await chat(client, ann, "Add a task to explode")
         events = await stream_chat(client, ann, "Add a task to explode")
     assert response.status_code == 200, response.text

@@ -18,6 +18,7 @@ from todo_backend import db, security
 from todo_backend.main import create_app
 from todo_backend.models import Task, TaskPublic
 from todo_backend.security import InvalidTokenError, create_token, decode_token
+from todo_backend.services import services_of
 
 
 async def add(client: httpx.AsyncClient, path: str, headers: dict[str, str], **body: Any) -> None:
@@ -94,7 +95,7 @@ async def test_sign_out_revokes_a_token_already_verified(
 
 
 async def test_a_read_session_does_not_write(app: FastAPI) -> None:
-    reads = db.Reads(app.state.engine)
+    reads = db.Reads(services_of(app).engine)
     try:
         session = await reads.session()
         session.add(Task(user_id="nobody", title="never stored"))

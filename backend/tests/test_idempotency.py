@@ -14,6 +14,7 @@ from sqlalchemy import text
 from backend_testkit import Account, SignUp, parse_sse
 from todo_backend.agent.base import AgentEvent, ChatTurn, TextDelta, ToolCallEvent
 from todo_backend.chat import AGENT_FAILED_REPLY
+from todo_backend.services import services_of
 from todo_backend.tools import call_tool
 
 
@@ -47,7 +48,7 @@ async def test_a_retried_task_creation_creates_one_task_until_the_key_expires(
     assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
 
     # A day later the key is forgotten.
-    async with app.state.engine.begin() as connection:
+    async with services_of(app).engine.begin() as connection:
         await connection.execute(
             text("UPDATE idempotency_keys SET created_at = :old"),
             {"old": datetime(2000, 1, 1, tzinfo=UTC)},
@@ -111,7 +112,7 @@ async def test_a_retried_turn_repeats_neither_its_effects_nor_its_messages(
     app: FastAPI, client: httpx.AsyncClient, sign_up: SignUp
 ) -> None:
     ann = await sign_up()
-    app.state.agent = AddsThenFails()
+    services_of(app).agent = AddsThenFails()
     body = {"message": "Add a task to buy milk"}
     first = await client.post(f"/api/{ann.id}/chat", json=body, headers=keyed(ann, "turn-1"))
     assert first.status_code == 200 and first.json()["response"] == AGENT_FAILED_REPLY
@@ -158,7 +159,7 @@ async def test_a_retry_while_the_turn_runs_is_409(
 ) -> None:
     ann = await sign_up()
     agent = WaitsForRelease()
-    app.state.agent = agent
+    services_of(app).agent = agent
     url = f"/api/{ann.id}/chat"
     body: dict[str, Any] = {"message": "hello"}
     first = asyncio.ensure_future(client.post(url, json=body, headers=keyed(ann, "slow")))

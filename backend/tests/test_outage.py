@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from backend_testkit import Account, TcpProxy, make_settings, parse_sse, register
 from todo_backend.agent.base import AgentEvent, ChatTurn, TextDelta
 from todo_backend.main import create_app
+from todo_backend.services import services_of
 
 pytestmark = pytest.mark.postgres
 
@@ -104,7 +105,7 @@ async def test_a_stream_whose_reply_cannot_be_stored_ends_with_an_error_event(
     app: FastAPI, client: httpx.AsyncClient, proxy: TcpProxy
 ) -> None:
     ann = await register(client, "Ann")
-    app.state.agent = CutsTheDatabaseMidTurn(proxy)
+    services_of(app).agent = CutsTheDatabaseMidTurn(proxy)
     async with client.stream(
         "POST", f"/api/{ann.id}/chat/stream", json={"message": "hi"}, headers=ann.headers
     ) as response:

@@ -174,9 +174,10 @@ async def test_a_conversation_at_the_quota_edge_waits_for_the_one_in_flight(
     user_id = await _user(engine)
 
     async def start(session: AsyncSession) -> int | None:
-        return await crud.start_conversation(
+        started = await crud.start_conversation(
             session, user_id=user_id, token_version=0, title="t", content="hi", max_conversations=1
         )
+        return started.conversation_id
 
     first, second = await first_then_second(engine, start)
     assert first is not None
@@ -189,10 +190,11 @@ async def test_a_turn_at_the_message_quota_edge_waits_for_the_one_in_flight(
 ) -> None:
     user_id = await _user(engine)
     async with create_session_factory(engine)() as session:
-        conversation_id = await crud.start_conversation(
+        started = await crud.start_conversation(
             session, user_id=user_id, token_version=0, title="t", content="hi", max_conversations=1
         )
         await session.commit()
+    conversation_id = started.conversation_id
     assert conversation_id is not None
 
     async def turn(session: AsyncSession) -> bool:
@@ -205,6 +207,6 @@ async def test_a_turn_at_the_message_quota_edge_waits_for_the_one_in_flight(
             history_limit=10,
             max_messages=3,  # 1 stored: room for one more turn's two messages
         )
-        return start.stored_message
+        return start.message_id is not None
 
     assert await first_then_second(engine, turn) == (True, False)

@@ -16,10 +16,9 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend import crud
-from todo_backend.db import Reads, open_session
+from todo_backend.db import Reads, Session, open_session
 from todo_backend.models import utc_now
 from todo_backend.security import InvalidTokenError
 
@@ -46,7 +45,7 @@ def expiry_after(days: int) -> datetime:
 
 
 async def authenticate_api_token(
-    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], token: str
+    engine: AsyncEngine, session_factory: async_sessionmaker[Session], token: str
 ) -> crud.ApiTokenUse:
     """The token's record, read anew on every request (a revoked token fails at once);
     `InvalidTokenError` when it is unknown, revoked or expired."""

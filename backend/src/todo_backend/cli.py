@@ -42,6 +42,7 @@ def _serve_metrics(settings: Settings, registry: "CollectorRegistry") -> None:
 
 def serve(settings: Settings) -> None:
     from todo_backend.main import create_app
+    from todo_backend.services import services_of
     from todo_common.serving import PortUnavailableError, listening_socket
     from todo_common.serving import serve as serve_app
 
@@ -49,7 +50,7 @@ def serve(settings: Settings) -> None:
         listener = listening_socket(settings.host, settings.port, PORT_ADVICE)
         app = create_app(settings)
         if settings.metrics_port:
-            _serve_metrics(settings, app.state.metrics.registry)
+            _serve_metrics(settings, services_of(app).metrics.registry)
     except PortUnavailableError as error:
         print(f"todo-backend: error: {error}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -531,13 +531,13 @@ class CallerNotCurrentError(Exception):
 class TurnStart:
     """What storing a turn's first message found: the conversation's id (None: not the
     user's, or no room for another conversation), the messages it already had (`stored`), its
-    latest ones as (role, content), oldest first, and whether the message was stored (False:
-    over the quota, nothing written)."""
+    latest ones as (role, content), oldest first, and the stored message's id (None: over the
+    quota, nothing written)."""
 
     conversation_id: int | None
     stored: int = 0
     history: list[tuple[str, str]] = field(default_factory=list)
-    stored_message: bool = False
+    message_id: int | None = None
 
 
 _START_CONVERSATION_PG = text(
@@ -585,7 +585,7 @@ _CONTINUE_CONVERSATION_PG = text(
         ORDER BY id DESC LIMIT :history_limit
     )
     SELECT EXISTS (SELECT FROM caller), EXISTS (SELECT FROM conversation), (SELECT n FROM stored),
-           EXISTS (SELECT FROM message), recent.role, recent.content
+           (SELECT id FROM message), recent.role, recent.content
     FROM (SELECT) AS one LEFT JOIN recent ON true
     ORDER BY recent.id
     """
@@ -698,10 +698,10 @@ async def start_conversation(
     title: str,
     content: str,
     max_conversations: int,
-) -> int | None:
+) -> TurnStart:
     """A new conversation with the user's first message in it, in the session's transaction
-    (or, on PostgreSQL as its first statement, committed on its own); its id, or None when the
-    user already has `max_conversations`. The caller commits.
+    (or, on PostgreSQL as its first statement, committed on its own); no conversation (None)
+    when the user already has `max_conversations`. The caller commits.
 
     Only for the holder of a current token (`token_version`): `CallerNotCurrentError`, with
     nothing written, otherwise."""
@@ -716,12 +716,12 @@ async def start_conversation(
             "max_conversations": max_conversations,
         }
         await _lock_user_for_quota(session, user_id)
-        caller_current, started, _ = (
+        caller_current, started, message_id = (
             await write_returning(session, _START_CONVERSATION_PG, params)
         )[0]
         if not caller_current:
             raise CallerNotCurrentError
-        return None if started is None else int(started)
+        return TurnStart(started, message_id=message_id)
     connection = await session.connection()
     await _confirm_caller(connection, user_id, token_version)
     created = await connection.execute(
@@ -729,18 +729,19 @@ async def start_conversation(
         {"p_user": user_id, "p_title": title, "p_now": now, "p_max": max_conversations},
     )
     conversation_id = created.scalar()
-    if conversation_id is not None:
-        await connection.execute(
-            _INSERT_MESSAGE,
-            {
-                "p_user": user_id,
-                "p_conversation": conversation_id,
-                "p_role": "user",
-                "p_content": content,
-                "p_now": now,
-            },
-        )
-    return None if conversation_id is None else int(conversation_id)
+    if conversation_id is None:
+        return TurnStart(None)
+    inserted = await connection.execute(
+        _INSERT_MESSAGE,
+        {
+            "p_user": user_id,
+            "p_conversation": conversation_id,
+            "p_role": "user",
+            "p_content": content,
+            "p_now": now,
+        },
+    )
+    return TurnStart(int(conversation_id), message_id=inserted.lastrowid)
 
 
 async def continue_conversation(
@@ -769,11 +770,11 @@ async def continue_conversation(
         }
         await _lock_user_for_quota(session, user_id)
         rows = await write_returning(session, _CONTINUE_CONVERSATION_PG, params)
-        caller_current, found, stored, stored_message = rows[0][:4]
+        caller_current, found, stored, message_id = rows[0][:4]
         if not caller_current:
             raise CallerNotCurrentError
         history = [(row[4], row[5]) for row in rows if row[4] is not None]
-        return TurnStart(conversation_id if found else None, stored, history, stored_message)
+        return TurnStart(conversation_id if found else None, stored, history, message_id)
     ids = {"p_user": user_id, "p_conversation": conversation_id}
     connection = await session.connection()
     await _confirm_caller(connection, user_id, token_version)
@@ -796,7 +797,7 @@ async def continue_conversation(
         stored = int((await connection.execute(_COUNT_MESSAGES, ids)).scalar_one())
         return TurnStart(conversation_id, stored, history)
     await connection.execute(_TOUCH_CONVERSATION, {**ids, "p_now": now})
-    return TurnStart(conversation_id, stored, history, stored_message=True)
+    return TurnStart(conversation_id, stored, history, inserted.lastrowid)
 
 
 async def add_message(

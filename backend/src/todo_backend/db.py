@@ -357,7 +357,7 @@ class Reads:
 
 @asynccontextmanager
 async def open_session(
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: async_sessionmaker[Session],
 ) -> AsyncIterator[AsyncSession]:
     """A session that closes quietly when the database has gone away: closing rolls back, a
     lost connection has nothing left to roll back, and by then the response may be on its way

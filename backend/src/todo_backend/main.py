@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.datastructures import State
 
 from todo_backend import __doc__ as package_doc
 from todo_backend.agent import create_agent
@@ -20,7 +19,7 @@ from todo_backend.mcp_mount import LazyMCPApp
 from todo_backend.middleware import Metrics, RequestMiddleware
 from todo_backend.migrate import apply_migrations
 from todo_backend.ratelimit import SharedCounters
-from todo_backend.security import PasswordHashing
+from todo_backend.services import Running, Services
 from todo_backend.settings import QUIET_LOGGERS, Settings, get_settings
 from todo_backend.throttle import Limits
 from todo_common.body_limit import BodyLimit
@@ -37,19 +36,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, quiet=QUIET_LOGGERS)
     metrics = Metrics()
-    state = State()
-    mcp = LazyMCPApp(settings, state)
+    services = Services.create(settings, metrics)
+    mcp = LazyMCPApp(services)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
-        app.state.engine = engine
-        app.state.session_factory = create_session_factory(engine)
         target = parse_database_url(settings.database_url)
         if settings.migrate_on_start:
             await apply_migrations(engine)
         if not target.is_sqlite:  # every replica counts in one table (`ratelimit`)
-            app.state.limits = Limits.from_settings(settings, SharedCounters(engine))
+            services.limits = Limits.from_settings(settings, SharedCounters(engine))
         logger.info(
             "backend started",
             extra={
@@ -59,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
         )
         agent = create_agent(settings, app)
-        app.state.agent = agent
+        services.running = Running(engine, create_session_factory(engine), agent)
         # Everything loaded so far lives as long as the process: keep the garbage collector from
         # walking it again on every full collection (those walks are the latency tail).
         gc.freeze()
@@ -74,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await mcp.aclose()
             await agent.aclose()
             await engine.dispose()
+            services.running = None
 
     docs = settings.docs_enabled
     app = FastAPI(
@@ -101,11 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # OpenTelemetry would look for configured providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
-    app.state = state
-    app.state.settings = settings
-    app.state.metrics = metrics
-    app.state.limits = Limits.from_settings(settings)
-    app.state.password_hashing = PasswordHashing(settings.password_hash_concurrency)
+    app.state.services = services
     install_error_handlers(app)
     redirect_slashes_relatively(app)
     if docs:

@@ -8,10 +8,9 @@ MCP request starts the SDK's session manager, which then runs until the app stop
 import asyncio
 from typing import TYPE_CHECKING
 
-from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from todo_backend.settings import Settings
+from todo_backend.services import Services
 
 if TYPE_CHECKING:
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -20,9 +19,8 @@ if TYPE_CHECKING:
 class LazyMCPApp:
     """The MCP endpoint, made on first use; `aclose` stops its session manager, if started."""
 
-    def __init__(self, settings: Settings, app_state: State) -> None:
-        self.settings = settings
-        self.app_state = app_state
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self._starting = asyncio.Lock()
         self._app: ASGIApp | None = None
         self._running: asyncio.Task[None] | None = None
@@ -37,8 +35,8 @@ class LazyMCPApp:
             if self._app is None:
                 from todo_backend.mcp_server import create_mcp_app, create_mcp_server
 
-                server = create_mcp_server(self.app_state)
-                app = create_mcp_app(server, self.settings, self.app_state)
+                server = create_mcp_server(self.services)
+                app = create_mcp_app(server, self.services)
                 ready = asyncio.get_running_loop().create_future()
                 self._running = asyncio.create_task(self._run(server.session_manager, ready))
                 await ready

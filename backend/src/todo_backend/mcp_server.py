@@ -9,26 +9,21 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.transport_security import TransportSecuritySettings
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.datastructures import State
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from todo_backend.api.errors import SIGN_IN_FIRST
 from todo_backend.api_tokens import authenticate_api_token, is_api_token
 from todo_backend.db import Reads, open_session
 from todo_backend.identity import authenticate
 from todo_backend.ratelimit import RateLimitedError
 from todo_backend.security import InvalidTokenError
-from todo_backend.settings import Settings
-from todo_backend.throttle import TOO_MANY_MCP_REQUESTS, Limits
+from todo_backend.services import Services
+from todo_backend.throttle import TOO_MANY_MCP_REQUESTS
 from todo_backend.tools import TASK_TOOLS, TaskTool, TaskToolError, ToolContext
 
 logger = logging.getLogger("todo_backend.mcp")
 CALLER_SCOPE_KEY = "todo.caller_id"
-
-
-UNAUTHORIZED = "Sign in first: a valid Bearer token is required"
 
 
 class BearerAuth:
@@ -36,10 +31,9 @@ class BearerAuth:
     of an existing, signed-in user, and records whose it is. Each API token has its own rate
     limit; a request over it is refused with 429 and Retry-After."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, app_state: State) -> None:
+    def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
-        self.settings = settings
-        self.app_state = app_state
+        self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,7 +48,7 @@ class BearerAuth:
             caller_id = await self._caller(token)
         except InvalidTokenError:
             response = JSONResponse(
-                {"detail": UNAUTHORIZED}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+                {"detail": SIGN_IN_FIRST}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
             )
             await response(scope, receive, send)
             return
@@ -70,15 +64,16 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
     async def _caller(self, token: str) -> str:
-        state = self.app_state
+        services = self.services
         if is_api_token(token):
-            found = await authenticate_api_token(state.engine, state.session_factory, token)
-            limits: Limits = state.limits
-            await limits.mcp_requests_per_api_token.hit(str(found.id), what=TOO_MANY_MCP_REQUESTS)
+            found = await authenticate_api_token(services.engine, services.session_factory, token)
+            await services.limits.mcp_requests_per_api_token.hit(
+                str(found.id), what=TOO_MANY_MCP_REQUESTS
+            )
             return found.user_id
-        reads = Reads(state.engine)
+        reads = Reads(services.engine)
         try:
-            return await authenticate(reads, self.settings, token)
+            return await authenticate(reads, services.settings, token)
         finally:
             await reads.close()
 
@@ -91,16 +86,14 @@ def _caller_id(ctx: Context[Any, Any]) -> str:
     return caller_id
 
 
-def _published(tool: TaskTool, app_state: State) -> Tool:
+def _published(tool: TaskTool, services: Services) -> Tool:
     """The tool as MCP publishes it: same name, schema and description; a session per call."""
 
     @functools.wraps(tool)
     async def run(ctx: Context[Any, Any], **arguments: Any) -> Any:
-        session_factory: async_sessionmaker[AsyncSession] = app_state.session_factory
-        settings: Settings = app_state.settings
-        async with open_session(session_factory) as session:
+        async with open_session(services.session_factory) as session:
             context = ToolContext(
-                session=session, caller_id=_caller_id(ctx), quotas=settings.quotas
+                session=session, caller_id=_caller_id(ctx), quotas=services.settings.quotas
             )
             try:
                 return await tool(context, **arguments)
@@ -111,16 +104,17 @@ def _published(tool: TaskTool, app_state: State) -> Tool:
     return Tool.from_function(run, name=tool.__name__, context_kwarg="ctx")
 
 
-def create_mcp_server(app_state: State) -> MCPServer:
+def create_mcp_server(services: Services) -> MCPServer:
     return MCPServer(
         name="todo-tasks",
         instructions="Manage a user's todo list: add, list, complete, update and delete tasks.",
-        tools=[_published(tool, app_state) for tool in TASK_TOOLS.values()],
+        tools=[_published(tool, services) for tool in TASK_TOOLS.values()],
     )
 
 
-def create_mcp_app(server: MCPServer, settings: Settings, app_state: State) -> ASGIApp:
+def create_mcp_app(server: MCPServer, services: Services) -> ASGIApp:
     """The streamable-HTTP endpoint, stateless and answering JSON, to mount at /mcp."""
+    settings = services.settings
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=settings.mcp_host_patterns,
@@ -132,4 +126,4 @@ def create_mcp_app(server: MCPServer, settings: Settings, app_state: State) -> A
         json_response=True,
         transport_security=security,
     )
-    return BearerAuth(starlette_app, settings, app_state)
+    return BearerAuth(starlette_app, services)

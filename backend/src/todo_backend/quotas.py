@@ -55,18 +55,3 @@ def no_room_for_a_turn(stored: int) -> QuotaExceededError:
     return QuotaExceededError(
         f"This conversation has {stored} messages, the most allowed: start a new conversation"
     )
-
-
-async def check_conversation_room(session: AsyncSession, quotas: Quotas, *, user_id: str) -> None:
-    """Before creating a conversation with no message yet (a ChatKit thread)."""
-    if await crud.count_conversations(session, user_id=user_id) >= quotas.conversations:
-        raise no_room_for_a_conversation(quotas)
-
-
-async def check_turn_room(
-    session: AsyncSession, quotas: Quotas, *, user_id: str, conversation_id: int
-) -> None:
-    """Before a ChatKit turn, whose user message the SDK stores after this check."""
-    stored = await crud.count_messages(session, user_id=user_id, conversation_id=conversation_id)
-    if stored + 2 > quotas.messages_per_conversation:
-        raise no_room_for_a_turn(stored)

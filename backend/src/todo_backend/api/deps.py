@@ -10,19 +10,27 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend.agent.base import ChatAgent
+from todo_backend.api.errors import SIGN_IN_FIRST
+from todo_backend.chat import ChatTurns
 from todo_backend.db import Reads, open_session
 from todo_backend.identity import confirm_current
 from todo_backend.models import ID_MAX, ID_MIN
 from todo_backend.security import InvalidTokenError, PasswordHashing, TokenClaims, decode_token
+from todo_backend.services import Services, services_of
 from todo_backend.settings import Settings
 from todo_backend.throttle import Limits
 from todo_common.client_address import CLIENT_ADDRESS_HEADER, verified_client_address
 
 
+async def get_services(request: Request) -> Services:
+    return services_of(request.app)
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
 async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return services_of(request.app).settings
 
 
 # Requests that only read: they run on the read session that checked the caller's identity.
@@ -32,7 +40,7 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 async def get_reads(request: Request) -> AsyncIterator[Reads]:
     """The request's reads: the caller's identity check, and all the work of a GET, on one
     connection without a transaction."""
-    reads = Reads(request.app.state.engine)
+    reads = Reads(services_of(request.app).engine)
     try:
         yield reads
     finally:
@@ -52,7 +60,7 @@ ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session whose statements share one transaction, which the route commits."""
-    async with open_session(request.app.state.session_factory) as session:
+    async with open_session(services_of(request.app).session_factory) as session:
         yield session
 
 
@@ -60,25 +68,15 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_agent(request: Request) -> ChatAgent:
-    agent: ChatAgent = request.app.state.agent
-    return agent
-
-
-AgentDep = Annotated[ChatAgent, Depends(get_agent)]
-
-
 async def get_limits(request: Request) -> Limits:
-    limits: Limits = request.app.state.limits
-    return limits
+    return services_of(request.app).limits
 
 
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 
 
 async def get_password_hashing(request: Request) -> PasswordHashing:
-    hashing: PasswordHashing = request.app.state.password_hashing
-    return hashing
+    return services_of(request.app).password_hashing
 
 
 PasswordHashingDep = Annotated[PasswordHashing, Depends(get_password_hashing)]
@@ -91,7 +89,7 @@ async def get_client_address(request: Request) -> str:
     An unsigned or forged header is ignored, whoever sends it."""
     signed = request.headers.get(CLIENT_ADDRESS_HEADER)
     if signed is not None:
-        address = verified_client_address(request.app.state.settings.proxy_secret, signed)
+        address = verified_client_address(services_of(request.app).settings.proxy_secret, signed)
         if address is not None:
             return address
     return request.client.host if request.client else "unknown"
@@ -103,7 +101,7 @@ _bearer = HTTPBearer(auto_error=False, description="The token from sign-up or si
 
 UNAUTHORIZED = HTTPException(
     status_code=status.HTTP_401_UNAUTHORIZED,
-    detail="Sign in first: a valid Bearer token is required",
+    detail=SIGN_IN_FIRST,
     headers={"WWW-Authenticate": "Bearer"},
 )
 NOT_THE_OWNER = HTTPException(
@@ -119,14 +117,14 @@ def _token_claims(
     if credentials is None:
         raise UNAUTHORIZED
     try:
-        return decode_token(request.app.state.settings, credentials.credentials)
+        return decode_token(services_of(request.app).settings, credentials.credentials)
     except InvalidTokenError:
         raise UNAUTHORIZED from None
 
 
 async def _identity_check(
     request: Request, credentials: HTTPAuthorizationCredentials | None, reads: Reads
-) -> str:
+) -> TokenClaims:
     """The token's user, who must still exist and must not have signed out since (one SELECT,
     on the request's reads). Unless the request is a GET, which goes on reading there, the
     connection goes back to the pool at once: the route writes in a transaction of its own,
@@ -139,16 +137,23 @@ async def _identity_check(
     finally:
         if request.method not in READ_METHODS:
             await reads.close()
-    return claims.subject
+    return claims
 
 
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-async def get_current_user_id(
+async def get_current_caller(
     request: Request, credentials: BearerCredentials, reads: ReadsDep
-) -> str:
+) -> TokenClaims:
     return await _identity_check(request, credentials, reads)
+
+
+CurrentCaller = Annotated[TokenClaims, Depends(get_current_caller)]
+
+
+async def get_current_user_id(caller: CurrentCaller) -> str:
+    return caller.subject
 
 
 CurrentUserId = Annotated[str, Depends(get_current_user_id)]
@@ -170,7 +175,7 @@ async def get_path_owner(
     """`/api/{user_id}/...` routes: the caller, identified as `CurrentUserId` is, must be the
     path's user. (The check is made here rather than through CurrentUserId: one dependency
     fewer to resolve on every request.)"""
-    if user_id != await _identity_check(request, credentials, reads):
+    if user_id != (await _identity_check(request, credentials, reads)).subject:
         raise NOT_THE_OWNER
     return user_id
 
@@ -194,18 +199,11 @@ async def get_turn_caller(
 TurnCaller = Annotated[TokenClaims, Depends(get_turn_caller)]
 
 
-async def turn_caller_is_current(request: Request, caller: TokenClaims) -> bool:
-    """`get_path_owner`'s database check, for a turn that answers before its first statement
-    (a stored answer replayed, or a refusal over the chat limits): whether the token's user
-    still exists and has not signed out since."""
-    reads = Reads(request.app.state.engine)
-    try:
-        await confirm_current(reads, caller)
-    except InvalidTokenError:
-        return False
-    finally:
-        await reads.close()
-    return True
+async def get_turns(request: Request) -> ChatTurns:
+    return ChatTurns(services_of(request.app))
+
+
+TurnsDep = Annotated[ChatTurns, Depends(get_turns)]
 
 
 # Path ids: out of the database's range is a malformed id (422); in range but not the

@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from todo_backend.chat import ConversationNotFoundError
+from todo_backend.crud import CallerNotCurrentError
 from todo_backend.db import database_unreachable
 from todo_backend.idempotency import KeyInProgressError, KeyReusedError
 from todo_backend.models import ErrorResponse
@@ -16,6 +18,7 @@ from todo_backend.quotas import QuotaExceededError
 from todo_backend.ratelimit import RateLimitedError
 
 logger = logging.getLogger("todo_backend.errors")
+SIGN_IN_FIRST = "Sign in first: a valid Bearer token is required"
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -56,6 +59,16 @@ async def _key_in_progress(request: Request, exc: Exception) -> JSONResponse:
         status_code=409,
         headers={"Retry-After": "1"},
     )
+
+
+async def _caller_not_current(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": SIGN_IN_FIRST}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+async def _conversation_not_found(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "Conversation not found"}, status_code=404)
 
 
 async def _over_quota(request: Request, exc: Exception) -> JSONResponse:
@@ -113,6 +126,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(KeyReusedError, _key_reused)
     app.add_exception_handler(KeyInProgressError, _key_in_progress)
     app.add_exception_handler(QuotaExceededError, _over_quota)
+    app.add_exception_handler(CallerNotCurrentError, _caller_not_current)
+    app.add_exception_handler(ConversationNotFoundError, _conversation_not_found)
     for unreachable in (OSError, TimeoutError, sqlalchemy.exc.SQLAlchemyError):
         app.add_exception_handler(unreachable, _database_error)
     app.add_exception_handler(RateLimitedError, _rate_limited)

@@ -1,8 +1,7 @@
-"""What is checked before the SDK runs a ChatKit request, so every refusal is a plain JSON error
-with its status before any stream starts: the input (as `/chat` checks it), the thread's owner
-(another user's thread is not found), the chat turn limits and the quotas.
-
-A turn counts against the same per-user limits as `/chat`, so ChatKit is no way around them."""
+"""What is done before the SDK runs a ChatKit request, so every refusal is a plain JSON error
+with its status before any stream starts: the input is checked (as `/chat` checks it) and the
+thread's owner (another user's thread is not found); a request that sends a message starts its
+turn here, as `/chat` does (`chat.ChatTurns`: the chat limits, the quotas, the message stored)."""
 
 from collections.abc import Sequence
 
@@ -20,7 +19,7 @@ from chatkit.types import (
 )
 from pydantic import Field, field_validator
 
-from todo_backend import chat
+from todo_backend.chat import ChatTurns, Turn, TurnRequest
 from todo_backend.chatkit.store import (
     ConversationStore,
     RequestContext,
@@ -28,9 +27,6 @@ from todo_backend.chatkit.store import (
     user_text,
 )
 from todo_backend.models import TITLE_MAX, ChatRequest, InputModel
-from todo_backend.quotas import check_turn_room
-from todo_backend.settings import Quotas
-from todo_backend.throttle import Limits
 
 SUPPORTED: Sequence[str] = (
     "threads.create",
@@ -53,36 +49,26 @@ class TitleChange(InputModel):
         return value.strip() if isinstance(value, str) else value
 
 
-def message_of(user_input: UserMessageInput) -> str:
-    """The message's text, held to the rules of `/chat` (ValidationError otherwise)."""
+def message_of(user_input: UserMessageInput) -> ChatRequest:
+    """The message as `/chat` would take it (ValidationError when `/chat` would refuse it)."""
     if user_input.attachments:
         raise UnsupportedRequestError("Attachments are not supported")
-    return ChatRequest.model_validate({"message": user_text(user_input.content)}).message
+    return ChatRequest.model_validate({"message": user_text(user_input.content)})
 
 
 async def admit(
-    request: ChatKitReq,
-    context: RequestContext,
-    *,
-    store: ConversationStore,
-    limits: Limits,
-    quotas: Quotas,
+    request: ChatKitReq, context: RequestContext, *, store: ConversationStore, turns: ChatTurns
 ) -> None:
-    """Refuse what must not run; for a new thread, start its conversation."""
+    """Refuse what must not run; for a message, start its turn."""
     match request:
         case ThreadsCreateReq():
-            message = message_of(request.params.input)
-            await limits.count_chat_turn(context.user_id)
-            context.new_conversation_id = await chat.start_conversation(
-                context.session, quotas, user_id=context.user_id, first_message=message
-            )
+            body = message_of(request.params.input)
+            context.turn = await _started(turns, context, body)
         case ThreadsAddUserMessageReq():
-            message_of(request.params.input)
+            body = message_of(request.params.input)
             conversation_id = await store.conversation_id(request.params.thread_id, context)
-            await limits.count_chat_turn(context.user_id)
-            await check_turn_room(
-                context.session, quotas, user_id=context.user_id, conversation_id=conversation_id
-            )
+            body = body.model_copy(update={"conversation_id": conversation_id})
+            context.turn = await _started(turns, context, body)
         case ThreadsUpdateReq():
             TitleChange.model_validate({"title": request.params.title})
             await store.conversation_id(request.params.thread_id, context)
@@ -95,3 +81,9 @@ async def admit(
                 f"This server does not support {request.type!r} requests; it answers "
                 f"{', '.join(SUPPORTED)}"
             )
+
+
+async def _started(turns: ChatTurns, context: RequestContext, body: ChatRequest) -> Turn:
+    turn = await turns.start(context.session, TurnRequest(context.caller, context.token, body))
+    assert isinstance(turn, Turn)  # only a request with an Idempotency-Key has a stored answer
+    return turn

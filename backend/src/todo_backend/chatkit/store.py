@@ -1,8 +1,9 @@
 """The ChatKit SDK's Store over our own tables: threads are conversations, items are messages.
 
 Everything goes through `crud`, scoped by the caller, so another user's thread is simply not
-found. Only messages are kept: a turn's tool calls stream to the client as a workflow item but
-are not stored, as in our own widget's history. Attachments are not supported."""
+found. Only messages are kept, and the chat turn stores them (`chat.ChatTurns`), as on `/chat`:
+a turn's tool calls stream to the client as a workflow item but are not stored, as in our own
+widget's history. Attachments are not supported."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,8 +26,10 @@ from chatkit.types import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend import crud
+from todo_backend.chat import Turn
 from todo_backend.chatkit import ids
 from todo_backend.models import Conversation, Message
+from todo_backend.security import TokenClaims
 
 T = TypeVar("T")
 PAGE_MAX = 100
@@ -39,16 +42,21 @@ class UnsupportedRequestError(Exception):
 
 @dataclass
 class RequestContext:
-    """One request's caller and database session. A new thread's conversation is started
-    before the SDK asks for its id (`admission`), which is why the id is carried here."""
+    """One request's caller and database session. A request that sends a message starts its
+    turn before the SDK runs (`admission`): the turn, and with it a new thread's conversation,
+    is carried here."""
 
     session: AsyncSession
-    user_id: str
+    caller: TokenClaims
     token: str
-    new_conversation_id: int | None = None
+    turn: Turn | None = None
     # Threads already found to be the caller's: a turn asks the store about its thread several
     # times, and the answer cannot change within one request.
     owned: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> str:
+        return self.caller.subject
 
 
 def user_text(content: Sequence[UserMessageContent]) -> str:
@@ -111,9 +119,9 @@ class ConversationStore(Store[RequestContext]):
     """Threads and items read and written through `crud`, as the caller."""
 
     def generate_thread_id(self, context: RequestContext) -> str:
-        if context.new_conversation_id is None:
+        if context.turn is None:
             raise UnsupportedRequestError("A thread is started only by its first message")
-        return ids.thread_id(context.new_conversation_id)
+        return ids.thread_id(context.turn.conversation_id)
 
     async def _conversation(self, thread: str, context: RequestContext) -> Conversation:
         conversation_id = ids.conversation_id_of(thread)
@@ -187,27 +195,11 @@ class ConversationStore(Store[RequestContext]):
     async def add_thread_item(
         self, thread_id: str, item: ThreadItem, context: RequestContext
     ) -> None:
-        """Store a user or assistant message. A user message takes its row's id at once (the
-        SDK sends the item after storing it); a streamed reply keeps the id it streamed under
-        until the thread is read again. Other items (the tool-call workflow) are not kept."""
-        conversation_id = await self.conversation_id(thread_id, context)
-        if isinstance(item, UserMessageItem):
-            message_id = await crud.add_message(
-                context.session,
-                user_id=context.user_id,
-                conversation_id=conversation_id,
-                role="user",
-                content=user_text(item.content),
-            )
-            item.id = ids.item_id(message_id)
-        elif isinstance(item, AssistantMessageItem):
-            await crud.add_message(
-                context.session,
-                user_id=context.user_id,
-                conversation_id=conversation_id,
-                role="assistant",
-                content="".join(part.text for part in item.content),
-            )
+        """Nothing to write: the turn stored the user's message before the SDK ran and stores
+        the reply when it ends. The user's item takes its row's id; a streamed reply keeps the
+        id it streamed under until the thread is read again."""
+        if isinstance(item, UserMessageItem) and context.turn is not None:
+            item.id = ids.item_id(context.turn.user_message_id)
 
     async def save_item(self, thread_id: str, item: ThreadItem, context: RequestContext) -> None:
         raise UnsupportedRequestError("Stored messages do not change")

@@ -14,12 +14,12 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend.api.deps import BearerToken, CurrentUserId
+from todo_backend.api.deps import BearerToken, CurrentCaller, ServicesDep
 from todo_backend.api.errors import error_responses
+from todo_backend.chat import ChatTurns
 from todo_backend.db import open_session
+from todo_backend.services import Services
 
 if TYPE_CHECKING:
     from todo_backend.chatkit.server import TodoChatKitServer
@@ -35,15 +35,13 @@ REQUEST_BODY = {
 }
 
 
-def _server(request: Request) -> "TodoChatKitServer":
+def _server(services: Services) -> "TodoChatKitServer":
     """The app's ChatKit server, made on first use."""
-    state = request.app.state
-    if getattr(state, "chatkit_server", None) is None:
+    if services.chatkit_server is None:
         from todo_backend.chatkit.server import TodoChatKitServer
 
-        state.chatkit_server = TodoChatKitServer(state.agent, state.settings, state.limits)
-    server: TodoChatKitServer = state.chatkit_server
-    return server
+        services.chatkit_server = TodoChatKitServer(ChatTurns(services))
+    return services.chatkit_server
 
 
 async def _answer(
@@ -81,19 +79,20 @@ async def _relayed(closing: AsyncExitStack, events: AsyncIterator[bytes]) -> Asy
         }
     },
 )
-async def chatkit(request: Request, user_id: CurrentUserId, token: BearerToken) -> Response:
+async def chatkit(
+    request: Request, caller: CurrentCaller, token: BearerToken, services: ServicesDep
+) -> Response:
     """One ChatKit request. Supported: threads.create, threads.add_user_message (a turn with
     the assistant, streamed), threads.list, threads.get_by_id, threads.update,
     threads.delete, items.list and items.feedback."""
     from todo_backend.chatkit.store import RequestContext
 
-    session_factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     # A streamed turn owns its session until the stream ends (see the /chat/stream route).
     closing = AsyncExitStack()
-    session = await closing.enter_async_context(open_session(session_factory))
-    context = RequestContext(session=session, user_id=user_id, token=token)
+    session = await closing.enter_async_context(open_session(services.session_factory))
+    context = RequestContext(session=session, caller=caller, token=token)
     try:
-        answer = await _answer(_server(request), await request.body(), context)
+        answer = await _answer(_server(services), await request.body(), context)
     except BaseException:
         await closing.aclose()
         raise

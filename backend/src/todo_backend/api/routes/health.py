@@ -2,11 +2,11 @@
 
 import logging
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
-from todo_backend.api.deps import SettingsDep
+from todo_backend.api.deps import ServicesDep
 from todo_backend.models import HealthStatus
 from todo_common.build import VERSION
 
@@ -15,12 +15,12 @@ logger = logging.getLogger("todo_backend.health")
 
 
 @router.get("", response_model=HealthStatus, responses={503: {"model": HealthStatus}})
-async def readiness(request: Request, settings: SettingsDep) -> JSONResponse:
+async def readiness(services: ServicesDep) -> JSONResponse:
     """Ready to serve: runs a query; 503 while the database is unreachable. Says which code
     answers: the version and the image's build."""
-    code = {"version": VERSION, "build": settings.image_build}
+    code = {"version": VERSION, "build": services.settings.image_build}
     try:
-        async with request.app.state.engine.connect() as connection:
+        async with services.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as error:
         logger.warning("database unavailable", extra={"error": type(error).__name__})
