@@ -13,6 +13,7 @@ from testkit import wait_until
 from tests.support.browser import PASSWORD, Browser
 from tests.support.cluster import Cluster, pod_ready
 
+UNKNOWN_ACCOUNT = "That email and password don't match an account."
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1800)]
 
 
@@ -90,7 +91,8 @@ def test_a_backup_restores_every_task_and_message_after_a_purge(
 
     on_registry.make("undeploy", log="undeploy-purge", PURGE="1")
     on_registry.make("deploy", log="deploy-after-purge")
-    assert Browser(on_registry.frontend_url).sign_in(email).status_code != 303  # gone
+    gone = Browser(on_registry.frontend_url).sign_in(email)
+    assert (gone.status_code, Browser.form_error(gone)) == (401, UNKNOWN_ACCOUNT)
 
     restored = on_registry.make("restore", log="restore", BACKUP=backup)
     assert "replaces every user, task and conversation" in restored

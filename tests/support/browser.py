@@ -2,6 +2,7 @@
 session in an HttpOnly cookie, and the dashboard's script calling /api/* with the X-CSRF-Token
 header. Used wherever the tests reach a running frontend: containers, compose, the cluster."""
 
+import html
 import re
 import secrets
 from typing import Any
@@ -36,6 +37,12 @@ class Browser:
 
     def sign_in(self, email: str, password: str = PASSWORD) -> httpx.Response:
         return self._submit("/sign-in", {"email": email, "password": password})
+
+    @staticmethod
+    def form_error(response: httpx.Response) -> str | None:
+        """The error an account form shows, as the user reads it."""
+        match = re.search(r'id="form-error">([^<]*)<', response.text)
+        return html.unescape(match.group(1)) if match else None
 
     def open_dashboard(self) -> str:
         """The dashboard's HTML; remembers the user id it carries."""

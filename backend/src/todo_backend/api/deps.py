@@ -15,10 +15,9 @@ from todo_backend.chat import ChatTurns
 from todo_backend.db import Reads, open_session
 from todo_backend.identity import confirm_current
 from todo_backend.models import ID_MAX, ID_MIN
-from todo_backend.security import InvalidTokenError, PasswordHashing, TokenClaims, decode_token
+from todo_backend.security import InvalidTokenError, TokenClaims, decode_token
 from todo_backend.services import Services, services_of
 from todo_backend.settings import Settings
-from todo_backend.throttle import Limits
 from todo_common.client_address import CLIENT_ADDRESS_HEADER, verified_client_address
 
 
@@ -66,20 +65,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-
-
-async def get_limits(request: Request) -> Limits:
-    return services_of(request.app).limits
-
-
-LimitsDep = Annotated[Limits, Depends(get_limits)]
-
-
-async def get_password_hashing(request: Request) -> PasswordHashing:
-    return services_of(request.app).password_hashing
-
-
-PasswordHashingDep = Annotated[PasswordHashing, Depends(get_password_hashing)]
 
 
 async def get_client_address(request: Request) -> str:

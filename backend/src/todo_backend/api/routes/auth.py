@@ -9,11 +9,9 @@ from todo_backend import crud
 from todo_backend.api.deps import (
     ClientAddress,
     CurrentUserId,
-    LimitsDep,
-    PasswordHashingDep,
     ReadSessionDep,
+    ServicesDep,
     SessionDep,
-    SettingsDep,
 )
 from todo_backend.api.errors import error_responses
 from todo_backend.models import AuthResponse, SignIn, User, UserCreate, UserPublic
@@ -65,19 +63,18 @@ async def _count_attempt(limits: Limits, email: str, address: str) -> None:
 async def sign_up(
     body: UserCreate,
     session: SessionDep,
-    settings: SettingsDep,
-    limits: LimitsDep,
-    hashing: PasswordHashingDep,
+    services: ServicesDep,
     address: ClientAddress,
 ) -> AuthResponse:
     """Create an account and return a token for it."""
+    limits, settings = services.limits, services.settings
     await limits.sign_up_per_address.hit(address, what=TOO_MANY_AUTH)
     await _count_overall(limits)
     if await crud.get_user_by_email(session, email=body.email):
         raise HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists")
     # Hand the connection back while we wait for the hash: a burst must not drain the pool.
     await session.close()
-    password_hash = await hashing.hash(body.password)
+    password_hash = await services.password_hashing.hash(body.password)
     try:
         user = await crud.create_user(session, user_create=body, password_hash=password_hash)
     except IntegrityError:  # the same email signed up concurrently
@@ -92,19 +89,20 @@ async def sign_up(
 async def sign_in(
     body: SignIn,
     session: SessionDep,
-    settings: SettingsDep,
-    limits: LimitsDep,
-    hashing: PasswordHashingDep,
+    services: ServicesDep,
     address: ClientAddress,
 ) -> AuthResponse:
     """Exchange email and password for a token (valid for 7 days, or until sign-out)."""
+    limits, settings = services.limits, services.settings
     await limits.sign_in_per_address.hit(address, what=TOO_MANY_AUTH)
     await _count_overall(limits)
     await _count_attempt(limits, body.email, address)
     user = await crud.get_user_by_email(session, email=body.email)
     await session.close()  # no connection held while the hash waits its turn
     # Always verify, even for an unknown email: both answers then take the same time.
-    matches = await hashing.verify(body.password, user.password_hash if user else None)
+    matches = await services.password_hashing.verify(
+        body.password, user.password_hash if user else None
+    )
     if user is None or not matches:
         logger.info("sign-in failed", extra={"reason": "bad credentials"})
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Wrong email or password")
