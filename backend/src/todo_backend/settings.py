@@ -98,7 +98,8 @@ class Settings(BaseSettings):
 
     @field_validator("log_level", "rate_limits", mode="before")
     @classmethod
-    def _lower_log_level(cls, value: object) -> object:
+    def _lowercase_choices(cls, value: object) -> object:
+        """Fields with a fixed set of lower-case values take them in any case (LOG_LEVEL=INFO)."""
         return value.lower() if isinstance(value, str) else value
 
     @field_validator("database_url")

@@ -61,7 +61,8 @@ class Settings(BaseSettings):
 
     @field_validator("log_level", "cookie_secure", "chat_ui", mode="before")
     @classmethod
-    def _lower_log_level(cls, value: object) -> object:
+    def _lowercase_choices(cls, value: object) -> object:
+        """Fields with a fixed set of lower-case values take them in any case (LOG_LEVEL=INFO)."""
         return value.lower() if isinstance(value, str) else value
 
     @field_validator("backend_url")
