@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from backend_testkit import Account, make_settings
-from todo_backend.agent.intents import Parsed
-from todo_backend.agent.parser import Unclear, parse
+from todo_backend.agent.builtin.intents import Parsed
+from todo_backend.agent.builtin.parser import Unclear, parse
 from todo_backend.main import create_app
 
 Seed = list[tuple[str, bool]]  # (title, completed), oldest first
