@@ -18,9 +18,9 @@ from contextlib import ExitStack
 from functools import partial
 
 from benchkit import CURRENT, CodeTree, codes_to_measure
-from todo_backend.agent.intents import INTENTS
-from todo_backend.agent.parser import parse
-from todo_backend.agent.references import TaskRow, resolve
+from todo_backend.agent.builtin.intents import INTENTS
+from todo_backend.agent.builtin.parser import parse
+from todo_backend.agent.builtin.references import TaskRow, resolve
 
 ROUNDS = 3  # alternating runs per revision; each figure is the best of them
 # Words of made-up titles (2 to 5 words each), and names to find among them: one task or

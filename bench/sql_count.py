@@ -95,7 +95,7 @@ async def _count_requests(database_url: str) -> dict[str, Any]:
     settings = Settings(
         _env_file=None,
         database_url=database_url,
-        better_auth_secret=SECRET,
+        BETTER_AUTH_SECRET=SECRET,
         agent_provider="builtin",
         log_level="warning",
         metrics_port=0,

@@ -1,5 +1,5 @@
 # Shared by the cluster scripts (sourced, not run): where things live, the cluster's fixed
-# addresses, and progress output for long steps.
+# addresses, and how long steps show their progress.
 # shellcheck shell=bash disable=SC2034  # the scripts that source this file use its names
 
 CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,9 +37,9 @@ MADE_FILE=$STATE_DIR/made
 IPTABLES_BEFORE_FILE=$STATE_DIR/iptables-before
 DOCKER=${DOCKER:-$(command -v /usr/bin/docker || command -v docker || true)}
 
-step() { printf '\n==> %s\n' "$*"; }
-note() { printf '    %s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# step, note and die: the progress output every script of the project prints.
+# shellcheck source=scripts/output.sh
+source "$CHECKOUT/scripts/output.sh"
 
 seconds_since() { echo $(($(date +%s) - $1)); }
 

@@ -19,10 +19,22 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings
 
 from benchkit import drop_statements, free_port
 
 BIN = Path(sys.executable).parent
+
+
+def settings_by_variable(settings: type[BaseSettings]) -> dict[str, FieldInfo]:
+    """A service's settings by the environment variable each is read from: its alias where it
+    has one (auth_secret is BETTER_AUTH_SECRET), otherwise its name in upper case."""
+    return {
+        (field.validation_alias if isinstance(field.validation_alias, str) else name).upper(): field
+        for name, field in settings.model_fields.items()
+    }
+
 
 # shellcheck from PyPI, run in its own environment cached by uv (tests/test_shell_scripts.py, and
 # actionlint's shell checks in tests/test_workflows.py).

@@ -20,7 +20,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings for a test, independent of the developer's environment and .env."""
     values: dict[str, Any] = {
         "database_url": database_url,
-        "better_auth_secret": TEST_SECRET,
+        "BETTER_AUTH_SECRET": TEST_SECRET,
         "agent_provider": "builtin",
         "local_mode": False,
         # Tests sign up many users from one address; the tests of the limits turn them on.

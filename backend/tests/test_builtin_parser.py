@@ -6,8 +6,8 @@ from typing import get_args
 
 import pytest
 
-from todo_backend.agent.intents import INTENTS, IntentName, Parsed
-from todo_backend.agent.parser import Unclear, normalise, parse
+from todo_backend.agent.builtin.intents import INTENTS, IntentName, Parsed
+from todo_backend.agent.builtin.parser import Unclear, normalise, parse
 
 EXAMPLES = [(spec.name, example) for spec in INTENTS for example in spec.examples]
 COUNTER_EXAMPLES = [(spec.name, counter) for spec in INTENTS for counter in spec.counter_examples]

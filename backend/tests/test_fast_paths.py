@@ -77,7 +77,7 @@ def test_a_verified_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None
 def test_a_token_verified_with_one_secret_is_not_taken_with_another() -> None:
     token = create_token(make_settings("sqlite://"), user_id="someone", version=0)
     decode_token(make_settings("sqlite://"), token)
-    other = make_settings("sqlite://", better_auth_secret="another-secret-0123456789abcdef0123")
+    other = make_settings("sqlite://", BETTER_AUTH_SECRET="another-secret-0123456789abcdef0123")
     with pytest.raises(InvalidTokenError):
         decode_token(other, token)
 

@@ -6,7 +6,7 @@ from itertools import product
 
 import pytest
 
-from todo_backend.agent.references import WORD_SIMILARITY, same_word, stem
+from todo_backend.agent.builtin.references import WORD_SIMILARITY, same_word, stem
 
 SAME = [("plumer", "plumber"), ("plumbar", "plumber"), ("call", "call"), ("groceries", "grocery")]
 DIFFERENT = [("mild", "milk"), ("bulls", "bills"), ("mum", "mom"), ("dentist", "dental")]

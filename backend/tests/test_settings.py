@@ -92,7 +92,7 @@ def test_a_bad_setting_is_one_line_naming_the_variable(
 
 
 def test_local_mode_listens_on_loopback_unless_host_is_given() -> None:
-    local = make_settings("sqlite:///./todo.db", better_auth_secret="", local_mode=True)
+    local = make_settings("sqlite:///./todo.db", BETTER_AUTH_SECRET="", local_mode=True)
     assert local.host == "127.0.0.1"
     assert make_settings("sqlite:///./todo.db").host == "0.0.0.0"
     given = make_settings("sqlite:///./todo.db", local_mode=True, host="0.0.0.0")
@@ -100,20 +100,20 @@ def test_local_mode_listens_on_loopback_unless_host_is_given() -> None:
 
 
 def test_local_mode_runs_without_configuration() -> None:
-    settings = make_settings("sqlite:///./todo.db", better_auth_secret="", local_mode=True)
-    assert settings.better_auth_secret == LOCAL_MODE_SECRET
+    settings = make_settings("sqlite:///./todo.db", BETTER_AUTH_SECRET="", local_mode=True)
+    assert settings.auth_secret == LOCAL_MODE_SECRET
 
 
 def test_local_mode_keeps_a_secret_that_was_given() -> None:
     given = "a-real-secret-for-this-laptop-000000000"
-    settings = make_settings("sqlite:///./todo.db", better_auth_secret=given, local_mode=True)
-    assert settings.better_auth_secret == given
+    settings = make_settings("sqlite:///./todo.db", BETTER_AUTH_SECRET=given, local_mode=True)
+    assert settings.auth_secret == given
 
 
 def test_a_long_random_secret_is_accepted() -> None:
     secret = "4f1c9a0be27d8356c1e0f9ab4d7263e5"  # openssl rand -hex 16
-    settings = make_settings("sqlite:///./todo.db", better_auth_secret=secret)
-    assert settings.better_auth_secret == secret
+    settings = make_settings("sqlite:///./todo.db", BETTER_AUTH_SECRET=secret)
+    assert settings.auth_secret == secret
 
 
 @pytest.mark.parametrize(

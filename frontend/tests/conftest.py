@@ -26,7 +26,7 @@ def make_settings(backend_url: str, **overrides: Any) -> Settings:
     """Settings for a test, independent of the developer's environment and .env."""
     values: dict[str, Any] = {
         "backend_url": backend_url,
-        "better_auth_secret": SECRET,
+        "BETTER_AUTH_SECRET": SECRET,
         "local_mode": False,
         **overrides,
     }

@@ -172,7 +172,7 @@ def test_a_session_signed_with_another_secret_is_ignored(
     with frontend_for(real_backend.url) as browser:
         sign_up(browser, "Hal")
         stolen = browser.cookies["todo_session"]
-    with frontend_for(real_backend.url, better_auth_secret="another-secret-" + "y" * 32) as other:
+    with frontend_for(real_backend.url, BETTER_AUTH_SECRET="another-secret-" + "y" * 32) as other:
         other.cookies.set("todo_session", stolen)
         assert other.get("/dashboard").headers["location"] == "/sign-in"
         assert other.get("/api/auth/me").status_code == 401

@@ -21,6 +21,7 @@ from chart_support import (
 )
 from starlette.testclient import TestClient
 
+from testkit import settings_by_variable
 from todo_backend.main import create_app as create_backend
 from todo_backend.settings import Settings as BackendSettings
 from todo_common.build import VERSION
@@ -239,8 +240,8 @@ def test_probe_paths_are_served_by_the_apps(render: Render) -> None:
 
     secret = "probe-route-test-" + "x" * 32
     clients = {
-        "backend": TestClient(create_backend(BackendSettings(better_auth_secret=secret))),
-        "frontend": TestClient(create_frontend(FrontendSettings(better_auth_secret=secret))),
+        "backend": TestClient(create_backend(BackendSettings(BETTER_AUTH_SECRET=secret))),
+        "frontend": TestClient(create_frontend(FrontendSettings(BETTER_AUTH_SECRET=secret))),
     }
     for chart, client in clients.items():
         container = only_container(find(render(chart), "Deployment"))
@@ -280,7 +281,7 @@ def test_backend_metrics_port_is_scraped_but_on_no_service(render: Render) -> No
 
 
 def test_backend_env_names_are_settings_the_backend_reads(render: Render) -> None:
-    read = {name.upper() for name in BackendSettings.model_fields}
+    read = set(settings_by_variable(BackendSettings))
     for values in ((), QUICKSTART_BACKEND):
         env = container_env(only_container(find(render("backend", *values), "Deployment")))
         # POSTGRESQL_PASSWORD only feeds $(POSTGRESQL_PASSWORD) in DATABASE_URL.
@@ -289,7 +290,7 @@ def test_backend_env_names_are_settings_the_backend_reads(render: Render) -> Non
 
 
 def test_frontend_env_names_are_settings_the_frontend_reads(render: Render) -> None:
-    read = {name.upper() for name in FrontendSettings.model_fields}
+    read = set(settings_by_variable(FrontendSettings))
     env = container_env(only_container(find(render("frontend"), "Deployment")))
     assert set(env) <= read, set(env) - read
     assert {"BACKEND_URL", "BETTER_AUTH_SECRET", "PORT"} <= set(env)

@@ -9,6 +9,7 @@ import pytest
 from pydantic import TypeAdapter
 from pydantic_settings import BaseSettings
 
+from testkit import settings_by_variable
 from todo_backend.settings import Settings as BackendSettings
 from todo_frontend.settings import Settings as FrontendSettings
 
@@ -34,7 +35,7 @@ def script_variables() -> set[str]:
 
 @pytest.mark.parametrize("service", SETTINGS)
 def test_every_setting_is_in_env_example(service: str) -> None:
-    missing = {name.upper() for name in SETTINGS[service].model_fields} - LISTED.keys()
+    missing = settings_by_variable(SETTINGS[service]).keys() - LISTED.keys()
     assert not missing, f"add to .env.example, with a comment: {', '.join(sorted(missing))}"
 
 
@@ -47,8 +48,8 @@ def test_every_variable_the_scripts_read_is_in_env_example() -> None:
 def test_the_values_shown_are_the_defaults(service: str) -> None:
     """An empty value means the default, so only the values written out are compared."""
     wrong = {}
-    for name, field in SETTINGS[service].model_fields.items():
-        shown = LISTED.get(name.upper(), "")
+    for variable, field in settings_by_variable(SETTINGS[service]).items():
+        shown = LISTED.get(variable, "")
         if shown and TypeAdapter(field.annotation).validate_python(shown) != field.default:
-            wrong[name.upper()] = f"{shown} (the default is {field.default})"
+            wrong[variable] = f"{shown} (the default is {field.default})"
     assert not wrong, f".env.example shows values that are not the defaults: {wrong}"

@@ -16,7 +16,7 @@ from todo_backend.api.routes import auth, chat, chatkit, conversations, health, 
 from todo_backend.api_docs import install_api_docs
 from todo_backend.db import create_engine, create_session_factory, parse_database_url
 from todo_backend.mcp_mount import LazyMCPApp
-from todo_backend.middleware import Metrics, RequestMiddleware
+from todo_backend.middleware import BackendRequestMiddleware, Metrics
 from todo_backend.migrate import apply_migrations
 from todo_backend.ratelimit import SharedCounters
 from todo_backend.services import Running, Services
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         max_drain_bytes=settings.max_body_drain_bytes,
     )
-    app.add_middleware(RequestMiddleware, metrics=metrics)  # outermost: it sees every answer
+    app.add_middleware(BackendRequestMiddleware, metrics=metrics)  # outermost: it sees every answer
     app.mount("/mcp", mcp)
 
     if settings.metrics_port == 0:  # otherwise `todo-backend serve` serves them on their port

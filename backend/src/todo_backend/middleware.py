@@ -1,22 +1,20 @@
-"""Request middleware (pure ASGI, so streamed responses pass through untouched):
-request id, one structured log line per request and Prometheus metrics. The body-size limit is
-`todo_common.body_limit`, shared with the frontend.
+"""The backend's request middleware: the request id and log line both services write
+(`todo_common.request_middleware`), plus Prometheus metrics and the route in the log line. The
+body-size limit is `todo_common.body_limit`, shared with the frontend.
 
 It runs for every request, so it keeps its own cost down: the metric series of each
 (method, route, status) are looked up once and kept, not found again by their labels."""
 
 import logging
-import time
+from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
-from todo_common.logs import log_request
-from todo_common.request_id import REQUEST_ID_HEADER, request_id_for
+from todo_common.request_middleware import RequestMiddleware
 
 logger = logging.getLogger("todo_backend.request")
-_REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode()
 
 
 class Metrics:
@@ -51,48 +49,14 @@ class Metrics:
         series[1].observe(seconds)
 
 
-class RequestMiddleware:
+class BackendRequestMiddleware(RequestMiddleware):
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
-        self.app = app
+        super().__init__(app, logger=logger)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        request_id = request_id_for(scope["headers"])
-        scope.setdefault("state", {})["request_id"] = request_id
-        id_header = (_REQUEST_ID_HEADER, request_id.encode())
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), id_header]}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            self._record(scope, status, started, request_id)
-
-    def _record(self, scope: Scope, status: int, started: float, request_id: str) -> None:
-        duration = time.perf_counter() - started
+    def finished(self, scope: Scope, status: int, seconds: float) -> Mapping[str, object]:
         route: Any = scope.get("route")
         # The route template keeps metric labels bounded (no user ids or task ids in them).
         route_path = getattr(route, "path", None) or "unmatched"
-        method = scope["method"]
-        self.metrics.record(method, route_path, status, duration)
-        log_request(
-            logger,
-            {
-                "method": method,
-                "path": scope["path"],
-                "route": route_path,
-                "status": status,
-                "duration_ms": round(duration * 1000, 2),
-                "request_id": request_id,
-            },
-        )
+        self.metrics.record(scope["method"], route_path, status, seconds)
+        return {"route": route_path}

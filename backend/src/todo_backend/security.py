@@ -70,9 +70,9 @@ def create_token(settings: Settings, *, user_id: str, version: int) -> str:
         "iat": now,
         "exp": now + settings.jwt_ttl_seconds,
     }
-    if settings.better_auth_url:
-        claims["iss"] = settings.better_auth_url
-    return jwt_hs256.encode(claims, settings.better_auth_secret)
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    return jwt_hs256.encode(claims, settings.auth_secret)
 
 
 # Tokens already verified, with their claims: (secret, issuer, token) -> claims. Checking the
@@ -85,7 +85,7 @@ VERIFIED_TOKENS_MAX = 4096
 def decode_token(settings: Settings, token: str) -> TokenClaims:
     """The claims of a token we issued; `InvalidTokenError` for any other token, or once it
     has expired. (Whether it was revoked since is for the database to say: `identity`.)"""
-    key = (settings.better_auth_secret, settings.better_auth_url, token)
+    key = (settings.auth_secret, settings.jwt_issuer, token)
     claims = _verified.get(key)
     if claims is None:
         claims = _verified_claims(settings, token)
@@ -102,9 +102,9 @@ def _verified_claims(settings: Settings, token: str) -> TokenClaims:
     try:
         claims = jwt_hs256.decode(
             token,
-            settings.better_auth_secret,
+            settings.auth_secret,
             audience=JWT_AUDIENCE,
-            issuer=settings.better_auth_url or None,
+            issuer=settings.jwt_issuer or None,
             required=("sub", "aud", "ver", "exp", "iat"),
         )
     except jwt_hs256.TokenError as error:

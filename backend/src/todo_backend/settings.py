@@ -30,8 +30,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     database_url: str = "sqlite:///./todo.db"
-    better_auth_secret: str = ""
-    better_auth_url: str = ""
+    # The key that signs tokens, and the `iss` claim they carry and must carry when set. Both
+    # are read under the names the deployment contract (charts, compose, .env) gives them, and
+    # Settings(...) takes those names too: there is no second spelling to set them by.
+    auth_secret: str = Field(default="", validation_alias="BETTER_AUTH_SECRET")
+    jwt_issuer: str = Field(default="", validation_alias="BETTER_AUTH_URL")
     openai_api_key: str = ""
     openai_base_url: str = ""
     openai_model: str = "gpt-4o-mini"
@@ -95,7 +98,8 @@ class Settings(BaseSettings):
 
     @field_validator("log_level", "rate_limits", mode="before")
     @classmethod
-    def _lower_log_level(cls, value: object) -> object:
+    def _lowercase_choices(cls, value: object) -> object:
+        """Fields with a fixed set of lower-case values take them in any case (LOG_LEVEL=INFO)."""
         return value.lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
@@ -114,9 +118,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _require_a_real_secret(self) -> "Settings":
-        self.better_auth_secret = checked_secret(
-            self.better_auth_secret, local_mode=self.local_mode
-        )
+        self.auth_secret = checked_secret(self.auth_secret, local_mode=self.local_mode)
         self.proxy_secret = checked_proxy_secret(self.proxy_secret, local_mode=self.local_mode)
         return self
 

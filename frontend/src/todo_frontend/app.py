@@ -19,7 +19,7 @@ from todo_common.memory import release_freed_memory
 from todo_common.serving import CLIENT_KEEP_ALIVE_SECONDS
 from todo_common.slash_redirect import redirect_slashes_relatively
 from todo_frontend import pages, proxy
-from todo_frontend.middleware import RequestMiddleware
+from todo_frontend.middleware import FrontendRequestMiddleware
 from todo_frontend.services import PACKAGE_DIR, Services, services_of
 from todo_frontend.settings import Settings
 
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         max_drain_bytes=settings.max_body_drain_bytes,
     )
-    app.add_middleware(RequestMiddleware)  # outermost: it sees every answer
+    app.add_middleware(FrontendRequestMiddleware)  # outermost: it sees every answer
 
     app.mount("/static", RevalidatedStaticFiles(directory=PACKAGE_DIR / "static"), name="static")
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from todo_common.request_middleware import request_id_of
 from todo_frontend.backend import (
     ApiToken,
     AuthResult,
@@ -19,7 +20,7 @@ from todo_frontend.backend import (
     NewApiToken,
     Task,
 )
-from todo_frontend.middleware import CHATKIT_CONTENT_SECURITY_POLICY, request_id_of
+from todo_frontend.middleware import CHATKIT_CONTENT_SECURITY_POLICY
 from todo_frontend.security import CSRF_FIELD, Session, new_csrf_token
 from todo_frontend.services import services_of
 

@@ -12,7 +12,7 @@ import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from todo_frontend.middleware import request_id_of
+from todo_common.request_middleware import request_id_of
 from todo_frontend.security import CSRF_HEADER
 from todo_frontend.services import services_of
 

@@ -25,7 +25,7 @@ class Services:
 
     @classmethod
     def create(cls, settings: Settings) -> "Services":
-        secret = settings.better_auth_secret
+        secret = settings.auth_secret
         return cls(
             settings=settings,
             sessions=Sessions(secret, settings.session_max_age_seconds, settings.cookie_secure),

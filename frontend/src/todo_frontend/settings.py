@@ -17,7 +17,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     backend_url: str = "http://localhost:8000"
-    better_auth_secret: str = ""
+    # The key that signs session cookies, under the environment name the deployment contract
+    # (charts, compose, .env) gives it; Settings(...) takes that name too.
+    auth_secret: str = Field(default="", validation_alias="BETTER_AUTH_SECRET")
     port: int = Field(default=3000, ge=1, le=65535)
     # The interface to listen on: every one in a container; in LOCAL_MODE 127.0.0.1 unless HOST
     # is given, since its fixed development secret would let anyone on the network forge a
@@ -59,7 +61,8 @@ class Settings(BaseSettings):
 
     @field_validator("log_level", "cookie_secure", "chat_ui", mode="before")
     @classmethod
-    def _lower_log_level(cls, value: object) -> object:
+    def _lowercase_choices(cls, value: object) -> object:
+        """Fields with a fixed set of lower-case values take them in any case (LOG_LEVEL=INFO)."""
         return value.lower() if isinstance(value, str) else value
 
     @field_validator("backend_url")
@@ -78,8 +81,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _require_a_real_secret(self) -> "Settings":
-        self.better_auth_secret = checked_secret(
-            self.better_auth_secret, local_mode=self.local_mode
-        )
+        self.auth_secret = checked_secret(self.auth_secret, local_mode=self.local_mode)
         self.proxy_secret = checked_proxy_secret(self.proxy_secret, local_mode=self.local_mode)
         return self

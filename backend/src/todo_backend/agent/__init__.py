@@ -1,4 +1,5 @@
-"""The chat agents: an LLM agent (OpenAI Agents SDK over the MCP tools) and a built-in one."""
+"""The chat agents: an LLM agent (`llm`: the OpenAI Agents SDK over the MCP tools) and the
+built-in one (`builtin`); `base` is the interface both implement."""
 
 from starlette.types import ASGIApp
 

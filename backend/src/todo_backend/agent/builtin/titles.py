@@ -4,7 +4,7 @@ a follow-up ("make that oat milk") spliced into the title it amends."""
 import re
 from dataclasses import dataclass
 
-from todo_backend.agent.references import TASK_WORD, same_word, stem, strip_quotes
+from todo_backend.agent.builtin.references import TASK_WORD, same_word, stem, strip_quotes
 
 # Verbs that start everyday to-dos: "Pick up the dry cleaning" is a task to add as it stands.
 TODO_VERBS = (

@@ -4,7 +4,7 @@ says that nothing changed."""
 from collections.abc import Sequence
 from typing import Any
 
-from todo_backend.agent.references import TaskRow
+from todo_backend.agent.builtin.references import TaskRow
 from todo_backend.models import TITLE_MAX, TaskStatus
 from todo_backend.tools import LIST_DEFAULT
 

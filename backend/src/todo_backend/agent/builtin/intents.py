@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from todo_backend.agent import replies
-from todo_backend.agent.actions import TaskActions
-from todo_backend.agent.references import PRONOUN, TASK_WORD, strip_quotes
-from todo_backend.agent.titles import TODO_VERBS, clean_title
+from todo_backend.agent.builtin import replies
+from todo_backend.agent.builtin.actions import TaskActions
+from todo_backend.agent.builtin.references import PRONOUN, TASK_WORD, strip_quotes
+from todo_backend.agent.builtin.titles import TODO_VERBS, clean_title
 from todo_backend.models import TaskStatus
 
 IntentName = Literal[

@@ -6,11 +6,11 @@ back from the conversation history."""
 import re
 from collections.abc import AsyncIterator
 
-from todo_backend.agent import followups, replies
-from todo_backend.agent.actions import TaskActions
 from todo_backend.agent.base import AgentEvent, ChatTurn, TextDelta
-from todo_backend.agent.intents import Parsed
-from todo_backend.agent.parser import Unclear, intent, parse
+from todo_backend.agent.builtin import followups, replies
+from todo_backend.agent.builtin.actions import TaskActions
+from todo_backend.agent.builtin.intents import Parsed
+from todo_backend.agent.builtin.parser import Unclear, intent, parse
 from todo_backend.tools import TaskNotFoundError, TaskToolError
 
 

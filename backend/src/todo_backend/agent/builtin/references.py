@@ -96,13 +96,6 @@ class TaskRow:
 
 
 @dataclass(frozen=True)
-class Numbered:
-    """The reference is a task number; the tool itself says whether that task exists."""
-
-    task_id: int
-
-
-@dataclass(frozen=True)
 class Found:
     task: TaskRow
     how: Literal["title", "fuzzy"]

@@ -5,10 +5,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from todo_backend.agent import followups, replies
 from todo_backend.agent.base import AgentEvent, HistoryMessage, ToolCallEvent
-from todo_backend.agent.followups import Action, Pending, PendingChoice, PendingConfirmation
-from todo_backend.agent.references import (
+from todo_backend.agent.builtin import followups, replies
+from todo_backend.agent.builtin.followups import Action, Pending, PendingChoice, PendingConfirmation
+from todo_backend.agent.builtin.references import (
     PRONOUN,
     Ambiguous,
     Found,
@@ -19,7 +19,7 @@ from todo_backend.agent.references import (
     resolve,
     task_number,
 )
-from todo_backend.agent.titles import NewTask, amended, new_tasks
+from todo_backend.agent.builtin.titles import NewTask, amended, new_tasks
 from todo_backend.models import ID_MAX, ID_MIN, TaskStatus
 from todo_backend.tools import LIST_MAX, TaskToolError, ToolContext, call_tool
 

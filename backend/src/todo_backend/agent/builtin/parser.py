@@ -6,7 +6,7 @@ two intents is `Unclear`, and the agent asks instead of guessing."""
 import re
 from dataclasses import dataclass
 
-from todo_backend.agent.intents import INTENTS, IntentName, IntentSpec, Parsed
+from todo_backend.agent.builtin.intents import INTENTS, IntentName, IntentSpec, Parsed
 
 
 @dataclass(frozen=True)

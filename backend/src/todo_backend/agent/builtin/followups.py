@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from todo_backend.agent.base import HistoryMessage
-from todo_backend.agent.references import TaskRow
+from todo_backend.agent.builtin.references import TaskRow
 
 Action = Literal["delete", "complete", "rename", "describe"]
 
