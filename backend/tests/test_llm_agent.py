@@ -22,6 +22,7 @@ from openai_test_server import (
 )
 
 from backend_testkit import Account, SignUp, llm_settings, stream_chat
+from testkit import INITIALIZE, MCP_ACCEPT
 from todo_backend.chat import AGENT_FAILED_REPLY
 from todo_backend.main import create_app
 from todo_backend.mcp_mount import LazyMCPApp
@@ -172,6 +173,19 @@ async def test_tool_calls_reach_the_mcp_server_in_process_for_the_authorized_cal
         },
     ]
     assert body["response"] == "Done."
+
+
+async def test_mcp_over_http_shares_the_agents_server_and_keeps_its_bearer_auth(
+    llm_client: httpx.AsyncClient, llm_sign_up: SignUp
+) -> None:
+    """The agent's turns and HTTP clients use one MCP server; HTTP still needs a token."""
+    lee = await llm_sign_up()
+    await chat(llm_client, lee, "Add a task to buy milk")
+    signed_in = await llm_client.post(
+        "/mcp/", json=INITIALIZE, headers={**MCP_ACCEPT, **lee.headers}
+    )
+    anonymous = await llm_client.post("/mcp/", json=INITIALIZE, headers=MCP_ACCEPT)
+    assert (signed_in.status_code, anonymous.status_code) == (200, 401)
 
 
 async def test_streamed_turn_passes_text_and_tool_calls_through(
