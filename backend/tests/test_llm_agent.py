@@ -1,5 +1,6 @@
 """The LLM path end to end: the Agents SDK talks HTTP to an OpenAI-compatible test server and
-reaches the task tools through the MCP endpoint; the task, the reply and the messages are real."""
+reaches the task tools through the app's MCP server; the task, the reply and the messages are
+real."""
 
 import json
 import uuid
@@ -21,8 +22,11 @@ from openai_test_server import (
 )
 
 from backend_testkit import Account, SignUp, llm_settings, stream_chat
+from testkit import INITIALIZE, MCP_ACCEPT
 from todo_backend.chat import AGENT_FAILED_REPLY
 from todo_backend.main import create_app
+from todo_backend.mcp_mount import LazyMCPApp
+from todo_backend.mcp_server import BearerAuth
 
 
 @pytest.fixture
@@ -98,6 +102,90 @@ async def test_the_model_calls_add_task_through_mcp_and_confirms(
     assert "The user's id is " + lee.id in first["messages"][0]["content"]
     # Then it saw the tool's result before answering.
     assert llm.requests[1]["messages"][-1]["role"] == "tool"
+
+
+def two_adds_then_a_list(body: dict[str, Any]) -> Reply:
+    """Two tool calls in one response (the SDK runs them concurrently), then one more."""
+    user_id = user_id_from(body)
+    results = sum(message["role"] == "tool" for message in body["messages"])
+    if results == 0:
+        return Reply(
+            tool_calls=[
+                ToolCall("add_task", {"user_id": user_id, "title": "Buy milk"}),
+                ToolCall("add_task", {"user_id": user_id, "title": "Buy bread"}),
+            ]
+        )
+    if results == 2:
+        return Reply(tool_calls=[ToolCall("list_tasks", {"user_id": user_id})])
+    return Reply(text="Done.")
+
+
+async def test_tool_calls_reach_the_mcp_server_in_process_for_the_authorized_caller(
+    llm_client: httpx.AsyncClient,
+    llm_sign_up: SignUp,
+    llm: OpenAITestServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The turn authorized its caller once; its tool calls reach the MCP server without an
+    HTTP request to /mcp, so without BearerAuth's second look at the token, and come back with
+    the tools' results as the JSON objects they are."""
+    mcp_requests: list[str] = []
+    authentications: list[str] = []
+    serve_mcp, caller_of = LazyMCPApp.__call__, BearerAuth._caller
+
+    async def counted_request(self: LazyMCPApp, scope: Any, receive: Any, send: Any) -> None:
+        mcp_requests.append(scope["path"])
+        await serve_mcp(self, scope, receive, send)
+
+    async def counted_caller(self: BearerAuth, token: str) -> str:
+        authentications.append(token)
+        return await caller_of(self, token)
+
+    monkeypatch.setattr(LazyMCPApp, "__call__", counted_request)
+    monkeypatch.setattr(BearerAuth, "_caller", counted_caller)
+    llm.respond = two_adds_then_a_list
+    lee = await llm_sign_up()
+    body = await chat(llm_client, lee, "Add milk and bread, then show my list")
+
+    assert mcp_requests == [] and authentications == []
+    ids = {task["title"]: task["id"] for task in await tasks_of(llm_client, lee)}
+    assert body["tool_calls"] == [
+        {
+            "name": "add_task",
+            "arguments": {"user_id": lee.id, "title": "Buy milk"},
+            "result": {"task_id": ids["Buy milk"], "status": "created", "title": "Buy milk"},
+        },
+        {
+            "name": "add_task",
+            "arguments": {"user_id": lee.id, "title": "Buy bread"},
+            "result": {"task_id": ids["Buy bread"], "status": "created", "title": "Buy bread"},
+        },
+        {
+            "name": "list_tasks",
+            "arguments": {"user_id": lee.id},
+            "result": {
+                "tasks": [
+                    {"id": ids[title], "title": title, "completed": False}
+                    for title in sorted(ids, key=ids.__getitem__, reverse=True)
+                ],
+                "more": False,
+            },
+        },
+    ]
+    assert body["response"] == "Done."
+
+
+async def test_mcp_over_http_shares_the_agents_server_and_keeps_its_bearer_auth(
+    llm_client: httpx.AsyncClient, llm_sign_up: SignUp
+) -> None:
+    """The agent's turns and HTTP clients use one MCP server; HTTP still needs a token."""
+    lee = await llm_sign_up()
+    await chat(llm_client, lee, "Add a task to buy milk")
+    signed_in = await llm_client.post(
+        "/mcp/", json=INITIALIZE, headers={**MCP_ACCEPT, **lee.headers}
+    )
+    anonymous = await llm_client.post("/mcp/", json=INITIALIZE, headers=MCP_ACCEPT)
+    assert (signed_in.status_code, anonymous.status_code) == (200, 401)
 
 
 async def test_streamed_turn_passes_text_and_tool_calls_through(

@@ -42,7 +42,6 @@ class TurnRequest:
 
     caller: TokenClaims  # a token we issued, for the path's user; whether it is still current
     # is checked in the turn's first statement (`crud.CallerNotCurrentError`)
-    token: str
     body: ChatRequest
     idempotency_key: str | None = None
     stream: bool = True
@@ -178,7 +177,6 @@ class ChatTurns:
             message=message,
             history=[HistoryMessage(role, content) for role, content in started.history],
             tools=ToolContext(session=session, caller_id=user_id, quotas=quotas),
-            token=request.token,
             stream=request.stream,
         )
         return Turn(started.conversation_id, started.message_id, agent_turn, keyed)

@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "local_mode": settings.local_mode,
             },
         )
-        agent = create_agent(settings, app)
+        agent = create_agent(settings, mcp.server)
         services.running = Running(engine, create_session_factory(engine), agent)
         # Everything loaded so far lives as long as the process: keep the garbage collector from
         # walking it again on every full collection (those walks are the latency tail).

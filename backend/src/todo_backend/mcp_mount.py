@@ -1,8 +1,9 @@
 """/mcp, with the MCP server (`mcp_server`) loaded on its first request.
 
 The MCP SDK takes about 17 MB of memory, a sixth of an idle backend, and most deployments'
-clients (the web frontend, the chat agents) never speak MCP: they need not pay for it. The first
-MCP request starts the SDK's session manager, which then runs until the app stops.
+clients (the web frontend, the built-in agent) never speak MCP: they need not pay for it. The
+first MCP request starts the SDK's session manager, which then runs until the app stops. The
+LLM agent (whose SDK loads the MCP SDK anyway) reaches the same server in process.
 """
 
 import asyncio
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from todo_backend.services import Services
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 
@@ -22,6 +24,7 @@ class LazyMCPApp:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._starting = asyncio.Lock()
+        self._server: MCPServer | None = None
         self._app: ASGIApp | None = None
         self._running: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -30,12 +33,20 @@ class LazyMCPApp:
         app = self._app or await self._start()
         await app(scope, receive, send)
 
+    def server(self) -> "MCPServer":
+        """The MCP server, made on first use: by /mcp's first request or the LLM agent."""
+        if self._server is None:
+            from todo_backend.mcp_server import create_mcp_server
+
+            self._server = create_mcp_server(self.services)
+        return self._server
+
     async def _start(self) -> ASGIApp:
         async with self._starting:
             if self._app is None:
-                from todo_backend.mcp_server import create_mcp_app, create_mcp_server
+                from todo_backend.mcp_server import create_mcp_app
 
-                server = create_mcp_server(self.services)
+                server = self.server()
                 app = create_mcp_app(server, self.services)
                 ready = asyncio.get_running_loop().create_future()
                 self._running = asyncio.create_task(self._run(server.session_manager, ready))
@@ -58,8 +69,10 @@ class LazyMCPApp:
             raise
 
     async def aclose(self) -> None:
-        """Stop the session manager; after a restart of the app a request makes a new one."""
+        """Stop the session manager; after a restart of the app a request (or the new LLM
+        agent) makes a new server."""
         if self._running is not None:
             self._stop.set()
             await self._running
-        self._app, self._running, self._stop = None, None, asyncio.Event()
+        self._server, self._app, self._running = None, None, None
+        self._stop = asyncio.Event()

@@ -1,8 +1,11 @@
 """The MCP server: the task tools over streamable HTTP at /mcp, behind a user's API token or
-sign-in token."""
+sign-in token, and in process to the LLM agent's turns (`agent/turn_mcp.py`)."""
 
 import functools
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -24,6 +27,22 @@ from todo_backend.tools import TASK_TOOLS, TaskTool, TaskToolError, ToolContext
 
 logger = logging.getLogger("todo_backend.mcp")
 CALLER_SCOPE_KEY = "todo.caller_id"
+
+# The tools of the agent turn that is calling in process: the turn authorized its caller in its
+# first statement and holds a session, so the call needs neither BearerAuth nor a session of
+# its own. Set only around one call, in the calling task (`serving_turn`): no HTTP request sees it.
+_TURN_TOOLS: ContextVar[ToolContext | None] = ContextVar("todo_turn_tools", default=None)
+
+
+@contextmanager
+def serving_turn(tools: ToolContext) -> Iterator[None]:
+    """Tool calls made in process within this block (the MCP client's direct dispatch runs the
+    tool in the calling task) act for the turn that `tools` belongs to."""
+    token = _TURN_TOOLS.set(tools)
+    try:
+        yield
+    finally:
+        _TURN_TOOLS.reset(token)
 
 
 class BearerAuth:
@@ -87,21 +106,43 @@ def _caller_id(ctx: Context[Any, Any]) -> str:
 
 
 def _published(tool: TaskTool, services: Services) -> Tool:
-    """The tool as MCP publishes it: same name, schema and description; a session per call."""
+    """The tool as MCP publishes it: same name, schema and description. An HTTP client's call
+    gets a session of its own; an agent turn's call runs in the turn's session."""
 
     @functools.wraps(tool)
     async def run(ctx: Context[Any, Any], **arguments: Any) -> Any:
+        turn_tools = _TURN_TOOLS.get()
+        if turn_tools is not None:
+            return await _called_in_turn(tool, turn_tools, arguments)
         async with open_session(services.session_factory) as session:
             context = ToolContext(
                 session=session, caller_id=_caller_id(ctx), quotas=services.settings.quotas
             )
-            try:
-                return await tool(context, **arguments)
-            except TaskToolError as error:
-                logger.info("tool refused", extra={"tool": tool.__name__, "reason": str(error)})
-                raise ToolError(str(error)) from None
+            return await _called(tool, context, arguments)
 
     return Tool.from_function(run, name=tool.__name__, context_kwarg="ctx")
+
+
+async def _called(tool: TaskTool, context: ToolContext, arguments: dict[str, Any]) -> Any:
+    try:
+        return await tool(context, **arguments)
+    except TaskToolError as error:
+        logger.info("tool refused", extra={"tool": tool.__name__, "reason": str(error)})
+        raise ToolError(str(error)) from None
+
+
+async def _called_in_turn(tool: TaskTool, tools: ToolContext, arguments: dict[str, Any]) -> Any:
+    """The call ends its transaction in the turn's session, as closing a session of its own
+    would: rolled back when the tool fails (a refused add_task holds the user's row lock, a
+    failed statement leaves the session unusable), committed otherwise (a list_tasks read would
+    keep the turn's connection from the pool while the model thinks)."""
+    try:
+        result = await _called(tool, tools, arguments)
+    except Exception:
+        await tools.session.rollback()
+        raise
+    await tools.session.commit()
+    return result
 
 
 def create_mcp_server(services: Services) -> MCPServer:

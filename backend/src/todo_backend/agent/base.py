@@ -19,8 +19,7 @@ class ChatTurn:
 
     message: str
     history: Sequence[HistoryMessage]
-    tools: ToolContext  # the caller's identity and a database session
-    token: str  # the caller's bearer token, for agents that reach the tools over MCP
+    tools: ToolContext  # the caller's identity, authorized by the turn, and its database session
     stream: bool = True  # whether the reply is wanted piece by piece as it is produced
 
 

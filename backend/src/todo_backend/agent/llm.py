@@ -5,14 +5,13 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx2
 from agents import Agent, OpenAIChatCompletionsModel, RunConfig, Runner
-from agents.mcp import MCPServerStreamableHttp
+from mcp.server.mcpserver import MCPServer
 from openai import AsyncOpenAI
 from openai.types.responses import ResponseTextDeltaEvent
-from starlette.types import ASGIApp
 
 from todo_backend.agent.base import AgentEvent, ChatTurn, TextDelta, ToolCallEvent
+from todo_backend.agent.turn_mcp import RESULT_KEY, TurnMCP
 from todo_backend.settings import Settings
 
 logger = logging.getLogger("todo_backend.agent")
@@ -32,15 +31,11 @@ The user's id is {user_id}: pass it as user_id to every tool.
 - If a tool returns an error, explain it plainly; "not found" means the task does not exist.
 Keep answers short. Use plain text, no markdown tables."""
 
-# The agent reaches the MCP endpoint of this same app in-process: no port, host or network to
-# configure, and still the full MCP protocol over HTTP semantics.
-MCP_URL = "http://localhost/mcp/"
-
 
 class LlmAgent:
-    def __init__(self, settings: Settings, app: ASGIApp) -> None:
+    def __init__(self, settings: Settings, mcp_server: MCPServer) -> None:
         self.settings = settings
-        self.app = app
+        self.mcp_server = mcp_server  # the app's own, which /mcp publishes too
         self.client = AsyncOpenAI(
             api_key=settings.openai_api_key or "not-needed",  # local servers ignore it
             base_url=settings.openai_base_url or None,
@@ -57,27 +52,8 @@ class LlmAgent:
     async def aclose(self) -> None:
         await self.client.close()
 
-    def _http_client(
-        self, headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None
-    ) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(
-            transport=httpx2.ASGITransport(app=self.app),
-            headers=headers,
-            timeout=timeout,
-            auth=auth,
-        )
-
     async def run(self, turn: ChatTurn) -> AsyncIterator[AgentEvent]:
-        mcp = MCPServerStreamableHttp(
-            name="todo-tasks",
-            params={
-                "url": MCP_URL,
-                "headers": {"Authorization": f"Bearer {turn.token}"},
-                "httpx_client_factory": self._http_client,
-                "timeout": self.settings.llm_timeout_seconds,
-            },
-            client_session_timeout_seconds=self.settings.llm_timeout_seconds,
-        )
+        mcp = TurnMCP(self.mcp_server, turn.tools, self.settings.llm_timeout_seconds)
         async with mcp:
             agent = Agent(
                 name="Todo assistant",
@@ -139,7 +115,10 @@ class _ToolCalls:
             )
         elif item.type == "tool_call_output_item":
             name, arguments = self._pending.pop(_call_id(item.raw_item), ("tool", {}))
-            return ToolCallEvent(name, arguments, _tool_result(item.output))
+            # A call that reached the server carries its result (`turn_mcp`); one the SDK
+            # refused itself (arguments that are no JSON, an unknown tool) has its message.
+            custom = item.custom_data or {}
+            return ToolCallEvent(name, arguments, custom.get(RESULT_KEY, item.output))
         return None
 
 
@@ -165,15 +144,3 @@ def _arguments(value: Any) -> dict[str, Any]:
     if isinstance(parsed, dict):
         return parsed
     return {"raw": value if isinstance(value, str) else json.dumps(value, default=str)}
-
-
-def _tool_result(output: Any) -> Any:
-    """The SDK hands back MCP results as text; restore their JSON shape where there is one."""
-    value = _json_or_text(output)
-    if isinstance(value, dict) and value.get("type") == "text" and "text" in value:
-        value = _json_or_text(value["text"])
-    if isinstance(value, list) and all(
-        isinstance(part, dict) and part.get("type") == "text" for part in value
-    ):
-        value = [_json_or_text(part["text"]) for part in value]
-    return value

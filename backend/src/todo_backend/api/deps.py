@@ -144,16 +144,6 @@ async def get_current_user_id(caller: CurrentCaller) -> str:
 CurrentUserId = Annotated[str, Depends(get_current_user_id)]
 
 
-async def get_bearer_token(credentials: BearerCredentials) -> str:
-    """The raw token, for passing the caller's identity on (the agent's MCP calls)."""
-    if credentials is None:
-        raise UNAUTHORIZED
-    return credentials.credentials
-
-
-BearerToken = Annotated[str, Depends(get_bearer_token)]
-
-
 async def get_path_owner(
     user_id: str, request: Request, credentials: BearerCredentials, reads: ReadsDep
 ) -> str:

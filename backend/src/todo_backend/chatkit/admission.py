@@ -84,6 +84,6 @@ async def admit(
 
 
 async def _started(turns: ChatTurns, context: RequestContext, body: ChatRequest) -> Turn:
-    turn = await turns.start(context.session, TurnRequest(context.caller, context.token, body))
+    turn = await turns.start(context.session, TurnRequest(context.caller, body))
     assert isinstance(turn, Turn)  # only a request with an Idempotency-Key has a stored answer
     return turn

@@ -48,7 +48,6 @@ class RequestContext:
 
     session: AsyncSession
     caller: TokenClaims
-    token: str
     turn: Turn | None = None
     # Threads already found to be the caller's: a turn asks the store about its thread several
     # times, and the answer cannot change within one request.

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
 from todo_backend.agent.base import TextDelta
-from todo_backend.api.deps import BearerToken, SessionDep, TurnCaller, TurnsDep
+from todo_backend.api.deps import SessionDep, TurnCaller, TurnsDep
 from todo_backend.api.errors import error_responses
 from todo_backend.api.idempotent import REPLAYED_HEADER, IdempotencyKeyHeader, replayed
 from todo_backend.chat import TurnRequest
@@ -30,14 +30,13 @@ router = APIRouter(
 async def send_message(
     caller: TurnCaller,
     body: ChatRequest,
-    token: BearerToken,
     session: SessionDep,
     turns: TurnsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> ChatResponse | Response:
     """Send a message to the assistant; it may act on tasks and says what it did. With an
     `Idempotency-Key`, a retry gets the first turn's answer and repeats none of its actions."""
-    asked = TurnRequest(caller, token, body, idempotency_key, stream=False)
+    asked = TurnRequest(caller, body, idempotency_key, stream=False)
     turn = await turns.start(session, asked)
     if isinstance(turn, StoredResponse):
         return replayed(turn)
@@ -93,14 +92,13 @@ async def _replayed_events(stored: StoredResponse) -> AsyncIterator[bytes]:
 async def stream_message(
     caller: TurnCaller,
     body: ChatRequest,
-    token: BearerToken,
     turns: TurnsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> StreamingResponse:
     """The same turn as a stream: `conversation` first, then `delta` text pieces and
     `tool_call` events as they happen, and `done` with the whole reply (or `error` with a
     `detail` when the reply could not be stored)."""
-    asked = TurnRequest(caller, token, body, idempotency_key, stream=True)
+    asked = TurnRequest(caller, body, idempotency_key, stream=True)
     # The stream owns its session (a dependency's could close before the stream ends): the
     # stack closes it when the stream is done, or at once if the turn never starts.
     closing = AsyncExitStack()

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
-from todo_backend.api.deps import BearerToken, CurrentCaller, ServicesDep
+from todo_backend.api.deps import CurrentCaller, ServicesDep
 from todo_backend.api.errors import error_responses
 from todo_backend.chat import ChatTurns
 from todo_backend.db import open_session
@@ -79,9 +79,7 @@ async def _relayed(closing: AsyncExitStack, events: AsyncIterator[bytes]) -> Asy
         }
     },
 )
-async def chatkit(
-    request: Request, caller: CurrentCaller, token: BearerToken, services: ServicesDep
-) -> Response:
+async def chatkit(request: Request, caller: CurrentCaller, services: ServicesDep) -> Response:
     """One ChatKit request. Supported: threads.create, threads.add_user_message (a turn with
     the assistant, streamed), threads.list, threads.get_by_id, threads.update,
     threads.delete, items.list and items.feedback."""
@@ -90,7 +88,7 @@ async def chatkit(
     # A streamed turn owns its session until the stream ends (see the /chat/stream route).
     closing = AsyncExitStack()
     session = await closing.enter_async_context(open_session(services.session_factory))
-    context = RequestContext(session=session, caller=caller, token=token)
+    context = RequestContext(session=session, caller=caller)
     try:
         answer = await _answer(_server(services), await request.body(), context)
     except BaseException:
