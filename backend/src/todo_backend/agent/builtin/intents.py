@@ -15,8 +15,19 @@ from typing import Literal
 from todo_backend.agent.builtin import replies
 from todo_backend.agent.builtin.actions import TaskActions
 from todo_backend.agent.builtin.references import PRONOUN, TASK_WORD, strip_quotes
-from todo_backend.agent.builtin.titles import TODO_VERBS, clean_title
-from todo_backend.models import TaskStatus
+from todo_backend.agent.builtin.titles import clean_title
+from todo_backend.agent.builtin.vocabulary import (
+    DESTINATION,
+    DONE,
+    EVERYDAY_TODO,
+    NAMED_TASK,
+    NUMBERS,
+    PAST,
+    SEARCH_WORDS,
+    STATUS_FILTER,
+    TODO_VERB,
+    list_status,
+)
 
 IntentName = Literal[
     "greeting",
@@ -57,58 +68,6 @@ class IntentSpec:
     examples: tuple[str, ...]
     counter_examples: tuple[str, ...] = ()
     handler: Handler = field(kw_only=True)
-
-
-_LIST_END = rf"(?:list|{TASK_WORD})"
-_DESTINATION = rf"(?:on|to|in|onto)\s+(?:my|the)\s+(?:[\w-]+\s+)?{_LIST_END}"
-_DONE = r"(?:done|complete|completed|finished|closed|sorted|ticked off|checked off)"
-_TODO_VERB = "(?:" + "|".join(TODO_VERBS.split()) + ")"
-# The past tense of those verbs, to read "I've paid the rent" as finishing "Pay rent".
-_PAST = r"(?:\w+ed|paid|bought|did|went|made|took|wrote|sent|got|fed|swept|met|brought|drove|ran)"
-_PENDING = (
-    r"pending|left|remaining|outstanding|open|incomplete|unfinished|undone|not done|not finished|"
-    r"to do|to-do|still need|still have"
-)
-_COMPLETED = r"completed|complete|finished|finish|done|accomplished|achieved|ticked off|checked off"
-_STATUS_FILTER = f"(?:{_PENDING}|{_COMPLETED})"
-_SEARCH_WORDS = r"(?:about|regarding|with|mentioning|related to)"
-# Several task numbers at once: "tasks 1 and 2", "#3, #4 and #5".
-_NUMBERS = (
-    rf"(?:the\s+)?(?:{TASK_WORD}\s+)?(?P<ids>#?\d+(?:\s*(?:,\s*and|,|and|&)\s*#?\d+)+)"
-    rf"(?:\s+{TASK_WORD})?"
-)
-# A reference that names a task as one: a number, a quoted title, "the milk task", "it".
-_NAMED_TASK = (
-    rf"(?:(?:the\s+)?{TASK_WORD}\s+(?:#|number\s+)?\d+|#\d+|\d+|(?:the\s+|my\s+)?.+?\s+{TASK_WORD}|"
-    rf"[\"'\u2018\u201c].+?[\"'\u2019\u201d]|{PRONOUN})"
-)
-# Sentences that start with an everyday verb but are not a new to-do, each with what it is.
-_NOT_A_NEW_TODO = (
-    rf"\w+\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?{TASK_WORD}\b",  # "make a task to ...": add
-    r"\w+\s+(?:i|you|we)\b",  # "do I have anything about milk": a question
-    r"get\s+rid\s+of\b",  # delete
-    r"clear\s+(?:out\s+)?(?:all|every|everything)\b",  # "clear all": delete all
-    r"(?:check|tick|cross)\s+off\b",  # complete
-    rf"(?:make|change)\s+{PRONOUN}\b",  # "make that oat milk": amend
-    rf".*\b(?:{TASK_WORD}|list)(?:\s+(?:#|number\s+)?\d+)?$",  # "drop the milk task": names a task
-    rf".*\s{_DESTINATION}$",  # "put eggs on my list": add to the list
-    rf"(?:change|update|edit)\s+{_NAMED_TASK}\s+(?:to|into|as)\s",  # "change task 3 to": rename
-    r"(?:change|update|set|edit)\s+the\s+(?:description|details|notes?)\s",  # describe
-    rf".*\s(?:to|as)\s+{_DONE}$",  # "set task 3 to done": complete
-    rf".*\s(?:(?:is|are|was|were)\s+)?(?:now\s+)?{_DONE}$",  # "call mom (is) done": complete
-)
-_EVERYDAY_TODO = "".join(f"(?!{p})" for p in _NOT_A_NEW_TODO) + rf"(?P<title>{_TODO_VERB}\b.+)"
-
-_PENDING_WORDS = re.compile(rf"\b(?:{_PENDING})\b", re.IGNORECASE)
-_COMPLETED_WORDS = re.compile(rf"\b(?<!not )(?:{_COMPLETED})\b", re.IGNORECASE)
-
-
-def list_status(text: str) -> TaskStatus:
-    """Which tasks a list request wants: pending, completed, or all when it says neither or both."""
-    pending, completed = bool(_PENDING_WORDS.search(text)), bool(_COMPLETED_WORDS.search(text))
-    if pending == completed:
-        return "all"
-    return "pending" if pending else "completed"
 
 
 async def _greeting(work: TaskActions, parsed: Parsed) -> str:
@@ -201,13 +160,13 @@ INTENTS: tuple[IntentSpec, ...] = (
             r"(?:to\s+|:\s*|called\s+|named\s+|titled\s+|for\s+)?(?P<title>.+)",
             rf"(?:make|put|insert|save)\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?{TASK_WORD}\s*"
             r"(?:to\s+|:\s*|called\s+|named\s+|titled\s+|for\s+)?(?P<title>.+)",
-            rf"(?:put|insert|save|stick)\s+(?P<title>.+?\s+{_DESTINATION})",
+            rf"(?:put|insert|save|stick)\s+(?P<title>.+?\s+{DESTINATION})",
             r"(?:remind me to|i need to remember to|remember to|don'?t (?:let me )?forget to|"
             r"i (?:still )?(?:need|have|got|must|should) to|i must|i should|i gotta|i want to)"
             r"\s+(?P<title>.+)",
             rf"(?:new\s+)?{TASK_WORD}\s*:\s*(?P<title>.+)",
             # An everyday verb starts a new to-do, verb and all ("Put the bins out").
-            _EVERYDAY_TODO,
+            EVERYDAY_TODO,
         ),
         (
             "Add a task to buy groceries",
@@ -249,11 +208,11 @@ INTENTS: tuple[IntentSpec, ...] = (
         "list",
         (
             rf"(?:show|list|display|see|view|give me|tell me|print)\b"
-            rf"(?!.*\b{_SEARCH_WORDS}\s)(?:.*\s)?"
-            rf"(?:{TASK_WORD}|list|everything|all|{_STATUS_FILTER})\b.*",
+            rf"(?!.*\b{SEARCH_WORDS}\s)(?:.*\s)?"
+            rf"(?:{TASK_WORD}|list|everything|all|{STATUS_FILTER})\b.*",
             rf"(?:what|which|how many|whats|what's|anything)\b"
-            rf"(?!.*\b{_SEARCH_WORDS}\s)(?:.*\s)?"
-            rf"(?:{TASK_WORD}|list|agenda|plate|do i have|{_STATUS_FILTER})\b.*",
+            rf"(?!.*\b{SEARCH_WORDS}\s)(?:.*\s)?"
+            rf"(?:{TASK_WORD}|list|agenda|plate|do i have|{STATUS_FILTER})\b.*",
         ),
         (
             "Show me all my tasks",
@@ -276,7 +235,7 @@ INTENTS: tuple[IntentSpec, ...] = (
         (
             r"(?:(?:do i have |is there |are there )?(?:anything|any tasks?|something)|"
             r"(?:show|find|search|list|what)(?:\s+(?:me|for|my|tasks?|all|the|do i have))*)"
-            rf"\s+(?:{_SEARCH_WORDS}|on)\s+(?P<query>.+)",
+            rf"\s+(?:{SEARCH_WORDS}|on)\s+(?P<query>.+)",
             r"search(?:\s+my\s+(?:tasks|list))?\s+(?:for\s+)?(?P<query>.+)",
         ),
         (
@@ -294,8 +253,8 @@ INTENTS: tuple[IntentSpec, ...] = (
     IntentSpec(
         "complete",
         (
-            rf"(?:mark|set|flag)\s+(?P<ref>.+?)\s+(?:as\s+)?{_DONE}",
-            rf"(?:change|set|update|switch|mark)\s+(?P<ref>.+?)\s+(?:to|as)\s+{_DONE}",
+            rf"(?:mark|set|flag)\s+(?P<ref>.+?)\s+(?:as\s+)?{DONE}",
+            rf"(?:change|set|update|switch|mark)\s+(?P<ref>.+?)\s+(?:to|as)\s+{DONE}",
             r"(?:complete|completed|finish|finished|check off|tick off|cross off|close|done with)"
             r"\s+(?P<ref>.+)",
             r"i(?:'ve| have)?\s+(?:just\s+|already\s+|finally\s+)?(?:finished|completed|done|did|"
@@ -303,17 +262,17 @@ INTENTS: tuple[IntentSpec, ...] = (
             # "walked the dog", "I've paid the rent": a past tense finishes the task of its verb,
             # but "feed the cat" or "need milk" only end in "ed".
             rf"(?:i(?:'ve| have)?\s+)?(?:just\s+|already\s+|finally\s+)?"
-            rf"(?!(?:finished|completed|done|did|need|needed|wanted|added|{_TODO_VERB})\b)"
-            rf"(?P<ref>{_PAST}\s+.+)",
-            rf"(?P<ref>.+?)\s+(?:is|are|was|were)\s+(?:now\s+|all\s+)?{_DONE}",
+            rf"(?!(?:finished|completed|done|did|need|needed|wanted|added|{TODO_VERB})\b)"
+            rf"(?P<ref>{PAST}\s+.+)",
+            rf"(?P<ref>.+?)\s+(?:is|are|was|were)\s+(?:now\s+|all\s+)?{DONE}",
             # "milk done": a bare name and a state, when the name is no command or question.
             rf"(?!(?:mark|set|flag|change|update|switch|what|which|how|i|delete|remove|clear|erase|"
             rf"get rid)\b)(?P<ref>[^']+?)"
             r"(?<!\sas)(?<!\sto)(?<!\sis)(?<!\sare)(?<!\swas)(?<!\swere)(?<!\snow)(?<!\sall)"
-            rf"\s+{_DONE}",
-            rf"(?!(?:what|which|who|how|where|when)\b)(?P<ref>.+?)'s\s+(?:now\s+|all\s+)?{_DONE}",
+            rf"\s+{DONE}",
+            rf"(?!(?:what|which|who|how|where|when)\b)(?P<ref>.+?)'s\s+(?:now\s+|all\s+)?{DONE}",
             rf"(?P<ref>.+?)\s+(?:is|are|was|were|has been|have been)\s+(?:now\s+|all\s+)?"
-            rf"(?!{_DONE}$)(?P<state>{_PAST})",
+            rf"(?!{DONE}$)(?P<state>{PAST})",
         ),
         (
             "Mark task 3 as complete",
@@ -349,8 +308,8 @@ INTENTS: tuple[IntentSpec, ...] = (
         "delete",
         (
             r"(?:delete|remove|erase|trash|scrap|get rid of)\s+"
-            rf"(?!(?:all|every|everything)\b)(?!(?:my\s+|the\s+)?{_DONE}(?:\s+(?:tasks|todos|items|ones))?$)"
-            rf"(?!{_NUMBERS}$)(?P<ref>.+)",
+            rf"(?!(?:all|every|everything)\b)(?!(?:my\s+|the\s+)?{DONE}(?:\s+(?:tasks|todos|items|ones))?$)"
+            rf"(?!{NUMBERS}$)(?P<ref>.+)",
             # "drop" and "cancel" start new to-dos too ("Drop off the kids"): they delete only a
             # task they name as one ("drop the milk task", "cancel task 3").
             rf"(?:drop|cancel)\s+(?P<ref>(?:the\s+)?(?:{TASK_WORD}\s+)?(?:#|number\s+)?\d+"
@@ -373,11 +332,11 @@ INTENTS: tuple[IntentSpec, ...] = (
         "delete_all",
         (
             r"(?:delete|remove|clear(?:\s+out)?|erase|get rid of)\s+(?:all|every|everything)\b"
-            rf"(?:\s+(?:of\s+)?(?:my|the))?\s*(?:(?P<status>{_DONE})\s*)?(?:{TASK_WORD}|ones)?"
+            rf"(?:\s+(?:of\s+)?(?:my|the))?\s*(?:(?P<status>{DONE})\s*)?(?:{TASK_WORD}|ones)?"
             r"(?:\s+(?:on|from|in)\s+my\s+list)?",
             r"(?:delete|remove|clear(?:\s+out)?|erase|get rid of)\s+(?:my\s+|the\s+)?"
-            rf"(?P<status>{_DONE})(?:\s+(?:tasks|todos|to-dos|items|ones))?",
-            rf"(?:delete|remove|erase|get rid of)\s+{_NUMBERS}",
+            rf"(?P<status>{DONE})(?:\s+(?:tasks|todos|to-dos|items|ones))?",
+            rf"(?:delete|remove|erase|get rid of)\s+{NUMBERS}",
         ),
         (
             "delete all completed tasks",
@@ -394,11 +353,11 @@ INTENTS: tuple[IntentSpec, ...] = (
         "rename",
         (
             r"(?:rename|retitle|reword)\s+(?P<ref>.+?)\s+(?:to|into|as)\s+"
-            rf"(?!{_DONE}$)(?P<title>.+)",
+            rf"(?!{DONE}$)(?P<title>.+)",
             # "change" and "update" rename only a task they name as one: "update the report to
             # include Q3 numbers" is a new to-do, not a new title for "Write the report".
-            rf"(?:change|update|edit|modify)\s+(?P<ref>{_NAMED_TASK})\s+(?:to|into|as)\s+"
-            rf"(?!{_DONE}$)(?P<title>.+)",
+            rf"(?:change|update|edit|modify)\s+(?P<ref>{NAMED_TASK})\s+(?:to|into|as)\s+"
+            rf"(?!{DONE}$)(?P<title>.+)",
         ),
         (
             "Change task 1 to 'Call mom tonight'",
