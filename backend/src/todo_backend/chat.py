@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import crud, idempotency
+from todo_backend import idempotency
 from todo_backend.agent.base import (
     AgentEvent,
     ChatAgent,
@@ -15,6 +15,7 @@ from todo_backend.agent.base import (
     HistoryMessage,
     TextDelta,
 )
+from todo_backend.data import conversations, turns
 from todo_backend.idempotency import KeyedRequest
 from todo_backend.models import ChatResponse, Message, ToolCallPublic
 from todo_backend.quotas import (
@@ -65,7 +66,7 @@ async def start_conversation(
     """A new conversation, titled by its first message, within the user's quota. Flushed, not
     committed: it is kept by the commit that stores its first message."""
     await check_conversation_room(session, quotas, user_id=user_id)
-    conversation = await crud.create_conversation(
+    conversation = await conversations.create_conversation(
         session, user_id=user_id, title=_title_for(first_message)
     )
     assert conversation.id is not None
@@ -111,14 +112,14 @@ async def begin_turn(
 ) -> tuple[int, ChatTurn]:
     """Find or start the conversation, read its recent history, store the user's message
     (committed before the agent runs: a failed turn loses nothing). All of it only if the
-    caller's token (`token_version`) is still current: `crud.CallerNotCurrentError` otherwise.
+    caller's token (`token_version`) is still current: `turns.CallerNotCurrentError` otherwise.
 
     Returns the conversation's id: a plain value that stays readable whatever happens to the
     session during the turn (a failed tool rolls it back and expires every loaded object)."""
     if keyed is not None:  # claimed in the same commit as the user's message
         await idempotency.stage_claim(session, keyed)
     if conversation_id is None:
-        conversation_id = await crud.start_conversation(
+        conversation_id = await turns.start_conversation(
             session,
             user_id=user_id,
             token_version=token_version,
@@ -130,7 +131,7 @@ async def begin_turn(
             raise no_room_for_a_conversation(quotas)
         history: list[HistoryMessage] = []
     else:
-        start = await crud.continue_conversation(
+        start = await turns.continue_conversation(
             session,
             user_id=user_id,
             token_version=token_version,
@@ -189,7 +190,7 @@ async def finish_turn(
         await idempotency.stage_completion(
             session, keyed, status_code=200, body=response.model_dump(mode="json")
         )
-    await crud.add_message(
+    await turns.add_message(
         session,
         user_id=user_id,
         conversation_id=conversation_id,

@@ -12,12 +12,13 @@ from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import ChatKitReq, ThreadMetadata, ThreadStreamEvent, UserMessageItem
 from pydantic import TypeAdapter
 
-from todo_backend import chat, crud
+from todo_backend import chat
 from todo_backend.agent.base import ChatAgent, HistoryMessage
 from todo_backend.chatkit import ids
 from todo_backend.chatkit.admission import admit
 from todo_backend.chatkit.replies import ReplyEvents
 from todo_backend.chatkit.store import ConversationStore, RequestContext, user_text
+from todo_backend.data import conversations
 from todo_backend.settings import Settings
 from todo_backend.throttle import Limits
 
@@ -100,7 +101,7 @@ class TodoChatKitServer(ChatKitServer[RequestContext]):
         """The recent messages before this one (already stored by the SDK), as `/chat` reads
         them."""
         limit = self._settings.chat_history_messages
-        stored = await crud.list_messages(
+        stored = await conversations.list_messages(
             context.session,
             user_id=context.user_id,
             conversation_id=conversation_id,

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import chat, crud, idempotency
+from todo_backend import chat, idempotency
 from todo_backend.agent.base import ChatTurn, TextDelta
 from todo_backend.api.deps import (
     UNAUTHORIZED,
@@ -31,7 +31,8 @@ from todo_backend.api.idempotent import (
     previous_response,
     replayed,
 )
-from todo_backend.db import database_unreachable, open_session
+from todo_backend.data import turns
+from todo_backend.data.engine import database_unreachable, open_session
 from todo_backend.models import ChatRequest, ChatResponse
 from todo_backend.ratelimit import RateLimitedError
 from todo_backend.security import TokenClaims
@@ -111,7 +112,7 @@ async def _begin(
             quotas=settings.quotas,
             keyed=keyed,
         )
-    except crud.CallerNotCurrentError:
+    except turns.CallerNotCurrentError:
         raise await _revoked(limits, caller) from None
     except chat.ConversationNotFoundError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Conversation not found") from None

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend.api.deps import BearerToken, CurrentUserId
 from todo_backend.api.errors import error_responses
-from todo_backend.db import open_session
+from todo_backend.data.engine import open_session
 
 if TYPE_CHECKING:
     from todo_backend.chatkit.server import TodoChatKitServer
