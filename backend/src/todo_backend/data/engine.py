@@ -242,21 +242,21 @@ async def run(
 
     - On a request's `Reads`, or a connection of its own (AUTOCOMMIT: the rate-limit counters),
       straight through asyncpg (`_rows`). A first read of `Reads` is `_retried_once`.
-    - In a session, within its transaction, it is part of that transaction, as any statement.
+    - In a session, within its transaction, through SQLAlchemy, as part of that transaction.
       As the first statement of a transaction, on asyncpg, it runs on its own straight through
       the driver, and the database commits it as it completes: no BEGIN and COMMIT round trips
-      (the caller's `commit()` then has nothing left to send). A first read is
+      (the caller's `commit()` then has nothing left to send). A first SELECT is
       `_retried_once` and ends the transaction it began (it wrote nothing), so that a write
       after it runs on its own too. A write is never retried: when a connection is lost, only
-      the answer may have been."""
+      the answer may have been. (A SELECT that writes, in a WITH, comes after a lock: `turns`.)"""
     if isinstance(source, Reads):
         return await source.run(statement, params)
     if isinstance(source, AsyncConnection):
         return await _rows(source, statement, params, driver=True)
-    first = _first_in_transaction(source)
-    reads = isinstance(statement, Select)
-    if not (first and reads):
-        return await _rows(await source.connection(), statement, params, driver=first or reads)
+    if not _first_in_transaction(source):
+        return await _rows(await source.connection(), statement, params, driver=False)
+    if not isinstance(statement, Select):
+        return await _rows(await source.connection(), statement, params, driver=True)
 
     async def attempt() -> Sequence[Row]:
         return await _rows(await source.connection(), statement, params, driver=True)
