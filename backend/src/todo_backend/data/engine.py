@@ -211,7 +211,9 @@ async def _rows(
 
     The fast path: the statement, compiled once, runs on the raw asyncpg connection, which
     prepares it once per connection. SQLAlchemy's execution layer (context, cursor adapter,
-    result object) costs more CPU than the query itself. Should the driver fail,
+    result object) costs more CPU than the query itself. What it buys, measured with
+    backend_bench.py against the same code with the fast path off (one run, side by side): the
+    task list 398 requests/s at 1.80 ms CPU each, against 269 at 2.63. Should the driver fail,
     the statement runs again the usual way, so that the error is SQLAlchemy's (a lost
     connection invalidated, a 503): a statement fails whole or completes, so running it again
     changes nothing twice."""
