@@ -7,8 +7,8 @@ which also reads the token version). On PostgreSQL the rest of a step is one sta
 of several writes; SQLite has no writes in a WITH, so there it takes a few statements in one
 transaction. That is the one place where the dialects differ, and why: a turn on PostgreSQL
 sends 3 statements besides its tools' (`make bench`, sql_count.py: a new conversation's first
-turn 3 statements and 5 round trips; a turn that lists the tasks 4 and 6); step by step it
-would send 5 (2 more for a first turn, 2 more for every later one), each a round trip."""
+turn 3 statements and 5 round trips; a turn that lists the tasks 4 and 6); step by step, as on
+SQLite, a first turn would send 5 and every later one 6, each statement a round trip."""
 
 from dataclasses import dataclass, field
 from typing import Any
