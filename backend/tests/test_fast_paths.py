@@ -14,7 +14,9 @@ from pydantic import TypeAdapter
 
 from backend_testkit import SignUp, make_settings, register
 from testkit import run_admin_sql
-from todo_backend import db, security
+from todo_backend import security
+from todo_backend.data import engine
+from todo_backend.data.engine import Reads
 from todo_backend.main import create_app
 from todo_backend.models import Task, TaskPublic
 from todo_backend.security import InvalidTokenError, create_token, decode_token
@@ -95,7 +97,7 @@ async def test_sign_out_revokes_a_token_already_verified(
 
 
 async def test_a_read_session_does_not_write(app: FastAPI) -> None:
-    reads = db.Reads(services_of(app).engine)
+    reads = Reads(services_of(app).engine)
     try:
         session = await reads.session()
         session.add(Task(user_id="nobody", title="never stored"))
@@ -128,7 +130,7 @@ async def test_connections_the_database_dropped_are_replaced_unseen(
     the driver saw it close; when it did not (yet), the first statement of the request's work
     is retried on a new one. Either way the caller sees nothing."""
     if not seen_closing:
-        monkeypatch.setattr(db, "_discard_closed_connection", lambda *_: None)
+        monkeypatch.setattr(engine, "_discard_closed_connection", lambda *_: None)
     application = create_app(make_settings(fresh_postgres_url))
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)

@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
 from backend_testkit import TEST_SECRET
-from todo_backend.db import create_engine
+from todo_backend.data.engine import create_engine
 from todo_backend.migrate import alembic_config, apply_migrations, head_revision
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -107,7 +107,7 @@ def test_a_start_on_an_up_to_date_schema_does_not_load_alembic(tmp_path: Path) -
     to migrate."""
     script = (
         "import asyncio, sys\n"
-        "from todo_backend.db import create_engine\n"
+        "from todo_backend.data.engine import create_engine\n"
         "from todo_backend.migrate import apply_migrations\n"
         f"engine = create_engine('sqlite:///{tmp_path}/todo.db')\n"
         "asyncio.run(apply_migrations(engine))\n"

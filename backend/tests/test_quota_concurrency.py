@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend_testkit import Account, make_settings, register
-from todo_backend import crud
-from todo_backend.db import create_engine, create_session_factory
+from todo_backend.data import tasks, turns, users
+from todo_backend.data.engine import create_engine, create_session_factory
 from todo_backend.main import create_app
 from todo_backend.migrate import apply_migrations
 from todo_backend.models import UserCreate
@@ -143,13 +143,14 @@ async def first_then_second(engine: AsyncEngine, write: Write) -> tuple[Any, Any
 
 async def _user(engine: AsyncEngine) -> str:
     async with create_session_factory(engine)() as session:
-        user = await crud.create_user(
+        user = await users.create_user(
             session,
             user_create=UserCreate(
                 email=f"{uuid.uuid4().hex[:10]}@example.com", name="Ann", password="x" * 12
             ),
             password_hash="not a real hash",
         )
+        await session.commit()
         return user.id
 
 
@@ -158,9 +159,7 @@ async def test_a_task_at_the_quota_edge_waits_for_the_one_in_flight(engine: Asyn
     user_id = await _user(engine)
 
     async def create(session: AsyncSession) -> Any:
-        return await crud.create_task(
-            session, user_id=user_id, title="edge", max_tasks=1, commit=False
-        )
+        return await tasks.create_task(session, user_id=user_id, title="edge", max_tasks=1)
 
     first, second = await first_then_second(engine, create)
     assert first is not None
@@ -174,7 +173,7 @@ async def test_a_conversation_at_the_quota_edge_waits_for_the_one_in_flight(
     user_id = await _user(engine)
 
     async def start(session: AsyncSession) -> int | None:
-        started = await crud.start_conversation(
+        started = await turns.start_conversation(
             session, user_id=user_id, token_version=0, title="t", content="hi", max_conversations=1
         )
         return started.conversation_id
@@ -190,7 +189,7 @@ async def test_a_turn_at_the_message_quota_edge_waits_for_the_one_in_flight(
 ) -> None:
     user_id = await _user(engine)
     async with create_session_factory(engine)() as session:
-        started = await crud.start_conversation(
+        started = await turns.start_conversation(
             session, user_id=user_id, token_version=0, title="t", content="hi", max_conversations=1
         )
         await session.commit()
@@ -198,7 +197,7 @@ async def test_a_turn_at_the_message_quota_edge_waits_for_the_one_in_flight(
     assert conversation_id is not None
 
     async def turn(session: AsyncSession) -> bool:
-        start = await crud.continue_conversation(
+        start = await turns.continue_conversation(
             session,
             user_id=user_id,
             token_version=0,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from todo_backend.db import create_engine
+from todo_backend.data.engine import create_engine
 from todo_backend.migrate import apply_migrations
 from todo_backend.ratelimit import Counter, RateLimitedError, SharedCounters, WindowCounter
 

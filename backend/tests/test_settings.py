@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from backend_testkit import TEST_SECRET, make_settings
-from todo_backend.db import parse_database_url
+from todo_backend.data.engine import parse_database_url
 from todo_common.secrets import LOCAL_MODE_SECRET
 
 

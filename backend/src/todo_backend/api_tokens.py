@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from todo_backend import crud
-from todo_backend.db import Reads, Session, open_session
+from todo_backend.data import users
+from todo_backend.data.engine import Reads, Session, open_session
 from todo_backend.models import utc_now
 from todo_backend.security import InvalidTokenError
 
@@ -46,12 +46,12 @@ def expiry_after(days: int) -> datetime:
 
 async def authenticate_api_token(
     engine: AsyncEngine, session_factory: async_sessionmaker[Session], token: str
-) -> crud.ApiTokenUse:
+) -> users.ApiTokenUse:
     """The token's record, read anew on every request (a revoked token fails at once);
     `InvalidTokenError` when it is unknown, revoked or expired."""
     reads = Reads(engine)
     try:
-        found = await crud.find_api_token(reads, token_hash=api_token_hash(token))
+        found = await users.find_api_token(reads, token_hash=api_token_hash(token))
     finally:
         await reads.close()
     now = utc_now()
@@ -61,5 +61,5 @@ async def authenticate_api_token(
         raise InvalidTokenError("the API token has expired")
     if found.last_used_at is None or now - found.last_used_at >= LAST_USED_STEP:
         async with open_session(session_factory) as session:
-            await crud.mark_api_token_used(session, token_id=found.id, now=now)
+            await users.mark_api_token_used(session, token_id=found.id, now=now)
     return found

@@ -13,9 +13,10 @@ from typing import NoReturn
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import crud, idempotency
+from todo_backend import idempotency
 from todo_backend.agent.base import AgentEvent, ChatTurn, HistoryMessage, TextDelta
-from todo_backend.db import Reads
+from todo_backend.data import turns
+from todo_backend.data.engine import Reads
 from todo_backend.idempotency import KeyedRequest, StoredResponse
 from todo_backend.identity import confirm_current
 from todo_backend.models import ChatRequest, ChatResponse, ToolCallPublic
@@ -41,7 +42,7 @@ class TurnRequest:
     """What a client sends to start a turn, from whichever route."""
 
     caller: TokenClaims  # a token we issued, for the path's user; whether it is still current
-    # is checked in the turn's first statement (`crud.CallerNotCurrentError`)
+    # is checked in the turn's first statement (`turns.CallerNotCurrentError`)
     body: ChatRequest
     idempotency_key: str | None = None
     stream: bool = True
@@ -100,7 +101,7 @@ class ChatTurns:
                 return stored
         try:
             return await self._begin(session, request, keyed)
-        except crud.CallerNotCurrentError:
+        except turns.CallerNotCurrentError:
             await self._refund(request.caller)
         except IntegrityError as error:
             if keyed is None:
@@ -117,14 +118,14 @@ class ChatTurns:
             await self.services.limits.count_chat_turn(caller.subject)
         except RateLimitedError:
             if not await self._caller_is_current(caller):
-                raise crud.CallerNotCurrentError from None
+                raise turns.CallerNotCurrentError from None
             raise
 
     async def _refund(self, caller: TokenClaims) -> NoReturn:
         """The counted turn of a revoked token is given back, so that whoever holds an old
         token cannot use up its user's allowance; then the 401."""
         await self.services.limits.refund_chat_turn(caller.subject)
-        raise crud.CallerNotCurrentError
+        raise turns.CallerNotCurrentError
 
     async def _caller_is_current(self, caller: TokenClaims) -> bool:
         """Whether the token's user still exists and has not signed out since."""
@@ -148,7 +149,7 @@ class ChatTurns:
         if keyed is not None:
             await idempotency.stage_claim(session, keyed)
         if conversation_id is None:
-            started = await crud.start_conversation(
+            started = await turns.start_conversation(
                 session,
                 user_id=user_id,
                 token_version=request.caller.version,
@@ -159,7 +160,7 @@ class ChatTurns:
             if started.conversation_id is None:
                 raise no_room_for_a_conversation(quotas)
         else:
-            started = await crud.continue_conversation(
+            started = await turns.continue_conversation(
                 session,
                 user_id=user_id,
                 token_version=request.caller.version,
@@ -210,13 +211,14 @@ class ChatTurns:
             await idempotency.stage_completion(
                 session, turn.keyed, status_code=200, body=response.model_dump(mode="json")
             )
-        await crud.add_message(
+        await turns.add_message(
             session,
             user_id=turn.agent_turn.tools.caller_id,
             conversation_id=turn.conversation_id,
             role="assistant",
             content=turn.reply,
         )
+        await session.commit()
         logger.info(
             "chat turn",
             extra={

@@ -60,7 +60,7 @@ def serve(settings: Settings) -> None:
 
 
 def migrate(settings: Settings) -> None:
-    from todo_backend.db import create_engine
+    from todo_backend.data.engine import create_engine
     from todo_backend.migrate import apply_migrations
     from todo_common.logs import configure_logging
 

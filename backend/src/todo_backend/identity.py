@@ -7,8 +7,8 @@ makes it inside the statement that stores its message (`api.deps.TurnCaller`).""
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import crud
-from todo_backend.db import Reads
+from todo_backend.data import users
+from todo_backend.data.engine import Reads
 from todo_backend.security import InvalidTokenError, TokenClaims, decode_token
 from todo_backend.settings import Settings
 
@@ -22,8 +22,8 @@ async def authenticate(reads: Reads | AsyncSession, settings: Settings, token: s
 
 async def confirm_current(reads: Reads | AsyncSession, claims: TokenClaims) -> None:
     """`InvalidTokenError` unless the claims' user exists and has not signed out since. (A chat
-    turn makes the same check inside its first statement: `crud.CallerNotCurrentError`.)"""
-    version = await crud.get_token_version(reads, user_id=claims.subject)
+    turn makes the same check inside its first statement: `data.turns.CallerNotCurrentError`.)"""
+    version = await users.get_token_version(reads, user_id=claims.subject)
     if version is None:
         raise InvalidTokenError("the token's user does not exist")
     if version != claims.version:

@@ -14,7 +14,7 @@ from todo_backend.agent import create_agent
 from todo_backend.api.errors import install_error_handlers
 from todo_backend.api.routes import auth, chat, chatkit, conversations, health, tasks, tokens
 from todo_backend.api_docs import install_api_docs
-from todo_backend.db import create_engine, create_session_factory, parse_database_url
+from todo_backend.data.engine import create_engine, create_session_factory, parse_database_url
 from todo_backend.mcp_mount import LazyMCPApp
 from todo_backend.middleware import BackendRequestMiddleware, Metrics
 from todo_backend.migrate import apply_migrations

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from todo_backend.api.errors import SIGN_IN_FIRST
 from todo_backend.api_tokens import authenticate_api_token, is_api_token
-from todo_backend.db import Reads, open_session
+from todo_backend.data.engine import Reads, open_session
 from todo_backend.identity import authenticate
 from todo_backend.ratelimit import RateLimitedError
 from todo_backend.security import InvalidTokenError

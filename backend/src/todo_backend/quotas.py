@@ -3,14 +3,14 @@
 They are what bounds every read that returns a whole collection. A request that would go over
 one is refused with a message that says which quota and what to do; nothing is truncated.
 Counted in the statement that writes (or just before it, in its transaction), with the user's
-row locked first on PostgreSQL (`crud._lock_user_for_quota`): concurrent writes at the edge
+row locked first on PostgreSQL (`data.users.lock_user`): concurrent writes at the edge
 take turns, and exactly the quota is kept."""
 
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import crud
+from todo_backend.data import tasks
 from todo_backend.settings import Quotas
 
 
@@ -25,16 +25,14 @@ async def add_task(
     user_id: str,
     title: str,
     description: str | None = None,
-    commit: bool = True,
 ) -> dict[str, Any]:
-    """`crud.create_task` within the user's task quota (counted in the same statement)."""
-    task = await crud.create_task(
+    """`tasks.create_task` within the user's task quota (counted in the same statement)."""
+    task = await tasks.create_task(
         session,
         user_id=user_id,
         title=title,
         description=description,
         max_tasks=quotas.tasks,
-        commit=commit,
     )
     if task is None:
         raise QuotaExceededError(

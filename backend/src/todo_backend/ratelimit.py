@@ -33,7 +33,7 @@ from typing import Protocol
 from sqlalchemy import Boolean, Float, Integer, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from todo_backend.db import run_statement
+from todo_backend.data.engine import run
 
 PRUNE_INTERVAL_SECONDS = 60.0
 
@@ -175,7 +175,7 @@ _PRUNE = text("DELETE FROM rate_limit_counters WHERE window_end <= :now").bindpa
 
 class SharedCounters:
     """The PostgreSQL table behind every `SharedCounter` of an app: each statement runs on
-    its own (autocommit, straight through asyncpg: `db.run_statement`), so it holds its row's
+    its own (autocommit, straight through asyncpg: `data.engine.run`), so it holds its row's
     lock only while it runs, and costs one round trip."""
 
     def __init__(self, engine: AsyncEngine, clock: Callable[[], float] = time.time) -> None:
@@ -195,7 +195,7 @@ class SharedCounters:
             return
         self._next_prune = now + PRUNE_INTERVAL_SECONDS
         async with self.engine.connect() as connection:
-            await run_statement(connection, _PRUNE, {"now": now})
+            await run(connection, _PRUNE, {"now": now})
 
 
 @dataclass
@@ -224,26 +224,26 @@ class SharedCounter:
             "backoff": self.backoff,
         }
         async with self.counters.engine.connect() as connection:
-            if await run_statement(connection, _HIT, params):
+            if await run(connection, _HIT, params):
                 return
-            state = await run_statement(connection, _STATE, {"key": params["key"]})
+            state = await run(connection, _STATE, {"key": params["key"]})
         wait = self.window_seconds
         if state:
-            hits, window_end, last_hit = state[0]
+            row = state[0]
             wait = seconds_to_wait(
                 limit=self.limit,
                 backoff=self.backoff,
-                hits=hits,
-                window_end=window_end,
-                last_hit=last_hit,
+                hits=row["hits"],
+                window_end=row["window_end"],
+                last_hit=row["last_hit"],
                 now=now,
             )
         raise _refused(wait, what)
 
     async def refund(self, key: str) -> None:
         async with self.counters.engine.connect() as connection:
-            await run_statement(connection, _REFUND, {"key": self._key(key)})
+            await run(connection, _REFUND, {"key": self._key(key)})
 
     async def reset(self, key: str) -> None:
         async with self.counters.engine.connect() as connection:
-            await run_statement(connection, _RESET, {"key": self._key(key)})
+            await run(connection, _RESET, {"key": self._key(key)})

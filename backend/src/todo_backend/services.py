@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.applications import Starlette
 
 from todo_backend.agent.base import ChatAgent
-from todo_backend.db import Session
+from todo_backend.data.engine import Session
 from todo_backend.middleware import Metrics
 from todo_backend.security import PasswordHashing
 from todo_backend.settings import Settings

@@ -105,7 +105,9 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _supported_database_url(cls, value: str) -> str:
-        from todo_backend.db import parse_database_url  # db imports drivers; keep settings light
+        from todo_backend.data.engine import (
+            parse_database_url,
+        )  # db imports drivers; keep settings light
 
         parse_database_url(value)
         return value

@@ -2,7 +2,8 @@
 
 The MCP server publishes these functions (their signatures are the tools' JSON schemas and
 their docstrings the descriptions), the LLM agent calls them through MCP, and the built-in
-agent calls them directly. They act only through the data functions of `crud`, like the REST API.
+agent calls them directly. They act only through `data.tasks`, like the REST API, and each
+commits its change (the data layer's rule: the caller owns the transaction).
 """
 
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,8 @@ from pydantic import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import crud, quotas
+from todo_backend import quotas
+from todo_backend.data import tasks
 from todo_backend.models import (
     DESCRIPTION_MAX,
     ID_MAX,
@@ -121,6 +123,7 @@ async def add_task(
         )
     except quotas.QuotaExceededError as error:
         raise TaskToolError(str(error)) from None
+    await ctx.session.commit()
     return TaskActionResult(task_id=task["id"], status="created", title=task["title"])
 
 
@@ -140,14 +143,18 @@ async def list_tasks(
     """List the user's tasks, newest first, optionally only pending or completed ones.
     `more` is true when older tasks were left out: ask again with a larger limit to see them."""
     _check_caller(ctx, user_id)
-    rows = await crud.list_tasks(ctx.session, user_id=user_id, status=status, limit=limit + 1)
-    tasks = [TaskSummary.model_validate(row) for row in rows[:limit]]
-    return TaskList(tasks=tasks, more=len(rows) > limit)
+    rows = await tasks.list_tasks(ctx.session, user_id=user_id, status=status, limit=limit + 1)
+    summaries = [TaskSummary.model_validate(row) for row in rows[:limit]]
+    return TaskList(tasks=summaries, more=len(rows) > limit)
 
 
-def _changed(task: dict[str, Any] | None, task_id: int, status: str) -> TaskActionResult:
+async def _changed(
+    ctx: ToolContext, task: dict[str, Any] | None, task_id: int, status: str
+) -> TaskActionResult:
+    """The tool's answer, its change committed (a tool is a whole unit of work)."""
     if task is None:
         raise TaskNotFoundError(task_id)
+    await ctx.session.commit()
     return TaskActionResult.model_validate(
         {"task_id": task["id"], "status": status, "title": task["title"]}
     )
@@ -157,16 +164,16 @@ def _changed(task: dict[str, Any] | None, task_id: int, status: str) -> TaskActi
 async def complete_task(ctx: ToolContext, user_id: UserId, task_id: TaskId) -> TaskActionResult:
     """Mark a task as completed."""
     _check_caller(ctx, user_id)
-    task = await crud.complete_owned_task(ctx.session, user_id=user_id, task_id=task_id)
-    return _changed(task, task_id, "completed")
+    task = await tasks.update_task(ctx.session, user_id=user_id, task_id=task_id, completed=True)
+    return await _changed(ctx, task, task_id, "completed")
 
 
 @_validated
 async def delete_task(ctx: ToolContext, user_id: UserId, task_id: TaskId) -> TaskActionResult:
     """Delete a task permanently."""
     _check_caller(ctx, user_id)
-    task = await crud.delete_owned_task(ctx.session, user_id=user_id, task_id=task_id)
-    return _changed(task, task_id, "deleted")
+    task = await tasks.delete_task(ctx.session, user_id=user_id, task_id=task_id)
+    return await _changed(ctx, task, task_id, "deleted")
 
 
 @_validated
@@ -181,10 +188,10 @@ async def update_task(
     if title is None and description is None:
         raise TaskToolError("Nothing to change: give a new title or description")
     _check_caller(ctx, user_id)
-    task = await crud.update_owned_task(
+    task = await tasks.update_task(
         ctx.session, user_id=user_id, task_id=task_id, title=title, description=description
     )
-    return _changed(task, task_id, "updated")
+    return await _changed(ctx, task, task_id, "updated")
 
 
 TaskTool = Callable[..., Awaitable[Any]]

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend.api.errors import SIGN_IN_FIRST
 from todo_backend.chat import ChatTurns
-from todo_backend.db import Reads, open_session
+from todo_backend.data.engine import Reads, open_session
 from todo_backend.identity import confirm_current
 from todo_backend.models import ID_MAX, ID_MIN
 from todo_backend.security import InvalidTokenError, TokenClaims, decode_token
@@ -164,7 +164,7 @@ async def get_turn_caller(
     """Chat turns' `OwnerId`: the token is ours, unexpired and the path user's (401, 403),
     checked here without the database. Whether its user still exists and has not signed out
     since is checked inside the turn's first statement, which writes nothing otherwise
-    (`crud.CallerNotCurrentError`, then 401): one statement fewer in every turn."""
+    (`turns.CallerNotCurrentError`, then 401): one statement fewer in every turn."""
     claims = _token_claims(request, credentials)
     if claims.subject != user_id:
         raise NOT_THE_OWNER

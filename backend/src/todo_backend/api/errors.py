@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from todo_backend.chat import ConversationNotFoundError
-from todo_backend.crud import CallerNotCurrentError
-from todo_backend.db import database_unreachable
+from todo_backend.data.engine import database_unreachable
+from todo_backend.data.turns import CallerNotCurrentError
 from todo_backend.idempotency import KeyInProgressError, KeyReusedError
 from todo_backend.models import ErrorResponse
 from todo_backend.quotas import QuotaExceededError

@@ -1,9 +1,9 @@
 """The ChatKit SDK's Store over our own tables: threads are conversations, items are messages.
 
-Everything goes through `crud`, scoped by the caller, so another user's thread is simply not
-found. Only messages are kept, and the chat turn stores them (`chat.ChatTurns`), as on `/chat`:
-a turn's tool calls stream to the client as a workflow item but are not stored, as in our own
-widget's history. Attachments are not supported."""
+Everything goes through the data layer (`data/`), scoped by the caller, so another user's
+thread is simply not found. Only messages are kept, and the chat turn stores them
+(`chat.ChatTurns`), as on `/chat`: a turn's tool calls stream to the client as a workflow item
+but are not stored, as in our own widget's history. Attachments are not supported."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +25,9 @@ from chatkit.types import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import crud
 from todo_backend.chat import Turn
 from todo_backend.chatkit import ids
+from todo_backend.data import conversations as conversation_data
 from todo_backend.models import Conversation, Message
 from todo_backend.security import TokenClaims
 
@@ -115,7 +115,7 @@ def page_of(
 
 
 class ConversationStore(Store[RequestContext]):
-    """Threads and items read and written through `crud`, as the caller."""
+    """Threads and items read and written through the data layer, as the caller."""
 
     def generate_thread_id(self, context: RequestContext) -> str:
         if context.turn is None:
@@ -127,7 +127,7 @@ class ConversationStore(Store[RequestContext]):
         found = (
             None
             if conversation_id is None
-            else await crud.get_conversation(
+            else await conversation_data.get_conversation(
                 context.session, user_id=context.user_id, conversation_id=conversation_id
             )
         )
@@ -150,21 +150,25 @@ class ConversationStore(Store[RequestContext]):
         """Only the title can change (a new thread's conversation already exists)."""
         conversation = await self._conversation(thread.id, context)
         if thread.title is not None and thread.title != conversation.title:
-            await crud.rename_conversation(
+            await conversation_data.rename_conversation(
                 context.session, conversation=conversation, title=thread.title.strip()
             )
+            await context.session.commit()
 
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: RequestContext
     ) -> Page[ThreadMetadata]:
         """Most recently active first ("desc"), as our widget lists them."""
-        conversations = await crud.list_conversations(context.session, user_id=context.user_id)
+        conversations = await conversation_data.list_conversations(
+            context.session, user_id=context.user_id
+        )
         threads = [thread_of(c) for c in reversed(conversations)]
         return page_of(threads, lambda t: t.id, after=after, limit=limit, order=_order(order))
 
     async def delete_thread(self, thread_id: str, context: RequestContext) -> None:
         conversation = await self._conversation(thread_id, context)
-        await crud.delete_conversation(context.session, conversation=conversation)
+        await conversation_data.delete_conversation(context.session, conversation=conversation)
+        await context.session.commit()
 
     async def load_thread_items(
         self,
@@ -175,7 +179,7 @@ class ConversationStore(Store[RequestContext]):
         context: RequestContext,
     ) -> Page[ThreadItem]:
         conversation_id = await self.conversation_id(thread_id, context)
-        messages = await crud.list_messages(
+        messages = await conversation_data.list_messages(
             context.session, user_id=context.user_id, conversation_id=conversation_id
         )
         items = [item_of(m, thread_id) for m in messages]
@@ -183,7 +187,7 @@ class ConversationStore(Store[RequestContext]):
 
     async def load_item(self, thread_id: str, item_id: str, context: RequestContext) -> ThreadItem:
         conversation_id = await self.conversation_id(thread_id, context)
-        messages = await crud.list_messages(
+        messages = await conversation_data.list_messages(
             context.session, user_id=context.user_id, conversation_id=conversation_id
         )
         for message in messages:

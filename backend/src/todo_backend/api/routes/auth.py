@@ -5,7 +5,6 @@ import logging
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy.exc import IntegrityError
 
-from todo_backend import crud
 from todo_backend.api.deps import (
     ClientAddress,
     CurrentUserId,
@@ -14,6 +13,7 @@ from todo_backend.api.deps import (
     SessionDep,
 )
 from todo_backend.api.errors import error_responses
+from todo_backend.data import users
 from todo_backend.models import AuthResponse, SignIn, User, UserCreate, UserPublic
 from todo_backend.ratelimit import RateLimitedError
 from todo_backend.security import create_token
@@ -70,13 +70,14 @@ async def sign_up(
     limits, settings = services.limits, services.settings
     await limits.sign_up_per_address.hit(address, what=TOO_MANY_AUTH)
     await _count_overall(limits)
-    if await crud.get_user_by_email(session, email=body.email):
+    if await users.get_user_by_email(session, email=body.email):
         raise HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists")
     # Hand the connection back while we wait for the hash: a burst must not drain the pool.
     await session.close()
     password_hash = await services.password_hashing.hash(body.password)
     try:
-        user = await crud.create_user(session, user_create=body, password_hash=password_hash)
+        user = await users.create_user(session, user_create=body, password_hash=password_hash)
+        await session.commit()
     except IntegrityError:  # the same email signed up concurrently
         raise HTTPException(
             status.HTTP_409_CONFLICT, "An account with this email already exists"
@@ -97,7 +98,7 @@ async def sign_in(
     await limits.sign_in_per_address.hit(address, what=TOO_MANY_AUTH)
     await _count_overall(limits)
     await _count_attempt(limits, body.email, address)
-    user = await crud.get_user_by_email(session, email=body.email)
+    user = await users.get_user_by_email(session, email=body.email)
     await session.close()  # no connection held while the hash waits its turn
     # Always verify, even for an unknown email: both answers then take the same time.
     matches = await services.password_hashing.verify(
@@ -116,14 +117,15 @@ async def sign_in(
 async def sign_out(user_id: CurrentUserId, session: SessionDep) -> None:
     """Revoke every sign-in token of the signed-in user, this one included. API tokens for
     MCP clients stay valid: each is revoked on its own."""
-    await crud.revoke_tokens(session, user_id=user_id)
+    await users.revoke_tokens(session, user_id=user_id)
+    await session.commit()
     logger.info("user signed out", extra={"user_id": user_id})
 
 
 @router.get("/me", responses=error_responses(401))
 async def me(user_id: CurrentUserId, session: ReadSessionDep) -> UserPublic:
     """The signed-in user."""
-    user = await crud.get_user(session, user_id=user_id)
+    user = await users.get_user(session, user_id=user_id)
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "This account no longer exists")
     return UserPublic.model_validate(user)

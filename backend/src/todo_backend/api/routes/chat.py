@@ -14,7 +14,7 @@ from todo_backend.api.deps import SessionDep, TurnCaller, TurnsDep
 from todo_backend.api.errors import error_responses
 from todo_backend.api.idempotent import REPLAYED_HEADER, IdempotencyKeyHeader, replayed
 from todo_backend.chat import TurnRequest
-from todo_backend.db import database_unreachable, open_session
+from todo_backend.data.engine import database_unreachable, open_session
 from todo_backend.idempotency import StoredResponse
 from todo_backend.models import ChatRequest, ChatResponse
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from todo_backend.api.deps import CurrentCaller, ServicesDep
 from todo_backend.api.errors import error_responses
 from todo_backend.chat import ChatTurns
-from todo_backend.db import open_session
+from todo_backend.data.engine import open_session
 from todo_backend.services import Services
 
 if TYPE_CHECKING:

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import crud
 from todo_backend.api.deps import ConversationIdPath, OwnerId, ReadSessionDep, SessionDep
 from todo_backend.api.errors import error_responses
 from todo_backend.api.paging import PageLimit, next_page_link, parse_time_cursor, time_cursor
+from todo_backend.data import conversations
 from todo_backend.models import Conversation, ConversationDetail, ConversationPublic, MessagePublic
 
 router = APIRouter(
@@ -21,7 +21,7 @@ router = APIRouter(
 async def _owned_conversation(
     session: AsyncSession, user_id: str, conversation_id: int
 ) -> Conversation:
-    conversation = await crud.get_conversation(
+    conversation = await conversations.get_conversation(
         session, user_id=user_id, conversation_id=conversation_id
     )
     if conversation is None:
@@ -42,13 +42,13 @@ async def list_conversations(
 ) -> list[ConversationPublic]:
     """The user's conversations, most recently active first. With `limit`, one page: a `Link`
     header (rel="next") gives the next page while more remain."""
-    conversations = await crud.list_conversations(
+    found = await conversations.list_conversations(
         session,
         user_id=user_id,
         limit=None if limit is None else limit + 1,  # one more tells whether more remain
         after=None if cursor is None else parse_time_cursor(cursor),
     )
-    page = [ConversationPublic.model_validate(c, from_attributes=True) for c in conversations]
+    page = [ConversationPublic.model_validate(c, from_attributes=True) for c in found]
     if limit is not None and len(page) > limit:
         page = page[:limit]
         response.headers["Link"] = next_page_link(
@@ -63,7 +63,9 @@ async def read_conversation(
 ) -> ConversationDetail:
     """A conversation with all its messages, oldest first."""
     conversation = await _owned_conversation(session, user_id, conversation_id)
-    messages = await crud.list_messages(session, user_id=user_id, conversation_id=conversation_id)
+    messages = await conversations.list_messages(
+        session, user_id=user_id, conversation_id=conversation_id
+    )
     return ConversationDetail.model_validate(
         {
             **conversation.model_dump(),
@@ -79,5 +81,6 @@ async def delete_conversation(
     user_id: OwnerId, conversation_id: ConversationIdPath, session: SessionDep
 ) -> Response:
     conversation = await _owned_conversation(session, user_id, conversation_id)
-    await crud.delete_conversation(session, conversation=conversation)
+    await conversations.delete_conversation(session, conversation=conversation)
+    await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,16 +1,14 @@
 """The task REST API; every route is scoped to the signed-in user."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from todo_backend import crud, idempotency, quotas
+from todo_backend import idempotency, quotas
 from todo_backend.api.deps import (
     OwnerId,
     ReadsDep,
-    ReadSessionDep,
     SessionDep,
     SettingsDep,
     TaskIdPath,
@@ -23,10 +21,10 @@ from todo_backend.api.idempotent import (
     replayed,
 )
 from todo_backend.api.paging import PageLimit, next_page_link
+from todo_backend.data import tasks
 from todo_backend.models import (
     ID_MAX,
     ID_MIN,
-    Task,
     TaskCreate,
     TaskPublic,
     TaskStatus,
@@ -48,11 +46,15 @@ def _json(rows: object) -> bytes:
     return orjson.dumps(rows, option=orjson.OPT_UTC_Z)
 
 
-async def _owned_task(session: AsyncSession, user_id: str, task_id: int) -> Task:
-    task = await crud.get_task(session, user_id=user_id, task_id=task_id)
-    if task is None:  # another user's task is "not found" too: existence does not leak
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Task {task_id} not found")
-    return task
+def _not_found(task_id: int) -> HTTPException:
+    # Another user's task is "not found" too: existence does not leak.
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"Task {task_id} not found")
+
+
+def _found(task: dict[str, Any] | None, task_id: int) -> TaskPublic:
+    if task is None:
+        raise _not_found(task_id)
+    return TaskPublic.model_validate(task)
 
 
 @router.get("", response_model=list[TaskPublic], responses=error_responses(422))
@@ -69,7 +71,7 @@ async def list_tasks(
 ) -> Response:
     """The user's tasks, newest first; `status` filters pending or completed ones. With
     `limit`, one page: a `Link` header (rel="next") gives the next page while more remain."""
-    rows = await crud.list_tasks(
+    rows = await tasks.list_tasks(
         reads,
         user_id=user_id,
         status=status,
@@ -108,9 +110,9 @@ async def create_task(
         user_id=user_id,
         title=body.title,
         description=body.description,
-        commit=keyed is None,
     )
     if keyed is None:  # the row as it is, as for the list
+        await session.commit()
         return Response(_json(task), status_code=status.HTTP_201_CREATED, media_type=JSON)
     public = TaskPublic.model_validate(task)
     await idempotency.stage_response(
@@ -122,8 +124,8 @@ async def create_task(
 
 
 @router.get("/{task_id}", responses=error_responses(404))
-async def get_task(user_id: OwnerId, task_id: TaskIdPath, session: ReadSessionDep) -> TaskPublic:
-    return TaskPublic.model_validate(await _owned_task(session, user_id, task_id))
+async def get_task(user_id: OwnerId, task_id: TaskIdPath, reads: ReadsDep) -> TaskPublic:
+    return _found(await tasks.get_task(reads, user_id=user_id, task_id=task_id), task_id)
 
 
 @router.put("/{task_id}", responses=error_responses(404, 422))
@@ -131,29 +133,33 @@ async def update_task(
     user_id: OwnerId, task_id: TaskIdPath, body: TaskUpdate, session: SessionDep
 ) -> TaskPublic:
     """Change the fields sent; a `description` of null or "" clears it."""
-    task = await _owned_task(session, user_id, task_id)
     if "title" in body.model_fields_set and body.title is None:
+        if await tasks.get_task(session, user_id=user_id, task_id=task_id) is None:
+            raise _not_found(task_id)
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "title: must not be empty")
-    task = await crud.update_task(
+    sent_description = "description" in body.model_fields_set
+    task = await tasks.update_task(
         session,
-        task=task,
+        user_id=user_id,
+        task_id=task_id,
         title=body.title,
-        description=body.description,
+        description=(body.description or "") if sent_description else None,
         completed=body.completed,
-        clear_description="description" in body.model_fields_set and not body.description,
     )
-    return TaskPublic.model_validate(task)
+    await session.commit()
+    return _found(task, task_id)
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
 async def delete_task(user_id: OwnerId, task_id: TaskIdPath, session: SessionDep) -> Response:
-    await crud.delete_task(session, task=await _owned_task(session, user_id, task_id))
+    _found(await tasks.delete_task(session, user_id=user_id, task_id=task_id), task_id)
+    await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.patch("/{task_id}/complete", responses=error_responses(404))
 async def toggle_complete(user_id: OwnerId, task_id: TaskIdPath, session: SessionDep) -> TaskPublic:
     """Toggle the task between pending and completed."""
-    task = await _owned_task(session, user_id, task_id)
-    task = await crud.update_task(session, task=task, completed=not task.completed)
-    return TaskPublic.model_validate(task)
+    task = await tasks.toggle_task(session, user_id=user_id, task_id=task_id)
+    await session.commit()
+    return _found(task, task_id)

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response, status
 
-from todo_backend import crud
 from todo_backend.api.deps import OwnerId, ReadsDep, SessionDep
 from todo_backend.api.errors import error_responses
 from todo_backend.api_tokens import (
@@ -15,6 +14,7 @@ from todo_backend.api_tokens import (
     expiry_after,
     new_api_token,
 )
+from todo_backend.data import users
 from todo_backend.models import ID_MAX, ID_MIN, ApiTokenCreate, ApiTokenCreated, ApiTokenPublic
 from todo_backend.quotas import QuotaExceededError
 
@@ -32,7 +32,7 @@ async def create_api_token(
     """A new API token for an MCP client, valid on `/mcp` only. The token is in this answer
     and never again (only its hash is kept): copy it now."""
     token = new_api_token()
-    created = await crud.create_api_token(
+    created = await users.create_api_token(
         session,
         user_id=user_id,
         name=body.name,
@@ -45,13 +45,14 @@ async def create_api_token(
             f"You have {MAX_API_TOKENS_PER_USER} API tokens, the most allowed: "
             "revoke one to create another"
         )
+    await session.commit()
     return ApiTokenCreated(**created, token=token)
 
 
 @router.get("")
 async def list_api_tokens(user_id: OwnerId, reads: ReadsDep) -> list[ApiTokenPublic]:
     """The user's API tokens, newest first: names and dates, never the tokens themselves."""
-    rows = await crud.list_api_tokens(reads, user_id=user_id)
+    rows = await users.list_api_tokens(reads, user_id=user_id)
     return [ApiTokenPublic.model_validate(row) for row in rows]
 
 
@@ -62,6 +63,7 @@ async def revoke_api_token(
     user_id: OwnerId, token_id: ApiTokenIdPath, session: SessionDep
 ) -> Response:
     """Revoke the token: the next MCP request made with it is refused."""
-    if not await crud.delete_api_token(session, user_id=user_id, token_id=token_id):
+    if not await users.delete_api_token(session, user_id=user_id, token_id=token_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"API token {token_id} not found")
+    await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
