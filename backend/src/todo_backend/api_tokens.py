@@ -62,4 +62,5 @@ async def authenticate_api_token(
     if found.last_used_at is None or now - found.last_used_at >= LAST_USED_STEP:
         async with open_session(session_factory) as session:
             await users.mark_api_token_used(session, token_id=found.id, now=now)
+            await session.commit()
     return found
