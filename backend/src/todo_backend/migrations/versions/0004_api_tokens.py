@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from todo_backend.migrations.columns import owner, row_id, timestamp
+
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
@@ -19,18 +21,13 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "api_tokens",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column(
-            "user_id",
-            sa.String(length=32),
-            sa.ForeignKey("users.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        row_id(),
+        owner(),
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp("created_at"),
+        timestamp("expires_at"),
+        timestamp("last_used_at", nullable=True),
     )
     op.create_index("ix_api_tokens_user_id", "api_tokens", ["user_id"])
     op.create_index("ix_api_tokens_token_hash", "api_tokens", ["token_hash"], unique=True)
