@@ -13,6 +13,7 @@ PYTHONPATH at another revision's backend/src and common/src it counts that revis
 
 import asyncio
 import json
+import os
 import sys
 import uuid
 from collections import Counter
@@ -23,6 +24,7 @@ import asyncpg
 import httpx
 from asyncpg.prepared_stmt import PreparedStatement
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
@@ -89,27 +91,25 @@ async def count(database_url: str) -> dict[str, Any]:
 
 async def _count_requests(database_url: str) -> dict[str, Any]:
     from todo_backend.main import create_app
-    from todo_backend.services import services_of
     from todo_backend.settings import Settings
 
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url,
-        BETTER_AUTH_SECRET=SECRET,
-        agent_provider="builtin",
-        log_level="warning",
-        metrics_port=0,
-        rate_limits="off",
+    # Set as the deployment sets them: variable names are the one contract every revision keeps.
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "BETTER_AUTH_SECRET": SECRET,
+            "AGENT_PROVIDER": "builtin",
+            "LOG_LEVEL": "warning",
+            "METRICS_PORT": "0",
+            "RATE_LIMITS": "off",
+        }
     )
-    app = create_app(settings)
+    app = create_app(Settings(_env_file=None))
     figures: dict[str, Any] = {}
+    listened = Counter[str]()
+    # On the Engine class, so that no revision's way of holding its engine matters.
+    event.listen(Engine, "before_cursor_execute", lambda *_: listened.update(["statement"]))
     async with app.router.lifespan_context(app):
-        listened = Counter[str]()
-        event.listen(
-            services_of(app).engine.sync_engine,
-            "before_cursor_execute",
-            lambda *_: listened.update(["statement"]),
-        )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             email = f"count-{uuid.uuid4().hex[:8]}@example.com"
