@@ -40,6 +40,8 @@ from loadgen import HeadersFactory, LoadResult, RequestFactory, run_load
 from benchkit import (
     BENCH_SECRET,
     CURRENT,
+    ROUNDS,
+    SECONDS,
     CodeTree,
     Server,
     backend_server,
@@ -52,8 +54,6 @@ from benchkit import (
 )
 
 CONCURRENCY = 16
-SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
-ROUNDS = max(1, int(os.environ.get("BENCH_ALTERNATIONS", "5")))
 WARM_UP_SECONDS = 1.0
 TASKS = 100
 CREATE_USERS = CONCURRENCY  # each create goes to the next of them: no user nears a quota

@@ -18,6 +18,11 @@ from typing import Any
 
 import asyncpg
 
+# The time per server and scenario, split over this many alternating rounds (BENCH_SECONDS,
+# BENCH_ALTERNATIONS): every side-by-side benchmark runs the same way.
+SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+ROUNDS = max(1, int(os.environ.get("BENCH_ALTERNATIONS", "5")))
+
 BENCH_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 REPOSITORY = Path(__file__).resolve().parents[1]
 

@@ -22,6 +22,8 @@ from backend_bench import Tally, Target, run_with_uvloop
 from loadgen import LoadResult, run_load
 
 from benchkit import (
+    ROUNDS,
+    SECONDS,
     CodeTree,
     backend_server,
     call,
@@ -30,8 +32,6 @@ from benchkit import (
     user_with_tasks,
 )
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
-ROUNDS = max(1, int(os.environ.get("BENCH_ALTERNATIONS", "5")))
 CONVERSATIONS = 90  # of the 100 a user may keep
 TURNS_PER_CONVERSATION = 200  # 400 messages: under the default quota of 500
 SCENARIOS = [("chat turn (add/list/delete), 1 client", 1), ("chat turn, 8 clients", 8)]

@@ -12,7 +12,6 @@ alternating rounds, as in backend_bench.py.
 The model server runs in a thread of this process, so its CPU is not counted as the backend's."""
 
 import json
-import os
 import re
 import sys
 import time
@@ -24,6 +23,8 @@ from loadgen import LoadResult, run_load
 
 from benchkit import (
     REPOSITORY,
+    ROUNDS,
+    SECONDS,
     CodeTree,
     backend_server,
     call,
@@ -42,8 +43,6 @@ from openai_test_server import (
     user_id_from,
 )
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
-ROUNDS = max(1, int(os.environ.get("BENCH_ALTERNATIONS", "5")))
 CONVERSATIONS = 10
 TURNS_PER_CONVERSATION = 200  # 400 messages: under the default quota of 500
 SCENARIO = "LLM turn (2 model calls, 2 tool calls), 1 client"
