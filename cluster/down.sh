@@ -59,7 +59,8 @@ kill_containers() {
         SHIMS+=("$parent")
       fi
       kill -9 "$pid" 2>/dev/null || true
-    done <"$cgroup/cgroup.procs"
+    # A cgroup whose last process has just exited goes away while it is read: nothing to kill.
+    done < <(cat "$cgroup/cgroup.procs" 2>/dev/null || true)
   done
 }
 
