@@ -17,7 +17,8 @@ import os
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
@@ -94,21 +95,46 @@ async def _count_requests(database_url: str) -> dict[str, Any]:
     from todo_backend.settings import Settings
 
     # Set as the deployment sets them: variable names are the one contract every revision keeps.
-    os.environ.update(
-        {
-            "DATABASE_URL": database_url,
-            "BETTER_AUTH_SECRET": SECRET,
-            "AGENT_PROVIDER": "builtin",
-            "LOG_LEVEL": "warning",
-            "METRICS_PORT": "0",
-            "RATE_LIMITS": "off",
-        }
-    )
-    app = create_app(Settings(_env_file=None))
-    figures: dict[str, Any] = {}
+    # Only while the settings are read: the tests call this in their own process.
+    with _environment(
+        DATABASE_URL=database_url,
+        BETTER_AUTH_SECRET=SECRET,
+        AGENT_PROVIDER="builtin",
+        LOG_LEVEL="warning",
+        METRICS_PORT="0",
+        RATE_LIMITS="off",
+    ):
+        settings = Settings(_env_file=None)
+    app = create_app(settings)
     listened = Counter[str]()
+
+    def listener(*_: Any) -> None:
+        listened.update(["statement"])
+
     # On the Engine class, so that no revision's way of holding its engine matters.
-    event.listen(Engine, "before_cursor_execute", lambda *_: listened.update(["statement"]))
+    event.listen(Engine, "before_cursor_execute", listener)
+    try:
+        return await _count_on(app, listened)
+    finally:
+        event.remove(Engine, "before_cursor_execute", listener)
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+async def _count_on(app: Any, listened: Counter[str]) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:

@@ -3,6 +3,7 @@ model it documents, a verified token still expires and is still revoked, reads s
 connections the database dropped are replaced without the caller seeing it; and the SQL each
 request sends stays as little as it got."""
 
+import os
 from typing import Any
 
 import anyio
@@ -164,7 +165,10 @@ async def test_the_sql_of_a_request_and_of_a_chat_turn(fresh_postgres_url: str) 
     turn's message) takes a transaction of its own on PostgreSQL: BEGIN, the user's row locked,
     the write, COMMIT (issue 26: otherwise concurrent writes at the edge would all pass). Every
     other statement runs on its own, with no BEGIN or COMMIT."""
+    environment = dict(os.environ)
     figures = await sql_count.count(fresh_postgres_url)
+    # The count runs in this process: what it sets must not reach the tests that follow.
+    assert dict(os.environ) == environment
     # (statements at most, writes within a quota)
     at_most = {
         "REST: list tasks": (2, 0),  # the identity check, the list
