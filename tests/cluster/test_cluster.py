@@ -228,9 +228,10 @@ def test_cluster_down_removes_only_what_this_cluster_made(
     and chains stay."""
     if os.geteuid() != 0 or not shutil.which("unshare"):
         unavailable("the cluster-down sandbox needs root and unshare")
-    for name in ("lib.sh", "down.sh", "modules/kubernetes/go.mod"):
-        (tmp_path / "cluster" / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO_ROOT / "cluster" / name, tmp_path / "cluster" / name)
+    copied = ("cluster/lib.sh", "cluster/down.sh", "cluster/modules/kubernetes/go.mod")
+    for name in (*copied, "scripts/output.sh"):  # lib.sh sources the one copy of step/note/die
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / name, tmp_path / name)
     script = tmp_path / "sandbox.sh"
     script.write_text(DOWN_SANDBOX)
     sandbox = ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "--net"]
