@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from testkit import wait_until
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = REPO_ROOT / "test-artifacts" / "cluster"
 CLUSTER_DAEMONS_DIR = Path("/run/todo-cluster")
@@ -187,11 +189,25 @@ class Cluster:
         return [pod for pod in pods if "deletionTimestamp" not in pod["metadata"]]
 
     def builds_answering(self) -> dict[str, str]:
-        """The `build` each service's health endpoint reports through its NodePort."""
-        return {
-            name: httpx.get(f"{url}/api/health", timeout=10).json()["build"]
-            for name, url in (("backend", self.backend_url), ("frontend", self.frontend_url))
+        """The `build` each service's health endpoint reports through its NodePort, once the
+        answers come from the deployed images: for a moment after a rollout, a NodePort may
+        still send a request to an old pod that is draining."""
+        deployed = {
+            name: self.deployment_image(name).rpartition(":")[2] for name in ("backend", "frontend")
         }
+        answers: dict[str, str] = {}
+
+        def answering_deployed() -> bool:
+            answers.update(
+                (name, httpx.get(f"{url}/api/health", timeout=10).json()["build"])
+                for name, url in (("backend", self.backend_url), ("frontend", self.frontend_url))
+            )
+            return answers == deployed
+
+        wait_until(
+            answering_deployed, seconds=30, what=f"the NodePorts to answer {deployed}", interval=0.5
+        )
+        return answers
 
     def deployment_image(self, name: str) -> str:
         deployment = self.kubectl_json("get", "deployment", name)
