@@ -17,9 +17,9 @@ import os
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 import asyncpg
 import httpx
@@ -96,13 +96,16 @@ async def _count_requests(database_url: str) -> dict[str, Any]:
 
     # Set as the deployment sets them: variable names are the one contract every revision keeps.
     # Only while the settings are read: the tests call this in their own process.
-    with _environment(
-        DATABASE_URL=database_url,
-        BETTER_AUTH_SECRET=SECRET,
-        AGENT_PROVIDER="builtin",
-        LOG_LEVEL="warning",
-        METRICS_PORT="0",
-        RATE_LIMITS="off",
+    with mock.patch.dict(
+        os.environ,
+        {
+            "DATABASE_URL": database_url,
+            "BETTER_AUTH_SECRET": SECRET,
+            "AGENT_PROVIDER": "builtin",
+            "LOG_LEVEL": "warning",
+            "METRICS_PORT": "0",
+            "RATE_LIMITS": "off",
+        },
     ):
         settings = Settings(_env_file=None)
     app = create_app(settings)
@@ -117,20 +120,6 @@ async def _count_requests(database_url: str) -> dict[str, Any]:
         return await _count_on(app, listened)
     finally:
         event.remove(Engine, "before_cursor_execute", listener)
-
-
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 async def _count_on(app: Any, listened: Counter[str]) -> dict[str, Any]:
