@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from backend_testkit import TEST_SECRET
@@ -120,3 +120,22 @@ def test_a_start_on_an_up_to_date_schema_does_not_load_alembic(tmp_path: Path) -
         for _ in ("first start, empty database", "second start, up to date")
     ]
     assert loaded == ["True", "False"]
+
+
+async def test_an_older_release_runs_on_a_schema_a_newer_release_migrated(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A rollback brings old code back onto the schema the new release left: the old code
+    starts on it as it is, and does not fail trying to upgrade a revision it does not know."""
+    engine = create_engine(f"sqlite:///{tmp_path}/todo.db")
+    try:
+        await apply_migrations(engine)
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        await apply_migrations(engine)
+        async with engine.connect() as connection:
+            versions = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            assert versions.scalars().all() == ["9999"]
+    finally:
+        await engine.dispose()
+    assert "database schema is newer than this release" in caplog.text

@@ -1,7 +1,13 @@
 """Apply Alembic migrations; safe when several replicas start against one empty database.
 
 Alembic is loaded only when there is something to migrate: a process that has imported it
-keeps some 16 MB more for good, and every start but the first finds the schema up to date."""
+keeps some 16 MB more for good, and every start but the first finds the schema up to date.
+
+A database at a revision this code does not know was migrated by a newer release: during a
+rolling upgrade the old replicas keep serving, and a rollback brings old code back onto it.
+That is safe because a release's migrations only add what old code does not read (expand);
+removing what the previous release still uses waits for a later release (contract). So old
+code runs on a newer schema as it is, and never tries to "upgrade" it."""
 
 import logging
 import re
@@ -33,9 +39,9 @@ def alembic_config(connection: Connection | None = None) -> "Config":
     return config
 
 
-def head_revision() -> str | None:
-    """The newest migration's revision, read from the migration files themselves (as Alembic
-    would, without loading it); None unless exactly one revision is the newest."""
+def _revisions() -> tuple[set[str], set[str]]:
+    """Every revision of the migration files, and those a later one replaces, read from the
+    files themselves (as Alembic would, without loading it)."""
     revisions: set[str] = set()
     replaced: set[str] = set()
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
@@ -44,6 +50,12 @@ def head_revision() -> str | None:
             revisions.add(revision.group(1))
         if down_revision := _DOWN_REVISION.search(source):
             replaced.add(down_revision.group(1))
+    return revisions, replaced
+
+
+def head_revision() -> str | None:
+    """The newest migration's revision; None unless exactly one revision is the newest."""
+    revisions, replaced = _revisions()
     heads = revisions - replaced
     return heads.pop() if len(heads) == 1 else None
 
@@ -69,8 +81,15 @@ async def apply_migrations(engine: AsyncEngine) -> None:
     """Upgrade to the newest schema. On PostgreSQL an advisory lock serialises concurrent runs:
     the first replica migrates, the others wait and then find nothing left to do."""
     head = head_revision()
-    if head is not None and await _current_revision(engine) == head:
+    current = await _current_revision(engine)
+    if head is not None and current == head:
         logger.info("database schema is up to date", extra={"revision": head})
+        return
+    if current is not None and current not in _revisions()[0]:
+        logger.warning(
+            "database schema is newer than this release; running on it unchanged",
+            extra={"revision": current, "release_head": head},
+        )
         return
     async with engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
