@@ -2,8 +2,11 @@
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
+from todo_backend.models import utc_now
 from todo_backend.tools import ToolContext
 
 
@@ -21,6 +24,9 @@ class ChatTurn:
     history: Sequence[HistoryMessage]
     tools: ToolContext  # the caller's identity, authorized by the turn, and its database session
     stream: bool = True  # whether the reply is wanted piece by piece as it is produced
+    # The user's time zone: "tomorrow at 5pm" means 5pm there, and replies give times there.
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    now: datetime = field(default_factory=utc_now)  # one "now" for the whole turn
 
 
 @dataclass(frozen=True)
