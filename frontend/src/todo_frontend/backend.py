@@ -1,7 +1,8 @@
 """The calls the frontend's own pages make to the backend (the proxy forwards everything else)."""
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -13,6 +14,7 @@ class User(BaseModel):
     id: str
     email: str
     name: str
+    timezone: str = "UTC"  # an IANA name; "UTC" from a backend older than time zones
 
 
 class AuthResult(BaseModel):
@@ -27,6 +29,10 @@ class Task(BaseModel):
     completed: bool
     created_at: datetime
     updated_at: datetime
+    # Defaults for a backend older than due dates, priorities and tags (a rolling upgrade).
+    due_at: datetime | None = None
+    priority: Literal["low", "medium", "high"] = "medium"
+    tags: list[str] = []
 
 
 _TASKS = TypeAdapter(list[Task])
@@ -85,6 +91,7 @@ class Backend:
         request_id: str,
         token: str | None = None,
         json: dict[str, str | int] | None = None,
+        params: Sequence[tuple[str, str]] = (),
         wait_seconds: float | None = None,
         client_address: str | None = None,
     ) -> httpx.Response:
@@ -101,6 +108,7 @@ class Backend:
                 method,
                 path,
                 json=json,
+                params=list(params),
                 headers=headers,
                 timeout=httpx.USE_CLIENT_DEFAULT if wait_seconds is None else wait_seconds,
             )
@@ -134,12 +142,22 @@ class Backend:
         return self._parse_auth(response)
 
     async def sign_up(
-        self, *, name: str, email: str, password: str, request_id: str, client_address: str | None
+        self,
+        *,
+        name: str,
+        email: str,
+        password: str,
+        timezone: str | None,
+        request_id: str,
+        client_address: str | None,
     ) -> AuthResult:
+        account: dict[str, str | int] = {"name": name, "email": email, "password": password}
+        if timezone:
+            account["timezone"] = timezone
         response = await self._call(
             "POST",
             "/api/auth/sign-up",
-            json={"name": name, "email": email, "password": password},
+            json=account,
             request_id=request_id,
             client_address=client_address,
         )
@@ -149,9 +167,25 @@ class Backend:
         """Revoke the token at the backend, so a copied session cookie stops working too."""
         await self._call("POST", "/api/auth/sign-out", token=token, request_id=request_id)
 
-    async def list_tasks(self, *, token: str, user_id: str, request_id: str) -> list[Task]:
+    async def me(self, *, token: str, request_id: str) -> User:
+        response = await self._call("GET", "/api/auth/me", token=token, request_id=request_id)
+        try:
+            return User.model_validate_json(response.content)
+        except ValidationError as error:
+            raise BackendUnavailableError("backend sent an unexpected user") from error
+
+    async def list_tasks(
+        self,
+        *,
+        token: str,
+        user_id: str,
+        request_id: str,
+        query: Sequence[tuple[str, str]] = (),
+    ) -> list[Task]:
+        """The user's tasks; `query`: the list's filter and sort parameters, as the API names
+        them."""
         response = await self._call(
-            "GET", f"/api/{user_id}/tasks", token=token, request_id=request_id
+            "GET", f"/api/{user_id}/tasks", token=token, request_id=request_id, params=query
         )
         try:
             return _TASKS.validate_json(response.content)

@@ -2,11 +2,11 @@
 fragment, which the dashboard's script fetches to redraw the list after every change) and the
 API tokens page, where a user makes and revokes the tokens of their MCP clients."""
 
+import asyncio
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -23,12 +23,19 @@ from todo_frontend.backend import (
 from todo_frontend.middleware import CHATKIT_CONTENT_SECURITY_POLICY
 from todo_frontend.security import CSRF_FIELD, Session, new_csrf_token
 from todo_frontend.services import services_of
+from todo_frontend.task_list import (
+    PRIORITIES,
+    SORTS,
+    STATUSES,
+    TaskList,
+    TaskQuery,
+    is_time_zone,
+    tags_of,
+)
 
 logger = logging.getLogger("todo_frontend.pages")
 router = APIRouter(default_response_class=HTMLResponse)
 
-Filter = Literal["all", "pending", "completed"]
-FILTERS: tuple[Filter, ...] = ("all", "pending", "completed")
 SIGN_IN_NOTICES = {
     "expired": "Your session has ended. Please sign in again.",
     "signed-out": "You have signed out.",
@@ -38,6 +45,7 @@ BACKEND_DOWN_NOTICE = (
     "Please try again in a moment."
 )
 FORM_EXPIRED = "This form expired. Please try again."
+LABELS = {"statuses": STATUSES, "priorities": PRIORITIES, "sorts": SORTS}
 
 
 def render(
@@ -131,6 +139,7 @@ async def _submit_auth_form(request: Request, *, signing_up: bool) -> Response:
     template = "sign_up.html" if signing_up else "sign_in.html"
     form = await _form(request)
     values = {"email": form.get("email", "").strip(), "name": form.get("name", "").strip()}
+    browser_zone = form.get("timezone", "").strip()
 
     def again(error: str, status_code: int) -> Response:
         return render(request, template, {"error": error, "values": values}, status_code)
@@ -146,6 +155,8 @@ async def _submit_auth_form(request: Request, *, signing_up: bool) -> Response:
                 name=values["name"],
                 email=values["email"],
                 password=password,
+                # The browser's zone, when it names one: otherwise the account starts on UTC.
+                timezone=browser_zone if is_time_zone(browser_zone) else None,
                 request_id=request_id,
                 client_address=address,
             )
@@ -195,55 +206,51 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
-@dataclass(frozen=True)
-class TaskList:
-    """What the task-list fragment shows: one filter's tasks, the counts, or an error."""
-
-    status: Filter
-    tasks: list[Task]
-    counts: dict[Filter, int]
-    unavailable: bool = False
-
-    @classmethod
-    def of(cls, tasks: list[Task], status: Filter) -> "TaskList":
-        pending = [task for task in tasks if not task.completed]
-        completed = [task for task in tasks if task.completed]
-        by_filter: dict[Filter, list[Task]] = {
-            "all": tasks,
-            "pending": pending,
-            "completed": completed,
-        }
-        counts = {name: len(shown) for name, shown in by_filter.items()}
-        return cls(status=status, tasks=by_filter[status], counts=counts)
-
-    @classmethod
-    def failed(cls, status: Filter) -> "TaskList":
-        return cls(status=status, tasks=[], counts={}, unavailable=True)
-
-
-def _filter_of(request: Request) -> Filter:
-    requested = request.query_params.get("status", "all")
-    return next((name for name in FILTERS if name == requested), "all")
-
-
 class SessionEndedError(Exception):
     """The backend refused the session's token."""
 
 
 async def _task_list(request: Request, session: Session) -> TaskList:
-    status = _filter_of(request)
+    """The list the page's URL asks for, with the user's time zone and every tag they use."""
+    query = TaskQuery.of(request.query_params, _repeated(request))
+    backend = services_of(request).backend
+    token, request_id = session.token, request_id_of(request.scope)
     try:
-        tasks = await services_of(request).backend.list_tasks(
-            token=session.token, user_id=session.user_id, request_id=request_id_of(request.scope)
+        user, tasks, every_task = await asyncio.gather(
+            backend.me(token=token, request_id=request_id),
+            backend.list_tasks(
+                token=token,
+                user_id=session.user_id,
+                request_id=request_id,
+                query=query.api_parameters(),
+            ),
+            # Filters hide some tags; the chips offer all of them.
+            backend.list_tasks(token=token, user_id=session.user_id, request_id=request_id)
+            if query.narrows
+            else _no_tasks(),
         )
     except BackendUnavailableError as error:
         logger.warning("task list unavailable", extra={"error": str(error)})
-        return TaskList.failed(status)
+        return TaskList.failed(query)
     except BackendRejectedError as error:
         if error.status_code in {401, 403}:
             raise SessionEndedError from error
         raise
-    return TaskList.of(tasks, status)
+    return TaskList.of(
+        query,
+        tasks,
+        every_tag=tags_of(every_task if query.narrows else tasks),
+        zone_name=user.timezone,
+        now=datetime.now(UTC),
+    )
+
+
+async def _no_tasks() -> list[Task]:
+    return []
+
+
+def _repeated(request: Request) -> dict[str, list[str]]:
+    return {name: request.query_params.getlist(name) for name in ("priority", "tag")}
 
 
 def _session_ended(request: Request) -> Response:
@@ -268,6 +275,7 @@ async def dashboard(request: Request) -> Response:
         {
             "user": session,
             "task_list": task_list,
+            "labels": LABELS,
             "chat_ui": settings.chat_ui,
             "chatkit_domain_key": settings.chatkit_domain_key,
         },
@@ -292,7 +300,7 @@ async def task_list_fragment(request: Request) -> Response:
     return render(
         request,
         "_tasks.html",
-        {"task_list": task_list},
+        {"task_list": task_list, "labels": LABELS},
         status_code=503 if task_list.unavailable else 200,
     )
 

@@ -4,13 +4,19 @@
 import { createChat } from "./chat.js";
 import { mountChatKit } from "./chatkit.js";
 import { createTaskList } from "./tasks.js";
+import { createTimeZonePicker } from "./timezone.js";
 
 const tasks = createTaskList({
   root: document.getElementById("task-list"),
   addForm: document.getElementById("add-task"),
+  searchForm: document.getElementById("task-search"),
   statusLine: document.getElementById("task-status"),
   editTemplate: document.getElementById("task-edit-template"),
 });
+const timeZoneForm = document.getElementById("timezone-form");
+if (timeZoneForm) {
+  createTimeZonePicker({ form: timeZoneForm, announce: tasks.announce, onChanged: tasks.refresh });
+}
 const chatkitRoot = document.getElementById("chatkit");
 if (chatkitRoot) {
   mountChatKit({ root: chatkitRoot, onTasksChanged: tasks.refresh });

@@ -1,16 +1,31 @@
-// The task list: add, inline edit, complete toggle, delete and filters. The server renders the
-// list (one template for the first paint and every redraw); this module calls the API and then
-// fetches the freshly rendered list.
+// The task list: add, inline edit, complete toggle, delete, filters, search and sort. The server
+// renders the list (one template for the first paint and every redraw); this module calls the API
+// and then fetches the freshly rendered list. The filters live in the page's URL, with the API's
+// parameter names, so a reload or a shared link shows the same list.
 
 import { api, sessionEnded } from "./api.js";
+import { dueAtOf, localInputValue, tagsOf } from "./task_fields.js";
 
-const FILTERS = ["all", "pending", "completed"];
+const EDITED_FIELDS = ["title", "description", "due", "priority", "tags"];
+const SEARCH_PAUSE_MS = 300; // search once typing pauses, not at every key
+const NARROWING_PARAMETERS = ["priority", "tag", "overdue", "q"];
 
-export function createTaskList({ root, addForm, statusLine, editTemplate }) {
-  const requested = new URL(window.location.href).searchParams.get("status");
-  let filter = FILTERS.includes(requested) ? requested : "all";
+// The fields of the add or edit form as the API takes them.
+function taskOf(form) {
+  const description = form.elements.description.value.trim();
+  return {
+    title: form.elements.title.value.trim(),
+    description: description || null,
+    due_at: dueAtOf(form.elements.due.value),
+    priority: form.elements.priority.value,
+    tags: tagsOf(form.elements.tags.value),
+  };
+}
+
+export function createTaskList({ root, addForm, searchForm, statusLine, editTemplate }) {
   let latestRefresh = 0;
-  let editing = null; // {id, title, description} while an edit form is open
+  let editing = null; // {id, values} while an edit form is open
+  let searchTimer = 0;
 
   function announce(message, { error = false } = {}) {
     statusLine.textContent = message;
@@ -25,12 +40,17 @@ export function createTaskList({ root, addForm, statusLine, editTemplate }) {
     return item.querySelector(".task-title").textContent;
   }
 
-  // Where the keyboard was, so a redraw does not throw it back to the top of the page.
-  function focusedControl() {
-    const active = document.activeElement;
-    const item = active && active.closest("[data-task-id]");
-    if (!item || !root.contains(item)) return null;
-    return { id: item.dataset.taskId, action: active.dataset.action };
+  // A selector for a control of the list that finds its twin after a redraw.
+  function selectorOf(control) {
+    const item = control.closest("[data-task-id]");
+    if (item) return `[data-task-id="${CSS.escape(item.dataset.taskId)}"] [data-action="${control.dataset.action}"]`;
+    if (control.dataset.chip) return chipSelector(control.dataset.chip, control.dataset.value);
+    if (control.dataset.filter) return `a[data-filter="${control.dataset.filter}"]`;
+    return null;
+  }
+
+  function chipSelector(kind, value) {
+    return `[data-chip="${kind}"][data-value="${CSS.escape(value)}"]`;
   }
 
   async function refresh() {
@@ -38,7 +58,7 @@ export function createTaskList({ root, addForm, statusLine, editTemplate }) {
     root.setAttribute("aria-busy", "true");
     let html;
     try {
-      const response = await fetch(`/dashboard/tasks?status=${filter}`, {
+      const response = await fetch(`/dashboard/tasks${window.location.search}`, {
         headers: { Accept: "text/html" },
         credentials: "same-origin",
       });
@@ -52,17 +72,16 @@ export function createTaskList({ root, addForm, statusLine, editTemplate }) {
       return;
     }
     if (thisRefresh !== latestRefresh) return; // a newer redraw is on its way
-    const focus = focusedControl();
-    const editorHadFocus = Boolean(root.querySelector(".task-edit")?.contains(document.activeElement));
+    // Where the keyboard was, so a redraw does not throw it back to the top of the page.
+    const active = document.activeElement;
+    const focus = root.contains(active) ? selectorOf(active) : null;
+    const editorHadFocus = Boolean(root.querySelector(".task-edit")?.contains(active));
     root.innerHTML = html;
     root.setAttribute("aria-busy", "false");
     // A redraw caused by the assistant must not throw away an edit in progress.
-    if (editing && itemOf(editing.id)) openEditor(itemOf(editing.id), editing, editorHadFocus);
+    if (editing && itemOf(editing.id)) openEditor(itemOf(editing.id), editing.values, editorHadFocus);
     else editing = null;
-    if (focus && !editing) {
-      const item = itemOf(focus.id);
-      item?.querySelector(`[data-action="${focus.action}"]`)?.focus();
-    }
+    if (focus && !editing) root.querySelector(focus)?.focus();
   }
 
   async function act(work) {
@@ -74,17 +93,35 @@ export function createTaskList({ root, addForm, statusLine, editTemplate }) {
     await refresh();
   }
 
+  // Show the list for the page URL changed by `change(parameters)`, and say what it holds.
+  async function filter(change, focusAfter) {
+    const url = new URL(window.location.href);
+    change(url.searchParams);
+    window.history.replaceState(null, "", url);
+    await refresh();
+    if (focusAfter) root.querySelector(focusAfter)?.focus();
+    const shown = root.querySelectorAll("[data-task-id]").length;
+    if (!root.querySelector('[role="alert"]')) {
+      announce(shown === 1 ? "Showing 1 task." : `Showing ${shown} tasks.`);
+    }
+  }
+
+  function toggleValue(parameters, name, value) {
+    const values = parameters.getAll(name);
+    parameters.delete(name);
+    const kept = values.includes(value) ? values.filter((v) => v !== value) : [...values, value];
+    for (const v of kept) parameters.append(name, v);
+  }
+
   function openEditor(item, values, takeFocus = true) {
     closeEditor();
     const form = editTemplate.content.firstElementChild.cloneNode(true);
-    form.elements.title.value = values.title;
-    form.elements.description.value = values.description;
+    for (const name of EDITED_FIELDS) form.elements[name].value = values[name];
     item.classList.add("editing");
     item.append(form);
-    editing = { id: item.dataset.taskId, ...values };
+    editing = { id: item.dataset.taskId, values: { ...values } };
     form.addEventListener("input", () => {
-      editing.title = form.elements.title.value;
-      editing.description = form.elements.description.value;
+      for (const name of EDITED_FIELDS) editing.values[name] = form.elements[name].value;
     });
     if (takeFocus) form.elements.title.focus();
   }
@@ -101,26 +138,43 @@ export function createTaskList({ root, addForm, statusLine, editTemplate }) {
 
   addForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    const { title: titleInput, description: descriptionInput } = addForm.elements;
-    const title = titleInput.value.trim();
-    const description = descriptionInput.value.trim();
-    if (!title) return;
+    const task = taskOf(addForm);
+    if (!task.title) return;
+    const typed = Object.fromEntries(EDITED_FIELDS.map((name) => [name, addForm.elements[name].value]));
     // Cleared at once, so the next task can be typed while this one is saved.
     addForm.reset();
-    titleInput.focus();
+    addForm.elements.title.focus();
     act(async () => {
       try {
-        await api("tasks", { method: "POST", body: { title, description: description || null } });
+        await api("tasks", { method: "POST", body: task });
       } catch (error) {
-        if (!titleInput.value) {
-          titleInput.value = title;
-          descriptionInput.value = description;
+        if (!addForm.elements.title.value) {
+          for (const name of EDITED_FIELDS) addForm.elements[name].value = typed[name];
         }
         throw error;
       }
-      announce(`Added “${title}”.`);
+      announce(`Added “${task.title}”.`);
     });
   });
+
+  searchForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    search();
+  });
+  searchForm.elements.q.addEventListener("input", () => {
+    window.clearTimeout(searchTimer);
+    searchTimer = window.setTimeout(search, SEARCH_PAUSE_MS);
+  });
+  searchForm.elements.sort.addEventListener("change", () => {
+    filter((parameters) => parameters.set("sort", searchForm.elements.sort.value));
+  });
+
+  function search() {
+    window.clearTimeout(searchTimer);
+    const words = searchForm.elements.q.value.trim();
+    if (words === (new URL(window.location.href).searchParams.get("q") ?? "")) return;
+    filter((parameters) => (words ? parameters.set("q", words) : parameters.delete("q")));
+  }
 
   root.addEventListener("change", (event) => {
     const toggle = event.target.closest('[data-action="toggle"]');
@@ -136,11 +190,14 @@ export function createTaskList({ root, addForm, statusLine, editTemplate }) {
     const link = event.target.closest("a[data-filter]");
     if (link) {
       event.preventDefault();
-      filter = link.dataset.filter;
-      const url = new URL(window.location.href);
-      url.searchParams.set("status", filter);
-      window.history.replaceState(null, "", url);
-      refresh().then(() => root.querySelector(`a[data-filter="${filter}"]`)?.focus());
+      const status = link.dataset.filter;
+      filter((parameters) => parameters.set("status", status), `a[data-filter="${status}"]`);
+      return;
+    }
+    const chip = event.target.closest("button[data-chip]");
+    if (chip) {
+      const { chip: kind, value } = chip.dataset;
+      filter((parameters) => toggleValue(parameters, kind, value), chipSelector(kind, value));
       return;
     }
     const button = event.target.closest("button[data-action]");
@@ -150,9 +207,28 @@ export function createTaskList({ root, addForm, statusLine, editTemplate }) {
       case "retry":
         refresh();
         break;
+      case "filter-tag": {
+        const tag = button.dataset.value;
+        filter((parameters) => {
+          if (!parameters.getAll("tag").includes(tag)) parameters.append("tag", tag);
+        }, chipSelector("tag", tag));
+        break;
+      }
+      case "clear-filters":
+        searchForm.elements.q.value = "";
+        filter((parameters) => {
+          for (const name of NARROWING_PARAMETERS) parameters.delete(name);
+        }, `a[data-filter][aria-current="page"]`);
+        break;
       case "edit": {
         const description = item.querySelector(".task-description");
-        openEditor(item, { title: titleOf(item), description: description?.textContent ?? "" });
+        openEditor(item, {
+          title: titleOf(item),
+          description: description?.textContent ?? "",
+          due: localInputValue(item.dataset.dueAt),
+          priority: item.dataset.priority,
+          tags: item.dataset.tags,
+        });
         break;
       }
       case "cancel":
@@ -178,16 +254,12 @@ export function createTaskList({ root, addForm, statusLine, editTemplate }) {
     if (!form) return;
     event.preventDefault();
     const item = form.closest("[data-task-id]");
-    const title = form.elements.title.value.trim();
-    const description = form.elements.description.value.trim();
-    if (!title) return;
+    const task = taskOf(form);
+    if (!task.title) return;
     act(async () => {
-      await api(`tasks/${item.dataset.taskId}`, {
-        method: "PUT",
-        body: { title, description: description || null },
-      });
+      await api(`tasks/${item.dataset.taskId}`, { method: "PUT", body: task });
       editing = null;
-      announce(`Saved “${title}”.`);
+      announce(`Saved “${task.title}”.`);
     }).then(() => itemOf(item.dataset.taskId)?.querySelector('[data-action="edit"]')?.focus());
   });
 
@@ -195,5 +267,5 @@ export function createTaskList({ root, addForm, statusLine, editTemplate }) {
     if (event.key === "Escape" && event.target.closest(".task-edit")) closeEditor();
   });
 
-  return { refresh };
+  return { refresh, announce };
 }
