@@ -10,22 +10,29 @@ const EDITED_FIELDS = ["title", "description", "due", "priority", "tags"];
 const SEARCH_PAUSE_MS = 300; // search once typing pauses, not at every key
 const NARROWING_PARAMETERS = ["priority", "tag", "overdue", "q"];
 
-// The fields of the add or edit form as the API takes them.
-function taskOf(form) {
-  const description = form.elements.description.value.trim();
-  return {
-    title: form.elements.title.value.trim(),
-    description: description || null,
-    due_at: dueAtOf(form.elements.due.value),
-    priority: form.elements.priority.value,
-    tags: tagsOf(form.elements.tags.value),
-  };
+// The add or edit form's values as the API takes them: the title and details, and of the due
+// date, priority and tags only those changed from `initial` (the values the form opened with).
+// So an edit leaves alone what the assistant changed meanwhile, and a backend older than these
+// fields (during a rolling upgrade) still takes a task that has none.
+function taskOf(values, initial) {
+  const description = values.description.trim();
+  const task = { title: values.title.trim(), description: description || null };
+  if (values.due !== initial.due) task.due_at = dueAtOf(values.due);
+  if (values.priority !== initial.priority) task.priority = values.priority;
+  const tags = tagsOf(values.tags);
+  if (tags.join(" ") !== tagsOf(initial.tags).join(" ")) task.tags = tags;
+  return task;
+}
+
+function valuesOf(form) {
+  return Object.fromEntries(EDITED_FIELDS.map((name) => [name, form.elements[name].value]));
 }
 
 export function createTaskList({ root, addForm, searchForm, statusLine, editTemplate }) {
   let latestRefresh = 0;
-  let editing = null; // {id, values} while an edit form is open
+  let editing = null; // {id, initial, values} while an edit form is open
   let searchTimer = 0;
+  const blankTask = valuesOf(addForm); // what the add form holds before anything is typed
 
   function announce(message, { error = false } = {}) {
     statusLine.textContent = message;
@@ -79,8 +86,11 @@ export function createTaskList({ root, addForm, searchForm, statusLine, editTemp
     root.innerHTML = html;
     root.setAttribute("aria-busy", "false");
     // A redraw caused by the assistant must not throw away an edit in progress.
-    if (editing && itemOf(editing.id)) openEditor(itemOf(editing.id), editing.values, editorHadFocus);
-    else editing = null;
+    if (editing && itemOf(editing.id)) {
+      openEditor(itemOf(editing.id), editing.initial, { takeFocus: editorHadFocus, values: editing.values });
+    } else {
+      editing = null;
+    }
     if (focus && !editing) root.querySelector(focus)?.focus();
   }
 
@@ -113,15 +123,16 @@ export function createTaskList({ root, addForm, searchForm, statusLine, editTemp
     for (const v of kept) parameters.append(name, v);
   }
 
-  function openEditor(item, values, takeFocus = true) {
+  // `values`: what was typed before a redraw, when it differs from the task's `initial` values.
+  function openEditor(item, initial, { takeFocus = true, values = initial } = {}) {
     closeEditor();
     const form = editTemplate.content.firstElementChild.cloneNode(true);
     for (const name of EDITED_FIELDS) form.elements[name].value = values[name];
     item.classList.add("editing");
     item.append(form);
-    editing = { id: item.dataset.taskId, values: { ...values } };
+    editing = { id: item.dataset.taskId, initial, values: valuesOf(form) };
     form.addEventListener("input", () => {
-      for (const name of EDITED_FIELDS) editing.values[name] = form.elements[name].value;
+      editing.values = valuesOf(form);
     });
     if (takeFocus) form.elements.title.focus();
   }
@@ -138,9 +149,9 @@ export function createTaskList({ root, addForm, searchForm, statusLine, editTemp
 
   addForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    const task = taskOf(addForm);
+    const typed = valuesOf(addForm);
+    const task = taskOf(typed, blankTask);
     if (!task.title) return;
-    const typed = Object.fromEntries(EDITED_FIELDS.map((name) => [name, addForm.elements[name].value]));
     // Cleared at once, so the next task can be typed while this one is saved.
     addForm.reset();
     addForm.elements.title.focus();
@@ -254,7 +265,7 @@ export function createTaskList({ root, addForm, searchForm, statusLine, editTemp
     if (!form) return;
     event.preventDefault();
     const item = form.closest("[data-task-id]");
-    const task = taskOf(form);
+    const task = taskOf(valuesOf(form), editing.initial);
     if (!task.title) return;
     act(async () => {
       await api(`tasks/${item.dataset.taskId}`, { method: "PUT", body: task });
