@@ -214,3 +214,24 @@ def test_a_csrf_token_from_outside_the_session_is_refused(
         )
         assert forged.status_code == 403
         assert browser.get(tasks).json() == []
+
+
+@pytest.mark.parametrize(
+    ("browser_zone", "account_zone"),
+    [("Europe/Paris", "Europe/Paris"), ("", "UTC"), ("Mars/Olympus", "UTC")],
+)
+def test_sign_up_keeps_the_browsers_time_zone_when_it_names_one(
+    frontend_for, real_backend, csrf_token_in, new_email, browser_zone: str, account_zone: str
+) -> None:
+    """The page's script fills in the zone; a browser that names none, or one unknown to the
+    IANA database, still gets an account (on UTC, which the dashboard lets them change)."""
+    with frontend_for(real_backend.url) as browser:
+        form = {"name": "Zed", "email": new_email("Zed"), "password": "correct horse"}
+        token = csrf_token_in(browser.get("/sign-up").text)
+        response = browser.post(
+            "/sign-up", data={"csrf_token": token, "timezone": browser_zone, **form}
+        )
+        assert response.status_code == 303, response.text
+        assert browser.get("/api/auth/me").json()["timezone"] == account_zone
+        dashboard = browser.get("/dashboard").text
+        assert f'<option value="{account_zone}" selected>' in dashboard

@@ -1,5 +1,6 @@
-// The dashboard page: the task list and the assistant (our widget, or ChatKit's component
-// with CHAT_UI=chatkit), wired so the list redraws as soon as the assistant changes a task.
+// The dashboard page: the task list, the user's time zone and the assistant (our widget, or
+// ChatKit's component with CHAT_UI=chatkit), wired so the list redraws as soon as the assistant
+// changes a task or the time zone changes.
 
 import { createChat } from "./chat.js";
 import { mountChatKit } from "./chatkit.js";
