@@ -5,6 +5,7 @@ Every browser run takes it into test-artifacts/; `make screenshot` sets SCREENSH
 docs/screenshot.png to refresh the README's copy, so the picture shows what the code draws."""
 
 import os
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,21 @@ from playwright.sync_api import Page, expect
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
-def _add_task(page: Page, title: str, details: str = "") -> None:
+def _add_task(
+    page: Page,
+    title: str,
+    details: str = "",
+    *,
+    due: str = "",
+    priority: str = "Medium",
+    tags: str = "",
+) -> None:
     page.get_by_label("New task").fill(title)
     page.get_by_label("Details (optional)").fill(details)
+    form = page.locator("#add-task")
+    form.get_by_label("Due").fill(due)
+    form.get_by_label("Priority").select_option(label=priority)
+    form.get_by_label("Tags").fill(tags)
     page.get_by_role("button", name="Add task").click()
     expect(page.locator(".task-title").first).to_have_text(title)
 
@@ -26,9 +39,17 @@ def test_the_readme_screenshot_shows_tasks_and_a_chat_with_the_assistant(
     destination = Path(os.environ.get("SCREENSHOT_PATH") or artifacts / "screenshot.png")
     page = new_page(viewport={"width": 1280, "height": 800})
     sign_up(page, "Ada")
-    _add_task(page, "Renew the passport", "Photos are in the top drawer")
-    _add_task(page, "Pay the electricity bill", "Due Friday")
-    _add_task(page, "Book a dentist appointment")
+    in_three_days = (date.today() + timedelta(days=3)).isoformat()
+    _add_task(
+        page,
+        "Renew the passport",
+        "Photos are in the top drawer",
+        due=f"{in_three_days}T17:00",
+        priority="High",
+        tags="travel",
+    )
+    _add_task(page, "Pay the electricity bill", tags="home bills")
+    _add_task(page, "Book a dentist appointment", priority="Low", tags="health")
     page.get_by_role("checkbox", name="Pay the electricity bill").check()
     expect(page.locator(".task.done .task-title")).to_have_text(["Pay the electricity bill"])
 
