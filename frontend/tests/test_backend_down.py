@@ -38,12 +38,19 @@ def test_the_sign_in_page_warns_up_front_and_sign_in_fails_plainly(
         assert "Traceback" not in response.text
 
 
+USER = {"id": "u1", "email": "a@example.com", "name": "Ann", "timezone": "UTC"}
+
+
 def _backend(tasks_answer: JSONResponse) -> FastAPI:
     backend = FastAPI()
 
     @backend.post("/api/auth/sign-in")
     async def sign_in() -> dict[str, Any]:
-        return {"token": "t", "user": {"id": "u1", "email": "a@example.com", "name": "Ann"}}
+        return {"token": "t", "user": USER}
+
+    @backend.get("/api/auth/me")
+    async def me() -> dict[str, str]:
+        return USER
 
     @backend.get("/api/u1/tasks")
     async def tasks() -> JSONResponse:

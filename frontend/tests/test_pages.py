@@ -1,6 +1,7 @@
 """The dashboard as the server renders it, the static assets and the security headers."""
 
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -8,13 +9,14 @@ from fastapi.testclient import TestClient
 from todo_common.build import VERSION
 
 
-def _add(browser: TestClient, title: str, *, done: bool = False) -> None:
+def _add(browser: TestClient, title: str, *, done: bool = False, **fields: Any) -> None:
     page = browser.get("/dashboard").text
     token = re.search(r'name="csrf-token" content="([^"]+)"', page)
     assert token
     user_id = browser.get("/api/auth/me").json()["id"]
     headers = {"X-CSRF-Token": token.group(1)}
-    task = browser.post(f"/api/{user_id}/tasks", json={"title": title}, headers=headers).json()
+    body = {"title": title, **fields}
+    task = browser.post(f"/api/{user_id}/tasks", json=body, headers=headers).json()
     if done:
         browser.patch(f"/api/{user_id}/tasks/{task['id']}/complete", headers=headers)
 
@@ -56,6 +58,41 @@ def test_the_dashboard_lists_tasks_with_counts_and_filters(
         assert "<html" not in fragment.text
         assert _titles(fragment.text) == ["Pay bills"]
         assert _counts(fragment.text) == {"all": 3, "pending": 2, "completed": 1}
+
+
+def _pressed_chips(html: str) -> list[str]:
+    return re.findall(r'data-chip="(\w+)" data-value="([^"]+)" aria-pressed="true"', html)
+
+
+@pytest.mark.postgres
+def test_the_pages_query_reaches_the_backends_list(frontend_for, real_backend, sign_up) -> None:
+    with frontend_for(real_backend.url) as browser:
+        sign_up(browser, "Nia")
+        _add(browser, "Buy milk", priority="low", tags=["home", "errands"])
+        _add(browser, "Pay rent", priority="high", tags=["home"], due_at="2020-01-01T09:00:00Z")
+        _add(browser, "Ship the release", priority="high", tags=["work"], done=True)
+
+        page = browser.get("/dashboard?priority=high&tag=home").text
+        assert _titles(page) == ["Pay rent"]
+        assert _counts(page) == {"all": 1, "pending": 1, "completed": 0}
+        assert _pressed_chips(page) == [("priority", "high"), ("tag", "home")]
+        # Every tag in use has a chip, including those the filters hide.
+        assert re.findall(r'data-chip="tag" data-value="([^"]+)"', page) == [
+            "errands",
+            "home",
+            "work",
+        ]
+        assert "Clear filters" in page
+        assert 'href="/dashboard?status=completed&amp;priority=high&amp;tag=home"' in page
+        assert '<span class="badge overdue">Overdue</span>' in page
+
+        by_priority = browser.get("/dashboard/tasks?sort=-priority&q=the").text
+        assert _titles(by_priority) == ["Ship the release"]
+        sorted_page = browser.get("/dashboard?sort=-priority").text
+        assert _titles(sorted_page) == ["Ship the release", "Pay rent", "Buy milk"]
+        assert '<option value="-priority" selected>' in sorted_page
+        nothing = browser.get("/dashboard?q=passport").text
+        assert "No tasks match these filters." in nothing
 
 
 @pytest.mark.postgres

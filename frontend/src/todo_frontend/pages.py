@@ -2,7 +2,6 @@
 fragment, which the dashboard's script fetches to redraw the list after every change) and the
 API tokens page, where a user makes and revokes the tokens of their MCP clients."""
 
-import asyncio
 import logging
 from collections.abc import Awaitable
 from datetime import UTC, datetime
@@ -18,7 +17,6 @@ from todo_frontend.backend import (
     BackendRejectedError,
     BackendUnavailableError,
     NewApiToken,
-    Task,
 )
 from todo_frontend.middleware import CHATKIT_CONTENT_SECURITY_POLICY
 from todo_frontend.security import CSRF_FIELD, Session, new_csrf_token
@@ -216,18 +214,18 @@ async def _task_list(request: Request, session: Session) -> TaskList:
     backend = services_of(request).backend
     token, request_id = session.token, request_id_of(request.scope)
     try:
-        user, tasks, every_task = await asyncio.gather(
-            backend.me(token=token, request_id=request_id),
-            backend.list_tasks(
-                token=token,
-                user_id=session.user_id,
-                request_id=request_id,
-                query=query.api_parameters(),
-            ),
-            # Filters hide some tags; the chips offer all of them.
-            backend.list_tasks(token=token, user_id=session.user_id, request_id=request_id)
+        tasks = await backend.list_tasks(
+            token=token,
+            user_id=session.user_id,
+            request_id=request_id,
+            query=query.api_parameters(),
+        )
+        user = await backend.me(token=token, request_id=request_id)
+        # Filters hide some tags; the chips offer all of them.
+        every_task = (
+            await backend.list_tasks(token=token, user_id=session.user_id, request_id=request_id)
             if query.narrows
-            else _no_tasks(),
+            else tasks
         )
     except BackendUnavailableError as error:
         logger.warning("task list unavailable", extra={"error": str(error)})
@@ -239,14 +237,10 @@ async def _task_list(request: Request, session: Session) -> TaskList:
     return TaskList.of(
         query,
         tasks,
-        every_tag=tags_of(every_task if query.narrows else tasks),
+        every_tag=tags_of(every_task),
         zone_name=user.timezone,
         now=datetime.now(UTC),
     )
-
-
-async def _no_tasks() -> list[Task]:
-    return []
 
 
 def _repeated(request: Request) -> dict[str, list[str]]:
