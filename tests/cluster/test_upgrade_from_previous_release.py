@@ -251,6 +251,29 @@ def test_an_upgrade_under_load_fails_no_request_and_keeps_every_task(
         person.check_tasks()
 
 
+def test_tasks_from_before_read_with_the_new_defaults_and_a_planned_task_keeps_its_fields(
+    on_previous_release: Deployment,
+) -> None:
+    """Every task the previous release wrote (before the upgrade, and from its pods during it)
+    has no due date, medium priority and no tags; one created with all three keeps them."""
+    deployment = on_previous_release
+    for person in (deployment.ada, deployment.grace):
+        for task in person.check_tasks():
+            assert (task["due_at"], task["priority"], task["tags"]) == (None, "medium", []), task
+    grace = deployment.grace
+    planned = grace.create(
+        title="Plan the launch",
+        due_at="2026-12-08T17:00:00+01:00",
+        priority="high",
+        tags=["work", "launch"],
+    )
+    path = f"{grace.client.user_id}/tasks/{planned['id']}"
+    fetched = expect(grace.client.api("GET", path), 200).json()
+    for task in (planned, fetched):
+        assert task["due_at"] == "2026-12-08T16:00:00Z", task
+        assert (task["priority"], task["tags"]) == ("high", ["launch", "work"]), task
+
+
 def test_a_rollback_under_load_brings_the_previous_release_back_with_every_task(
     on_previous_release: Deployment, record_figure: Callable[[str, str, Any], None]
 ) -> None:
