@@ -33,8 +33,9 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1800)]
 
 # The release this checkout upgrades from and rolls back to. It is the first release that runs
 # on a database a newer release migrated: its migrate.py leaves a revision it does not know as
-# it is, where older code fails on it and crash-loops. So it is the oldest release a rollback
-# across a schema change can return to; move it on to the newest release when one is cut.
+# it is, where older code fails on it and crash-loops (pinned to the commit before, 1cd1e27,
+# the rollback test fails: "Can't locate revision identified by '0006'"). So it is the oldest
+# release a rollback across a schema change can return to; move it on when a release is cut.
 PREVIOUS_RELEASE = "7e823a3725516c0e68f2d2a849baeba748ced5bc"
 # A task's fields as the previous release answers them: what must survive both ways.
 PREVIOUS_TASK_FIELDS = frozenset(
@@ -42,7 +43,7 @@ PREVIOUS_TASK_FIELDS = frozenset(
 )
 # Two API pods: old and new code serve side by side for the whole of each rollout.
 BACKEND_VALUES = "replicaCount: 2\n"
-# How often each person acts under load: the tasks written stay far below the per-user quota.
+# The pause between one person's acts under load: what they write stays far below the quota.
 PAUSE_SECONDS = 0.25
 # A rollback whose pods never get ready (old code that cannot run on the new schema) fails in
 # this time, where make's default waits 5 minutes.
