@@ -164,7 +164,7 @@ def test_filters_search_and_sort_survive_a_reload(new_page, sign_up, artifacts: 
         ["Tag #errands", "Tag #home", "Tag #work"]
     )
 
-    high = _chips(page).get_by_role("button", name="High priority")
+    high = _chips(page).get_by_role("button", name="High priority", exact=True)
     expect(high).to_have_attribute("aria-pressed", "false")
     high.click()
     expect(_titles(page)).to_have_text(["Write report", "Pay rent"])
@@ -178,7 +178,7 @@ def test_filters_search_and_sort_survive_a_reload(new_page, sign_up, artifacts: 
 
     # A task's own tag filters by it; its chip shows pressed.
     _task(page, "Pay rent").get_by_role("button", name="Show tasks tagged #home").click()
-    home = _chips(page).get_by_role("button", name="Tag #home")
+    home = _chips(page).get_by_role("button", name="Tag #home", exact=True)
     expect(home).to_have_attribute("aria-pressed", "true")
     expect(home).to_be_focused()
     expect(_titles(page)).to_have_text(["Pay rent"])
