@@ -22,6 +22,10 @@ from todo_backend.main import create_app
 Seed = list[tuple[str, bool]]  # (title, completed), oldest first
 
 
+# A task as the REST API lists it, for `details`: title, priority, tags, whether it has a due date.
+Details = list[tuple[str, str, list[str], bool]]
+
+
 @dataclass(frozen=True)
 class Case:
     intent: str  # the intent the parser must read, "unclear" or "unknown"
@@ -30,25 +34,32 @@ class Case:
     after: Seed  # the whole list afterwards, oldest first
     reply: str  # a part of the reply; {0}, {1}... are the seeded tasks' ids
     seed: Seed = field(default_factory=list)
+    # The fields each seeded task is created with (due_at, priority, tags), in seed order.
+    seed_fields: list[dict[str, Any]] = field(default_factory=list)
+    details: Details | None = None  # the whole list afterwards with its plans, when checked
 
 
 # The phrasings and the task lists they start from, as data: data/builtin_phrasings.toml says
-# how it is laid out.
-CORPUS = tomllib.loads(
-    (Path(__file__).parent / "data" / "builtin_phrasings.toml").read_text(encoding="utf-8")
-)
+# how it is laid out, and data/builtin_plans.toml adds dates, priorities and tags.
+CORPORA = [
+    tomllib.loads((Path(__file__).parent / "data" / name).read_text(encoding="utf-8"))
+    for name in ("builtin_phrasings.toml", "builtin_plans.toml")
+]
+SEED_ROWS: dict[str, list[list[Any]]] = {
+    name: rows for corpus in CORPORA for name, rows in corpus["seeds"].items()
+}
 
 
 def task_list(tasks: list[list[Any]]) -> Seed:
-    return [(title, completed) for title, completed in tasks]
+    return [(row[0], row[1]) for row in tasks]
 
 
-SEEDS = {name: task_list(tasks) for name, tasks in CORPUS["seeds"].items()}
+SEEDS = {name: task_list(rows) for name, rows in SEED_ROWS.items()}
 
 
-def named_or_listed(tasks: str | list[list[Any]]) -> Seed:
+def rows_of(tasks: str | list[list[Any]]) -> list[list[Any]]:
     """A task list of the corpus: the name of one of its seeds, or the tasks themselves."""
-    return SEEDS[tasks] if isinstance(tasks, str) else task_list(tasks)
+    return SEED_ROWS[tasks] if isinstance(tasks, str) else tasks
 
 
 # Every key is one of Case's fields: a misspelt one fails here rather than being ignored.
@@ -56,11 +67,16 @@ CASES = [
     Case(
         **{
             **entry,
-            "seed": named_or_listed(entry.get("seed", [])),
-            "after": named_or_listed(entry["after"]),
+            "seed": task_list(rows_of(entry.get("seed", []))),
+            "seed_fields": [
+                row[2] if len(row) > 2 else {} for row in rows_of(entry.get("seed", []))
+            ],
+            "after": task_list(rows_of(entry["after"])),
+            "details": [tuple(row) for row in entry["details"]] if "details" in entry else None,
         }
     )
-    for entry in CORPUS["case"]
+    for corpus in CORPORA
+    for entry in corpus["case"]
 ]
 
 # The dialogues below start from the same task lists.
@@ -105,7 +121,7 @@ async def fresh_account(client: httpx.AsyncClient, number: int) -> Account:
 async def test_phrasing(agent_client: httpx.AsyncClient, number: int) -> None:
     case = CASES[number]
     account = await fresh_account(agent_client, number)
-    ids = await seed_tasks(agent_client, account, case.seed)
+    ids = await seed_tasks(agent_client, account, case.seed, case.seed_fields)
 
     response = await agent_client.post(
         f"/api/{account.id}/chat",
@@ -120,6 +136,8 @@ async def test_phrasing(agent_client: httpx.AsyncClient, number: int) -> None:
     for call in body["tool_calls"]:
         assert call["arguments"]["user_id"] == account.id
     assert await tasks_now(agent_client, account) == case.after
+    if case.details is not None:
+        assert await plans_now(agent_client, account) == case.details
     assert reading(case.message.format(*ids)) == case.intent
 
 
@@ -390,6 +408,37 @@ DIALOGUES = [
         ],
     ),
     Dialogue(
+        "that one isn't done after all reopens the task just completed",
+        MILK_AND_BILLS,
+        [
+            Step(
+                "mark the milk as done", "as complete", [("Buy milk", True), ("Pay bills", False)]
+            ),
+            Step(
+                "oops, that one isn't done after all",
+                "'Buy milk' is pending again",
+                MILK_AND_BILLS,
+                ["reopen_task"],
+            ),
+        ],
+    ),
+    Dialogue(
+        "tag it tags the task just added",
+        [],
+        [
+            Step("add buy nails", "Added task", [("Buy nails", False)]),
+            Step("tag it home", "#home", [("Buy nails", False)], ["update_task"]),
+        ],
+    ),
+    Dialogue(
+        "a due date waits for the answer to which one",
+        CALLS,
+        [
+            Step("move the call task to Thursday", "Which one do you mean", CALLS),
+            Step("call mom", "'Call mom', due Thu ", CALLS, ["list_tasks", "update_task"]),
+        ],
+    ),
+    Dialogue(
         "no cancels a bulk delete",
         TWO_DONE,
         [
@@ -400,12 +449,20 @@ DIALOGUES = [
 ]
 
 
-async def seed_tasks(client: httpx.AsyncClient, account: Account, seed: Seed) -> list[int]:
-    """Create the seed's tasks through the REST API; returns their ids, oldest first."""
+async def seed_tasks(
+    client: httpx.AsyncClient,
+    account: Account,
+    seed: Seed,
+    fields: list[dict[str, Any]] | None = None,
+) -> list[int]:
+    """Create the seed's tasks through the REST API, each with its `fields` (due_at, priority,
+    tags) if given; returns their ids, oldest first."""
     tasks_url = f"/api/{account.id}/tasks"
     ids: list[int] = []
-    for title, completed in seed:
-        created = await client.post(tasks_url, json={"title": title}, headers=account.headers)
+    for (title, completed), extra in zip(seed, fields or [{}] * len(seed), strict=True):
+        created = await client.post(
+            tasks_url, json={"title": title, **extra}, headers=account.headers
+        )
         ids.append(created.json()["id"])
         if completed:
             await client.patch(f"{tasks_url}/{ids[-1]}/complete", headers=account.headers)
@@ -416,6 +473,14 @@ async def tasks_now(client: httpx.AsyncClient, account: Account) -> Seed:
     """Every task as the REST API lists it, oldest first."""
     tasks = (await client.get(f"/api/{account.id}/tasks", headers=account.headers)).json()
     return [(t["title"], t["completed"]) for t in reversed(tasks)]
+
+
+async def plans_now(client: httpx.AsyncClient, account: Account) -> Details:
+    """Every task's title, priority, tags and whether it has a due date, oldest first."""
+    tasks = (await client.get(f"/api/{account.id}/tasks", headers=account.headers)).json()
+    return [
+        (t["title"], t["priority"], t["tags"], t["due_at"] is not None) for t in reversed(tasks)
+    ]
 
 
 @pytest.mark.parametrize("number", range(len(DIALOGUES)), ids=[d.name for d in DIALOGUES])
@@ -462,4 +527,11 @@ def test_the_corpus_is_large_and_mostly_about_not_destroying() -> None:
     assert len(must_not_destroy) >= 40
     assert later_turns >= 20
     used = {tool for case in CASES for tool in case.tools}
-    assert used == {"add_task", "list_tasks", "complete_task", "delete_task", "update_task"}
+    assert used == {
+        "add_task",
+        "list_tasks",
+        "complete_task",
+        "delete_task",
+        "update_task",
+        "reopen_task",
+    }
