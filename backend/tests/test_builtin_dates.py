@@ -28,6 +28,7 @@ def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> dateti
         ("tomorrow", local(2026, 12, 8, 17)),
         ("today", local(2026, 12, 7, 17)),
         ("tonight", local(2026, 12, 7, 20)),
+        ("at 8 tonight", local(2026, 12, 7, 20)),
         ("this evening", local(2026, 12, 7, 18)),
         ("next Friday", local(2026, 12, 11, 17)),
         ("on Friday", local(2026, 12, 11, 17)),
