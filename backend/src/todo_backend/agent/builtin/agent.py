@@ -40,7 +40,7 @@ class BuiltinAgent:
         """Nothing to release: no network, no state."""
 
     async def run(self, turn: ChatTurn) -> AsyncIterator[AgentEvent]:
-        work = TaskActions(turn.tools, turn.history)
+        work = TaskActions(turn.tools, turn.history, turn.now, turn.zone)
         try:
             reply = await respond(work, turn.message)
         except TaskToolError as error:

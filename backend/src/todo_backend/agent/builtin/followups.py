@@ -12,13 +12,32 @@ from typing import Literal
 from todo_backend.agent.base import HistoryMessage
 from todo_backend.agent.builtin.references import TaskRow
 
-Action = Literal["delete", "complete", "rename", "describe"]
+Action = Literal[
+    "delete",
+    "complete",
+    "rename",
+    "describe",
+    "reopen",
+    "reschedule",
+    "clear_due",
+    "prioritise",
+    "tag",
+    "untag",
+    "untag_all",
+]
 
 _PROMISES: dict[Action, str] = {
     "delete": "delete it",
     "complete": "mark it complete",
     "rename": "rename it to '{}'",
     "describe": "set its description to '{}'",
+    "reopen": "mark it as not done",
+    "reschedule": "make it due {}",
+    "clear_due": "remove its due date",
+    "prioritise": "make it {} priority",
+    "tag": "tag it {}",
+    "untag": "remove {} from it",
+    "untag_all": "remove its tags",
 }
 _NOTHING_YET = "Nothing has changed yet"
 _CHOICE = re.compile(

@@ -6,6 +6,7 @@ loose phrase can never destroy the wrong task."""
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any, Literal
@@ -85,10 +86,21 @@ class TaskRow:
     id: int
     title: str
     completed: bool
+    due_at: datetime | None = None
+    priority: str = "medium"
+    tags: tuple[str, ...] = ()
 
     @classmethod
     def from_tool(cls, row: dict[str, Any]) -> "TaskRow":
-        return cls(id=row["id"], title=row["title"], completed=row["completed"])
+        due_at = row.get("due_at")
+        return cls(
+            id=row["id"],
+            title=row["title"],
+            completed=row["completed"],
+            due_at=datetime.fromisoformat(due_at) if due_at else None,
+            priority=row.get("priority") or "medium",
+            tags=tuple(row.get("tags") or ()),
+        )
 
     def label(self) -> str:
         """'3. Call mom': how replies and questions name a task."""
