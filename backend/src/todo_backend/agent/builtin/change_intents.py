@@ -1,6 +1,6 @@
 """The intents that change or remove tasks that exist: complete, delete, delete several,
-rename, amend and describe, each with its handler. Every pattern that completes refuses a message
-with a negation in it ("don't mark it done", "it isn't done"): no guess may finish a task."""
+rename, amend and describe, each with its handler. Completing refuses any message with a negation
+in it ("don't mark it done", "it isn't done"): no guess may finish a task."""
 
 import re
 
@@ -25,10 +25,6 @@ from todo_backend.agent.builtin.vocabulary import (
 
 # A new title is no date and no priority: "change task 3 to Friday" moves it.
 NOT_A_TITLE = rf"(?:{WHEN}|(?:a\s+)?{PRIORITY})$"
-
-
-def _never_negated(patterns: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(NEGATION + pattern for pattern in patterns)
 
 
 async def _complete(work: TaskActions, parsed: Parsed) -> str:
@@ -69,39 +65,37 @@ async def _describe(work: TaskActions, parsed: Parsed) -> str:
 CHANGE_INTENTS: tuple[IntentSpec, ...] = (
     IntentSpec(
         "complete",
-        _never_negated(
-            (
-                rf"(?:mark|set|flag)\s+(?P<ref>.+?)\s+(?:as\s+)?{DONE}",
-                rf"(?:change|set|update|switch|mark)\s+(?P<ref>.+?)\s+(?:to|as)\s+{DONE}",
-                r"(?:complete|completed|finish|finished|check off|tick off|cross off|close|"
-                r"done with)\s+(?P<ref>.+)",
-                # "cross the report off", "scratch the rent off my list"
-                r"(?:i(?:'ve| have)?\s+)?(?:cross|crossed|tick|ticked|check|checked|scratch|"
-                r"scratched|strike|struck)\s+(?!off\b)(?P<ref>.+?)\s+off"
-                r"(?:\s+(?:my|the)\s+(?:list|todos?|to-do list))?",
-                r"i(?:'ve| have)?\s+(?:just\s+|already\s+|finally\s+)?(?:finished|completed|done|"
-                r"did|ticked off|checked off)(?:\s+with)?\s+(?P<ref>.+)",
-                rf"(?:i(?:'ve| have)?\s+)?(?:just\s+|already\s+|finally\s+)?{FINISHED_IDIOM}"
-                r"\s+(?P<ref>.+)",
-                r"(?:i(?:'ve| have)?\s+)?(?:just\s+|finally\s+)?got\s+(?P<ref>.+?)\s+"
-                r"(?:done|finished|sorted|out of the way)",
-                # "walked the dog", "I've paid the rent": a past tense finishes the task of its
-                # verb, but "feed the cat" or "need milk" only end in "ed".
-                rf"(?:i(?:'ve| have)?\s+)?(?:just\s+|already\s+|finally\s+)"
-                rf"?(?!(?:finished|completed|done|did|need|needed|wanted|added|got|{TODO_VERB})\b)"
-                rf"(?!{FINISHED_IDIOM}\b)(?!\w+\s+(?:.+\s+)?off(?:\s+(?:my|the)\s+\w+)*$)"
-                rf"(?P<ref>{PAST}\s+.+)",
-                rf"(?P<ref>.+?)\s+(?:is|are|was|were)\s+(?:now\s+|all\s+)?{DONE_STATE}",
-                # "milk done": a bare name and a state, when the name is no command or question.
-                rf"(?!(?:mark|set|flag|change|update|switch|what|which|how|i|delete|remove|clear|"
-                rf"erase|get rid|got)\b)(?P<ref>[^']+?)"
-                r"(?<!\sas)(?<!\sto)(?<!\sis)(?<!\sare)(?<!\swas)(?<!\swere)(?<!\snow)(?<!\sall)"
-                rf"\s+{DONE}",
-                rf"(?!(?:what|which|who|how|where|when)\b)(?P<ref>.+?)'s\s+(?:now\s+|all\s+)?"
-                rf"{DONE_STATE}",
-                rf"(?P<ref>.+?)\s+(?:is|are|was|were|has been|have been)\s+(?:now\s+|all\s+)?"
-                rf"(?!{DONE_STATE}$)(?P<state>{PAST})",
-            )
+        (
+            rf"(?:mark|set|flag)\s+(?P<ref>.+?)\s+(?:as\s+)?{DONE}",
+            rf"(?:change|set|update|switch|mark)\s+(?P<ref>.+?)\s+(?:to|as)\s+{DONE}",
+            r"(?:complete|completed|finish|finished|check off|tick off|cross off|close|"
+            r"done with)\s+(?P<ref>.+)",
+            # "cross the report off", "scratch the rent off my list"
+            r"(?:i(?:'ve| have)?\s+)?(?:cross|crossed|tick|ticked|check|checked|scratch|"
+            r"scratched|strike|struck)\s+(?!off\b)(?P<ref>.+?)\s+off"
+            r"(?:\s+(?:my|the)\s+(?:list|todos?|to-do list))?",
+            r"i(?:'ve| have)?\s+(?:just\s+|already\s+|finally\s+)?(?:finished|completed|done|"
+            r"did|ticked off|checked off)(?:\s+with)?\s+(?P<ref>.+)",
+            rf"(?:i(?:'ve| have)?\s+)?(?:just\s+|already\s+|finally\s+)?{FINISHED_IDIOM}"
+            r"\s+(?P<ref>.+)",
+            r"(?:i(?:'ve| have)?\s+)?(?:just\s+|finally\s+)?got\s+(?P<ref>.+?)\s+"
+            r"(?:done|finished|sorted|out of the way)",
+            # "walked the dog", "I've paid the rent": a past tense finishes the task of its
+            # verb, but "feed the cat" or "need milk" only end in "ed".
+            rf"(?:i(?:'ve| have)?\s+)?(?:just\s+|already\s+|finally\s+)"
+            rf"?(?!(?:finished|completed|done|did|need|needed|wanted|added|got|{TODO_VERB})\b)"
+            rf"(?!{FINISHED_IDIOM}\b)(?!\w+\s+(?:.+\s+)?off(?:\s+(?:my|the)\s+\w+)*$)"
+            rf"(?P<ref>{PAST}\s+.+)",
+            rf"(?P<ref>.+?)\s+(?:is|are|was|were)\s+(?:now\s+|all\s+)?{DONE_STATE}",
+            # "milk done": a bare name and a state, when the name is no command or question.
+            rf"(?!(?:mark|set|flag|change|update|switch|what|which|how|i|delete|remove|clear|"
+            rf"erase|get rid|got)\b)(?P<ref>[^']+?)"
+            r"(?<!\sas)(?<!\sto)(?<!\sis)(?<!\sare)(?<!\swas)(?<!\swere)(?<!\snow)(?<!\sall)"
+            rf"\s+{DONE}",
+            rf"(?!(?:what|which|who|how|where|when)\b)(?P<ref>.+?)'s\s+(?:now\s+|all\s+)?"
+            rf"{DONE_STATE}",
+            rf"(?P<ref>.+?)\s+(?:is|are|was|were|has been|have been)\s+(?:now\s+|all\s+)?"
+            rf"(?!{DONE_STATE}$)(?P<state>{PAST})",
         ),
         (
             "Mark task 3 as complete",
@@ -149,6 +143,7 @@ CHANGE_INTENTS: tuple[IntentSpec, ...] = (
             "I haven't finished the report",
         ),
         handler=_complete,
+        refused=NEGATION,  # "don't mark it done", "it isn't done": no guess may finish a task
     ),
     IntentSpec(
         "delete",

@@ -53,3 +53,5 @@ class IntentSpec:
     examples: tuple[str, ...]
     counter_examples: tuple[str, ...] = ()
     handler: Handler = field(kw_only=True)
+    # Words that keep a message from this intent wherever they are, whatever else it says.
+    refused: str | None = field(default=None, kw_only=True)

@@ -24,8 +24,8 @@ FINISHED_IDIOM = (
 )
 # Any of these words in a message and it completes nothing: "don't mark it done", "it isn't done".
 NEGATION = (
-    r"(?!.*\b(?:not|no|never|isn't|isnt|aren't|wasn't|weren't|hasn't|haven't|don't|dont|"
-    r"didn't|doesn't|won't|shouldn't|undone|unfinished|incomplete|un(?:check|tick|mark)\w*)\b)"
+    r"\b(?:not|no|never|isn't|isnt|aren't|wasn't|weren't|hasn't|haven't|don't|dont|"
+    r"didn't|doesn't|won't|shouldn't|undone|unfinished|incomplete|un(?:check|tick|mark)\w*)\b"
 )
 # Verbs that move a task to another date.
 MOVE = r"(?:move|push|shift|bump|reschedule|postpone|delay|put\s+off|change|set|switch)"
