@@ -201,6 +201,8 @@ def test_a_plan_keeps_only_the_title_in_the_title() -> None:
         ("what's left", {"status": "pending"}),
         ("show my tasks by due date", {"sort": "due_at"}),
         ("show my tasks", {}),
+        ("what's due?", {"status": "pending", "sort": "due_at"}),
+        ("what's coming up", {"status": "pending", "sort": "due_at"}),
     ],
 )
 def test_a_question_becomes_list_filters(question: str, expected: dict[str, object]) -> None:

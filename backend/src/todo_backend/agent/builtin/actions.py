@@ -32,6 +32,9 @@ from todo_backend.models import ID_MAX, ID_MIN, TaskStatus
 from todo_backend.tools import LIST_MAX, TaskToolError, ToolContext, call_tool
 
 _PRONOUN = re.compile(PRONOUN, re.IGNORECASE)
+# Which tasks a loose name means first, for the actions that care: pending ones to complete,
+# completed ones to reopen.
+_PREFER_COMPLETED: dict[Action, bool] = {"complete": False, "reopen": True}
 
 
 class TaskActions:
@@ -208,7 +211,7 @@ class TaskActions:
         if not reference_words(reference):
             return replies.WHICH_TASK  # asked before listing: there is nothing to look for
         found = resolve_reference(
-            reference, await self.tasks(), prefer_pending=action == "complete"
+            reference, await self.tasks(), prefer_completed=_PREFER_COMPLETED.get(action)
         )
         if isinstance(found, Found):
             return await self.act(action, found.task, text)

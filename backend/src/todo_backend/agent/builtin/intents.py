@@ -146,7 +146,7 @@ INTENTS: tuple[IntentSpec, ...] = (
         (
             rf"(?:show|list|display|see|view|give me|tell me|print)\b"
             rf"(?!.*\b{SEARCH_WORDS}\s)(?:.*\s)?"
-            rf"(?:{TASK_WORD}|list|everything|all|{STATUS_FILTER})\b.*",
+            rf"(?:{TASK_WORD}|list|everything|all|{STATUS_FILTER}|{FILTER_WORDS})\b.*",
             rf"(?:what|which|how many|whats|what's|anything)\b"
             rf"(?!.*\b{SEARCH_WORDS}\s)(?:.*\s)?"
             rf"(?:{TASK_WORD}|list|agenda|plate|do i have|ones|{STATUS_FILTER}|{FILTER_WORDS})\b.*",
@@ -177,6 +177,9 @@ INTENTS: tuple[IntentSpec, ...] = (
             "what's due tomorrow?",
             "show my tasks by due date",
             "urgent tasks",
+            "what's due?",
+            "show my deadlines",
+            "what have I got coming up",
         ),
         ("anything about the dentist?", "the milk task is done", "the car is due friday"),
         handler=_list,

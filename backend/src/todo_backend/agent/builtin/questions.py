@@ -14,11 +14,14 @@ from todo_backend.models import TaskStatus
 
 PERIOD = r"today|tonight|tomorrow|this\s+week|next\s+week|this\s+month|next\s+month|this\s+weekend"
 OVERDUE = r"overdue|late|past\s+due|missed"
+# Words that ask what comes up next, with no period: sorted by due date.
+DUE_SOON = r"due|deadlines?|upcoming|coming\s+up|soon"
 # Words that make a list question a filtered one, for the list intent's patterns.
-FILTER_WORDS = rf"(?:due|{OVERDUE}|{PERIOD}|{'|'.join(PRIORITY_WORDS.values())}|tagged|#\w+)"
+FILTER_WORDS = rf"(?:{DUE_SOON}|{OVERDUE}|{PERIOD}|{'|'.join(PRIORITY_WORDS.values())}|tagged|#\w+)"
 
 _PERIOD = re.compile(rf"\b(?P<period>{PERIOD})\b", re.IGNORECASE)
 _OVERDUE = re.compile(rf"\b(?:{OVERDUE})\b", re.IGNORECASE)
+_DUE_SOON = re.compile(rf"\b(?:{DUE_SOON})\b", re.IGNORECASE)
 _PRIORITIES = [
     (priority, re.compile(rf"\b(?<!not )(?:{words})\b", re.IGNORECASE))
     for priority, words in PRIORITY_WORDS.items()
@@ -100,11 +103,12 @@ def read_filter(text: str, now: datetime, zone: ZoneInfo) -> ListFilter:
     overdue = bool(_OVERDUE.search(text))
     sort = next((name for name, pattern in _SORTS if pattern.search(text)), None)
     status = list_status(text)
+    soon = sort is None and bool(_DUE_SOON.search(text))  # not "by due date", a sort
     if overdue:
         status = "all"  # overdue tasks are pending ones by definition
-    elif status == "all" and (priority or tags or span):
+    elif status == "all" and (priority or tags or span or soon):
         status = "pending"
-    if (span or overdue) and sort is None:
+    if (span or overdue or soon) and sort is None:
         sort = "due_at"
     return ListFilter(
         status=status,

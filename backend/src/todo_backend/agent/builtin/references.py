@@ -219,7 +219,7 @@ def _normal(text: str) -> str:
 
 
 def resolve(
-    reference: str, tasks: Iterable[TaskRow], *, prefer_pending: bool = False
+    reference: str, tasks: Iterable[TaskRow], *, prefer_completed: bool | None = None
 ) -> Resolution | NoReference:
     """The one task `reference` names for sure, or why there isn't one.
 
@@ -237,8 +237,9 @@ def resolve(
             return Ambiguous(tuple(sorted(exact, key=lambda t: t.id)))
     wanted = _wanted(words)
     scored = [(t, score) for t in tasks if (score := _coverage(wanted, t.title)) is not None]
-    if prefer_pending and any(not t.completed for t, _ in scored):
-        scored = [(t, score) for t, score in scored if not t.completed]
+    # Completing means a pending task and reopening a completed one, when some fit.
+    if prefer_completed is not None and any(t.completed == prefer_completed for t, _ in scored):
+        scored = [(t, score) for t, score in scored if t.completed == prefer_completed]
     if not scored:
         return NotFound(" ".join(words))
     if len(scored) == 1 and scored[0][1] >= TITLE_COVERAGE:
