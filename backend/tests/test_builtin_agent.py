@@ -511,7 +511,23 @@ def reading(message: str) -> str:
     return "unclear" if isinstance(parsed, Unclear) else "unknown"
 
 
-RISKY = {"add", "complete", "delete", "delete_all", "rename", "describe", "unclear", "unknown"}
+# The intents that change tasks, and messages read as no intent: none may destroy on a guess.
+RISKY = {
+    "add",
+    "complete",
+    "reopen",
+    "delete",
+    "delete_all",
+    "rename",
+    "describe",
+    "reschedule",
+    "clear_due",
+    "prioritise",
+    "tag",
+    "untag",
+    "unclear",
+    "unknown",
+}
 
 
 def keeps_the_seed(seed: Seed, after: Seed) -> bool:
