@@ -1,7 +1,9 @@
 """What a message asks for: a table of intents, each with its patterns, the phrasings that must
 reach it and those that must not.
 
-Each row also names its handler, written just above the table. Patterns are matched against
+Each row also names its handler, written just above its rows. This file holds the rows for
+talking, adding, listing and searching and puts the table together; `change_intents` holds those
+that change or remove a task and `plan_intents` those that plan one. Patterns are matched against
 the whole message after `parser.normalise`, and no pattern's meaning depends on its place in the
 table: a message that matches the patterns of two intents is `Unclear`, and the agent asks
 instead of guessing. `backend/tests/test_builtin_parser.py` runs every
