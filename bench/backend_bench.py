@@ -1,7 +1,9 @@
 """Backend throughput, latency and CPU per request, side by side with a bare endpoint.
 
-Three scenarios, 16 concurrent keep-alive clients: listing a user's 100 tasks, creating a task
-and the liveness probe (the fixed cost of every request). Each server is a process of its own
+Four scenarios, 16 concurrent keep-alive clients: listing a user's 100 tasks, a filtered and
+sorted page of another user's 1,000 planned tasks (due dates, priorities, tags; this tree only,
+as a baseline before them has no such filters), creating a task and the liveness probe (the
+fixed cost of every request). Each server is a process of its own
 (one uvicorn worker); the servers take turns, in alternating order, for BENCH_ALTERNATIONS
 rounds, so drift on the machine (another process, a CPU's clock) falls on all of them alike.
 
@@ -57,6 +59,9 @@ CONCURRENCY = 16
 WARM_UP_SECONDS = 1.0
 TASKS = 100
 CREATE_USERS = CONCURRENCY  # each create goes to the next of them: no user nears a quota
+PLANNED_TASKS = 1000
+# A third of them high, a third medium; every other one tagged "work": some 330 match.
+PLANNED_QUERY = "?tag=work&priority=high&priority=medium&sort=due_at&limit=100"
 BARE = "bare endpoint"
 T = TypeVar("T")
 
@@ -68,14 +73,15 @@ class Target:
     label: str
     server: Server
     list_user: tuple[str, str] = ("", "")  # (user id, token)
+    planned_user: tuple[str, str] = ("", "")
     create_users: list[tuple[str, str]] = field(default_factory=list)
     conversations: list[int] = field(default_factory=list)  # chat_bench's
     turns_sent: int = 0  # chat_bench's
     rss_at_start_mb: float = 0.0
 
     @property
-    def is_backend(self) -> bool:
-        return self.label != BARE
+    def is_ours(self) -> bool:
+        return self.label == CURRENT.label
 
 
 @dataclass
@@ -115,6 +121,7 @@ class Scenario:
     request: Callable[[Target], RequestFactory]
     headers: Callable[[Target], HeadersFactory]
     for_bare: bool = True
+    for_baseline: bool = True
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -127,6 +134,14 @@ SCENARIOS = [
         200,
         lambda t: lambda n: ("GET", f"/api/{t.list_user[0]}/tasks", b""),
         lambda t: lambda n: _bearer(t.list_user[1]),
+    ),
+    Scenario(
+        f"filtered, sorted page of {PLANNED_TASKS} planned tasks (GET ...{PLANNED_QUERY})",
+        200,
+        lambda t: lambda n: ("GET", f"/api/{t.planned_user[0]}/tasks{PLANNED_QUERY}", b""),
+        lambda t: lambda n: _bearer(t.planned_user[1]),
+        for_bare=False,
+        for_baseline=False,
     ),
     Scenario(
         "create a task (POST /api/{user_id}/tasks)",
@@ -169,7 +184,11 @@ async def measure(targets: list[Target]) -> dict[str, dict[str, Tally]]:
     tallies: dict[str, dict[str, Tally]] = {}
     only = os.environ.get("BENCH_ONLY", "")  # e.g. "list": the scenarios whose name has it
     for scenario in (s for s in SCENARIOS if only in s.name):
-        runners = [t for t in targets if t.is_backend or scenario.for_bare]
+        runners = [
+            t
+            for t in targets
+            if (scenario.for_bare if t.label == BARE else scenario.for_baseline or t.is_ours)
+        ]
         for target in runners:
             await _load(target, scenario, WARM_UP_SECONDS)
         tallies[scenario.name] = {t.label: Tally() for t in runners}
@@ -230,6 +249,15 @@ def running_bare(database_url: str) -> Iterator[Server]:
         yield server
 
 
+def _planned_task(number: int) -> dict[str, Any]:
+    return {
+        "title": f"Planned task {number}",
+        "due_at": f"2027-{number % 12 + 1:02}-{number % 28 + 1:02}T09:00:00Z",
+        "priority": ("low", "medium", "high")[number % 3],
+        "tags": ["work", "q1"] if number % 2 else ["home"],
+    }
+
+
 def _backend_target(stack: ExitStack, code: CodeTree) -> tuple[Target, str]:
     database_url = stack.enter_context(temporary_database())
     migrate(database_url, code=code)  # the server starts as on a database it has seen before
@@ -240,6 +268,8 @@ def _backend_target(stack: ExitStack, code: CodeTree) -> tuple[Target, str]:
     time.sleep(1)  # settled: what it holds when idle
     target = Target(code.label, server, rss_at_start_mb=server.rss_mb())
     target.list_user = user_with_tasks(server.url, TASKS)
+    if code is CURRENT:
+        target.planned_user = user_with_tasks(server.url, PLANNED_TASKS, _planned_task)
     for number in range(CREATE_USERS):
         auth = call(
             server.url,

@@ -10,7 +10,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,8 +267,11 @@ def call(base_url: str, method: str, path: str, body: Any = None, token: str = "
     return json.loads(payload) if payload else None
 
 
-def user_with_tasks(base_url: str, count: int) -> tuple[str, str]:
-    """Sign up a user and give them `count` tasks; returns (user_id, token)."""
+def user_with_tasks(
+    base_url: str, count: int, task: Callable[[int], dict[str, Any]] | None = None
+) -> tuple[str, str]:
+    """Sign up a user and give them `count` tasks (the body of the nth: `task(n)`); returns
+    (user_id, token)."""
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     auth = call(
         base_url,
@@ -278,11 +281,8 @@ def user_with_tasks(base_url: str, count: int) -> tuple[str, str]:
     )
     user_id, token = auth["user"]["id"], auth["token"]
     for number in range(count):
-        call(
-            base_url,
-            "POST",
-            f"/api/{user_id}/tasks",
-            {"title": f"Task number {number}", "description": "benchmark"},
-            token,
+        body = (
+            task(number) if task else {"title": f"Task number {number}", "description": "benchmark"}
         )
+        call(base_url, "POST", f"/api/{user_id}/tasks", body, token)
     return user_id, token

@@ -14,6 +14,8 @@ from todo_backend.settings import Settings
 __all__ = ["TcpProxy"]  # re-exported: the tests cut the database with it
 
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+# What a task that was given no due date, priority or tags has of them.
+UNPLANNED = {"due_at": None, "priority": "medium", "tags": []}
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:

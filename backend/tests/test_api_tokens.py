@@ -14,7 +14,7 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from backend_testkit import Account, SignUp, make_settings
+from backend_testkit import UNPLANNED, Account, SignUp, make_settings
 from testkit import INITIALIZE, MCP_ACCEPT
 from todo_backend.main import create_app
 
@@ -78,7 +78,7 @@ async def test_a_token_lists_and_adds_tasks_over_mcp_and_nothing_else(
         task_id = (added.structured_content or {})["task_id"]
         listed = await session.call_tool("list_tasks", {"user_id": ann.id})
         assert listed.structured_content == {
-            "tasks": [{"id": task_id, "title": "Buy milk", "completed": False}],
+            "tasks": [{"id": task_id, "title": "Buy milk", "completed": False, **UNPLANNED}],
             "more": False,
         }
 

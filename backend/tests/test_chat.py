@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backend_testkit import Account, SignUp, make_settings, stream_chat
+from backend_testkit import UNPLANNED, Account, SignUp, make_settings, stream_chat
 from todo_backend.agent.base import AgentEvent, ChatTurn, ToolCallEvent
 from todo_backend.chat import AGENT_FAILED_REPLY
 from todo_backend.main import create_app
@@ -41,7 +41,12 @@ async def test_a_turn_answers_acts_and_is_stored(
             {
                 "name": "add_task",
                 "arguments": {"user_id": ann.id, "title": "Buy milk"},
-                "result": {"task_id": task["id"], "status": "created", "title": "Buy milk"},
+                "result": {
+                    "task_id": task["id"],
+                    "status": "created",
+                    "title": "Buy milk",
+                    **UNPLANNED,
+                },
             }
         ],
     }

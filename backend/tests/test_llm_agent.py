@@ -21,7 +21,7 @@ from openai_test_server import (
     user_id_from,
 )
 
-from backend_testkit import Account, SignUp, llm_settings, stream_chat
+from backend_testkit import UNPLANNED, Account, SignUp, llm_settings, stream_chat
 from testkit import INITIALIZE, MCP_ACCEPT
 from todo_backend.chat import AGENT_FAILED_REPLY
 from todo_backend.main import create_app
@@ -84,7 +84,7 @@ async def test_the_model_calls_add_task_through_mcp_and_confirms(
         {
             "name": "add_task",
             "arguments": {"user_id": lee.id, "title": "Buy milk"},
-            "result": {"task_id": task_id, "status": "created", "title": "Buy milk"},
+            "result": {"task_id": task_id, "status": "created", "title": "Buy milk", **UNPLANNED},
         }
     ]
     assert await messages_of(llm_client, lee, body["conversation_id"]) == [
@@ -95,7 +95,14 @@ async def test_the_model_calls_add_task_through_mcp_and_confirms(
     # The model was offered exactly the MCP tools, with their schemas.
     first = llm.requests[0]
     offered = {tool["function"]["name"]: tool["function"] for tool in first["tools"]}
-    assert set(offered) == {"add_task", "list_tasks", "complete_task", "delete_task", "update_task"}
+    assert set(offered) == {
+        "add_task",
+        "list_tasks",
+        "complete_task",
+        "reopen_task",
+        "delete_task",
+        "update_task",
+    }
     title_schema = offered["add_task"]["parameters"]["properties"]["title"]
     assert title_schema["maxLength"] == 200
     assert first["model"] == "test-model"
@@ -153,19 +160,29 @@ async def test_tool_calls_reach_the_mcp_server_in_process_for_the_authorized_cal
         {
             "name": "add_task",
             "arguments": {"user_id": lee.id, "title": "Buy milk"},
-            "result": {"task_id": ids["Buy milk"], "status": "created", "title": "Buy milk"},
+            "result": {
+                "task_id": ids["Buy milk"],
+                "status": "created",
+                "title": "Buy milk",
+                **UNPLANNED,
+            },
         },
         {
             "name": "add_task",
             "arguments": {"user_id": lee.id, "title": "Buy bread"},
-            "result": {"task_id": ids["Buy bread"], "status": "created", "title": "Buy bread"},
+            "result": {
+                "task_id": ids["Buy bread"],
+                "status": "created",
+                "title": "Buy bread",
+                **UNPLANNED,
+            },
         },
         {
             "name": "list_tasks",
             "arguments": {"user_id": lee.id},
             "result": {
                 "tasks": [
-                    {"id": ids[title], "title": title, "completed": False}
+                    {"id": ids[title], "title": title, "completed": False, **UNPLANNED}
                     for title in sorted(ids, key=ids.__getitem__, reverse=True)
                 ],
                 "more": False,
@@ -404,3 +421,48 @@ async def test_a_turn_makes_at_most_llm_max_turns_model_calls(database_url: str)
             reply = await chat(client, lee, "Show me my tasks, forever")
     assert len(server.requests) == 3
     assert reply["response"] == AGENT_FAILED_REPLY
+
+
+def plan_a_call(body: dict[str, Any]) -> Reply:
+    """What a model does with "call mom tomorrow at 5pm, it's urgent #family": a task with a due
+    date in the user's offset, a priority and a tag."""
+    if last_message(body)["role"] == "tool":
+        return Reply(text="Added 'Call mom' for tomorrow at 5pm.")
+    arguments = {
+        "user_id": user_id_from(body),
+        "title": "Call mom",
+        "due_at": "2026-12-08T17:00:00-05:00",
+        "priority": "high",
+        "tags": ["family"],
+    }
+    return Reply(tool_calls=[ToolCall("add_task", arguments)])
+
+
+async def test_the_model_is_told_the_user_s_date_and_zone_and_plans_through_the_tools(
+    llm_client: httpx.AsyncClient, llm_sign_up: SignUp, llm: OpenAITestServer
+) -> None:
+    lee = await llm_sign_up()
+    await llm_client.patch("/api/auth/me", json={"timezone": "Asia/Tokyo"}, headers=lee.headers)
+    llm.respond = plan_a_call
+    response = await llm_client.post(
+        f"/api/{lee.id}/chat",
+        json={
+            "message": "call mom tomorrow at 5pm, it's urgent #family",
+            "timezone": "America/New_York",
+        },
+        headers=lee.headers,
+    )
+    assert response.status_code == 200, response.text
+    prompt = llm.requests[0]["messages"][0]["content"]
+    # This turn's zone wins over the account's, and "now" is given in it.
+    assert "time zone, America/New_York" in prompt
+    assert "(UTC-0500)" in prompt
+    [task] = await tasks_of(llm_client, lee)
+    assert (task["title"], task["due_at"], task["priority"], task["tags"]) == (
+        "Call mom",
+        "2026-12-08T22:00:00Z",
+        "high",
+        ["family"],
+    )
+    await chat(llm_client, lee, "and what is on my list?")
+    assert "time zone, Asia/Tokyo" in llm.requests[-1]["messages"][0]["content"]

@@ -15,10 +15,17 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from backend_testkit import TEST_SECRET
+from backend_testkit import TEST_SECRET, UNPLANNED
 from testkit import INITIALIZE, MCP_ACCEPT, run_service
 
-TOOL_NAMES = {"add_task", "list_tasks", "complete_task", "delete_task", "update_task"}
+TOOL_NAMES = {
+    "add_task",
+    "list_tasks",
+    "complete_task",
+    "reopen_task",
+    "delete_task",
+    "update_task",
+}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +79,7 @@ def structured(result: Any) -> Any:
     return result.structured_content
 
 
-async def test_lists_exactly_the_five_tools_with_their_schemas(server_url: str) -> None:
+async def test_lists_exactly_the_six_tools_with_their_schemas(server_url: str) -> None:
     _, token = sign_up(server_url, "lister")
     async with mcp_session(server_url, token) as session:
         tools = {tool.name: tool for tool in (await session.list_tools()).tools}
@@ -86,7 +93,7 @@ async def test_lists_exactly_the_five_tools_with_their_schemas(server_url: str) 
     assert status["enum"] == ["all", "pending", "completed"] and status["default"] == "all"
     limit = tools["list_tasks"].input_schema["properties"]["limit"]
     assert (limit["default"], limit["minimum"], limit["maximum"]) == (50, 1, 1000)
-    for name in ("complete_task", "delete_task"):
+    for name in ("complete_task", "reopen_task", "delete_task"):
         assert tools[name].input_schema["required"] == ["user_id", "task_id"]
         assert tools[name].input_schema["properties"]["task_id"]["type"] == "integer"
     assert set(tools["update_task"].input_schema["properties"]) == {
@@ -94,7 +101,14 @@ async def test_lists_exactly_the_five_tools_with_their_schemas(server_url: str) 
         "task_id",
         "title",
         "description",
+        "due_at",
+        "clear_due_at",
+        "priority",
+        "tags",
     }
+    # Everything new is optional: the calls of clients written before it keep their meaning.
+    assert tools["update_task"].input_schema["required"] == ["user_id", "task_id"]
+    assert tools["list_tasks"].input_schema["required"] == ["user_id"]
 
 
 async def test_each_tool_does_what_the_contract_says(server_url: str) -> None:
@@ -103,7 +117,12 @@ async def test_each_tool_does_what_the_contract_says(server_url: str) -> None:
         added = structured(
             await session.call_tool("add_task", {"user_id": user_id, "title": "Buy milk"})
         )
-        assert added == {"task_id": added["task_id"], "status": "created", "title": "Buy milk"}
+        assert added == {
+            "task_id": added["task_id"],
+            "status": "created",
+            "title": "Buy milk",
+            **UNPLANNED,
+        }
         task_id = added["task_id"]
         second = structured(
             await session.call_tool(
@@ -113,8 +132,8 @@ async def test_each_tool_does_what_the_contract_says(server_url: str) -> None:
         listed = structured(await session.call_tool("list_tasks", {"user_id": user_id}))
         assert listed == {
             "tasks": [
-                {"id": second["task_id"], "title": "Pay bills", "completed": False},
-                {"id": task_id, "title": "Buy milk", "completed": False},
+                {"id": second["task_id"], "title": "Pay bills", "completed": False, **UNPLANNED},
+                {"id": task_id, "title": "Buy milk", "completed": False, **UNPLANNED},
             ],
             "more": False,
         }
@@ -122,18 +141,25 @@ async def test_each_tool_does_what_the_contract_says(server_url: str) -> None:
             await session.call_tool("list_tasks", {"user_id": user_id, "limit": 1})
         )
         assert first_only == {
-            "tasks": [{"id": second["task_id"], "title": "Pay bills", "completed": False}],
+            "tasks": [
+                {"id": second["task_id"], "title": "Pay bills", "completed": False, **UNPLANNED}
+            ],
             "more": True,
         }
         completed = structured(
             await session.call_tool("complete_task", {"user_id": user_id, "task_id": task_id})
         )
-        assert completed == {"task_id": task_id, "status": "completed", "title": "Buy milk"}
+        assert completed == {
+            "task_id": task_id,
+            "status": "completed",
+            "title": "Buy milk",
+            **UNPLANNED,
+        }
         done = structured(
             await session.call_tool("list_tasks", {"user_id": user_id, "status": "completed"})
         )
         assert done == {
-            "tasks": [{"id": task_id, "title": "Buy milk", "completed": True}],
+            "tasks": [{"id": task_id, "title": "Buy milk", "completed": True, **UNPLANNED}],
             "more": False,
         }
         updated = structured(
@@ -141,11 +167,21 @@ async def test_each_tool_does_what_the_contract_says(server_url: str) -> None:
                 "update_task", {"user_id": user_id, "task_id": task_id, "title": "Buy oat milk"}
             )
         )
-        assert updated == {"task_id": task_id, "status": "updated", "title": "Buy oat milk"}
+        assert updated == {
+            "task_id": task_id,
+            "status": "updated",
+            "title": "Buy oat milk",
+            **UNPLANNED,
+        }
         deleted = structured(
             await session.call_tool("delete_task", {"user_id": user_id, "task_id": task_id})
         )
-        assert deleted == {"task_id": task_id, "status": "deleted", "title": "Buy oat milk"}
+        assert deleted == {
+            "task_id": task_id,
+            "status": "deleted",
+            "title": "Buy oat milk",
+            **UNPLANNED,
+        }
         missing = await session.call_tool("delete_task", {"user_id": user_id, "task_id": task_id})
         assert missing.is_error
         assert f"Task {task_id} not found" in missing.content[0].text  # type: ignore[union-attr]
@@ -187,7 +223,11 @@ async def test_ids_out_of_range_and_nul_characters_are_invalid_arguments(
         for name, arguments, problem in [
             ("complete_task", {"task_id": 2**63}, "less than or equal to 2147483647"),
             ("delete_task", {"task_id": 0}, "greater than or equal to 1"),
-            ("update_task", {"task_id": 2**31, "title": "x"}, "less than or equal to 2147483647"),
+            (
+                "update_task",
+                {"task_id": 2**31, "title": "x", **UNPLANNED},
+                "less than or equal to 2147483647",
+            ),
             ("add_task", {"title": "a\u0000b"}, "must not contain NUL characters"),
             ("add_task", {"title": "ok", "description": "\u0000"}, "NUL characters"),
         ]:
@@ -251,3 +291,58 @@ async def test_first_sessions_at_once_all_work_and_the_server_then_stops_cleanly
         assert backend.process.wait(timeout=30) in (0, -signal.SIGTERM)
     assert "Application shutdown complete." in backend.output()
     assert "Traceback" not in backend.output()
+
+
+async def test_tools_plan_filter_sort_and_reopen_tasks(server_url: str) -> None:
+    user_id, token = sign_up(server_url, "planner")
+    async with mcp_session(server_url, token) as session:
+
+        async def call(name: str, **arguments: Any) -> Any:
+            return structured(await session.call_tool(name, {"user_id": user_id, **arguments}))
+
+        dentist = await call(
+            "add_task",
+            title="Dentist",
+            due_at="2026-12-10T09:30:00+01:00",
+            priority="high",
+            tags=["Health", "#errands"],
+        )
+        assert dentist | {"task_id": 0} == {
+            "task_id": 0,
+            "status": "created",
+            "title": "Dentist",
+            "due_at": "2026-12-10T08:30:00Z",
+            "priority": "high",
+            "tags": ["errands", "health"],
+        }
+        await call("add_task", title="Groceries", tags=["errands"])
+        await call("add_task", title="Report", due_at="2026-12-09T17:00:00Z", priority="low")
+
+        async def titles(**filters: Any) -> list[str]:
+            return [task["title"] for task in (await call("list_tasks", **filters))["tasks"]]
+
+        assert await titles(sort="due_at") == ["Report", "Dentist", "Groceries"]
+        assert await titles(sort="-priority") == ["Dentist", "Groceries", "Report"]
+        assert await titles(tags=["errands"]) == ["Groceries", "Dentist"]
+        assert await titles(tags=["errands", "health"]) == ["Dentist"]
+        assert await titles(priority=["low", "high"], sort="title") == ["Dentist", "Report"]
+        assert await titles(due_before="2026-12-10T00:00:00Z") == ["Report"]
+        assert await titles(query="dent") == ["Dentist"]
+
+        moved = await call(
+            "update_task", task_id=dentist["task_id"], clear_due_at=True, tags=["health"]
+        )
+        assert (moved["due_at"], moved["tags"], moved["priority"]) == (None, ["health"], "high")
+        await call("complete_task", task_id=dentist["task_id"])
+        reopened = await call("reopen_task", task_id=dentist["task_id"])
+        assert reopened["status"] == "reopened"
+        assert await titles(status="completed") == []
+
+        naive = await session.call_tool(
+            "add_task", {"user_id": user_id, "title": "x", "due_at": "2026-12-10T09:30:00"}
+        )
+        assert naive.is_error
+        assert "due_at" in naive.content[0].text and "offset" in naive.content[0].text
+        assert (
+            await session.call_tool("list_tasks", {"user_id": user_id, "sort": "soon"})
+        ).is_error

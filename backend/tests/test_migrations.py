@@ -66,11 +66,14 @@ def test_two_concurrent_migrations_both_succeed_with_one_schema(fresh_postgres_u
         "idempotency_keys",
         "messages",
         "rate_limit_counters",
+        "task_tags",
         "tasks",
         "users",
     ]
     assert ("tasks", "ix_tasks_user_id") in indexes
     assert ("tasks", "ix_tasks_completed") in indexes
+    assert ("tasks", "ix_tasks_user_id_due_at") in indexes
+    assert ("task_tags", "ix_task_tags_user_id_tag") in indexes
     assert ("api_tokens", "ix_api_tokens_token_hash") in indexes
 
 

@@ -159,7 +159,9 @@ async def test_a_task_at_the_quota_edge_waits_for_the_one_in_flight(engine: Asyn
     user_id = await _user(engine)
 
     async def create(session: AsyncSession) -> Any:
-        return await tasks.create_task(session, user_id=user_id, title="edge", max_tasks=1)
+        return await tasks.create_task(
+            session, user_id=user_id, task=tasks.NewTask("edge"), max_tasks=1
+        )
 
     first, second = await first_then_second(engine, create)
     assert first is not None

@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import NoReturn
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -179,6 +180,7 @@ class ChatTurns:
             history=[HistoryMessage(role, content) for role, content in started.history],
             tools=ToolContext(session=session, caller_id=user_id, quotas=quotas),
             stream=request.stream,
+            zone=ZoneInfo(request.body.timezone or started.timezone),
         )
         return Turn(started.conversation_id, started.message_id, agent_turn, keyed)
 

@@ -6,10 +6,22 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import field_validator
-from sqlalchemy import DateTime, Index, Text, TypeDecorator
+from sqlalchemy import CheckConstraint, DateTime, Index, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 from sqlmodel._compat import SQLModelConfig
+
+from todo_backend.task_fields import (
+    DEFAULT_PRIORITY,
+    DEFAULT_TIME_ZONE,
+    PRIORITIES,
+    TAG_MAX,
+    TIME_ZONE_MAX,
+    DueAt,
+    Priority,
+    Tags,
+    TimeZoneName,
+)
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 1000
@@ -32,6 +44,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        # SQLite keeps the wall time and drops the offset: every moment is stored in UTC.
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if isinstance(value, datetime) and value.tzinfo is None:
@@ -102,6 +120,15 @@ class UserBase(InputModel):
 
 class UserCreate(UserBase):
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+    timezone: TimeZoneName = DEFAULT_TIME_ZONE
+
+
+class UserUpdate(InputModel):
+    """PATCH /api/auth/me: what a user may change of their account."""
+
+    model_config = SQLModelConfig(extra="forbid")
+
+    timezone: TimeZoneName
 
 
 class SignIn(InputModel):
@@ -123,12 +150,19 @@ class User(UserBase, table=True):
     # Every token carries the version it was issued under; sign-out raises it, revoking them.
     token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = _timestamp()
+    # Where "tomorrow at 5pm" is: due dates are read and told in this zone.
+    timezone: str = Field(
+        default=DEFAULT_TIME_ZONE,
+        max_length=TIME_ZONE_MAX,
+        sa_column_kwargs={"server_default": DEFAULT_TIME_ZONE},
+    )
 
 
 class UserPublic(UserBase):
     id: str
     email: str
     created_at: datetime
+    timezone: str
 
 
 class AuthResponse(SQLModel):
@@ -154,6 +188,10 @@ class TaskBase(InputModel):
 class TaskCreate(TaskBase):
     model_config = SQLModelConfig(extra="forbid")
 
+    due_at: DueAt | None = None
+    priority: Priority = DEFAULT_PRIORITY
+    tags: Tags = Field(default_factory=list)
+
 
 class TaskUpdate(InputModel):
     """PUT body: every field optional; only the fields sent change."""
@@ -163,6 +201,9 @@ class TaskUpdate(InputModel):
     title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
     completed: bool | None = None
+    due_at: DueAt | None = None  # null clears it
+    priority: Priority | None = None
+    tags: Tags | None = None  # the whole new set; [] clears it
 
     @field_validator("title", "description", mode="before")
     @classmethod
@@ -170,14 +211,39 @@ class TaskUpdate(InputModel):
         return _strip(value)
 
 
+_PRIORITY_NAMES = ", ".join(f"'{name}'" for name in PRIORITIES)
+
+
 class Task(TaskBase, table=True):
     __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_user_id_due_at", "user_id", "due_at"),
+        CheckConstraint(f"priority IN ({_PRIORITY_NAMES})", name="ck_tasks_priority"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: str = Field(foreign_key="users.id", index=True, max_length=32, ondelete="CASCADE")
     completed: bool = Field(default=False, index=True)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    priority: str = Field(
+        default=DEFAULT_PRIORITY,
+        sa_type=String(6),
+        sa_column_kwargs={"server_default": DEFAULT_PRIORITY},
+    )
+
+
+class TaskTag(SQLModel, table=True):
+    """One tag of one task. Its own table, so that a tag filter is an index lookup; `user_id`
+    (the task's owner) is here for that index."""
+
+    __tablename__ = "task_tags"
+    __table_args__ = (Index("ix_task_tags_user_id_tag", "user_id", "tag"),)
+
+    task_id: int = Field(foreign_key="tasks.id", primary_key=True, ondelete="CASCADE")
+    tag: str = Field(primary_key=True, max_length=TAG_MAX)
+    user_id: str = Field(foreign_key="users.id", max_length=32, ondelete="CASCADE")
 
 
 class TaskPublic(SQLModel):
@@ -191,6 +257,9 @@ class TaskPublic(SQLModel):
     completed: bool
     created_at: datetime
     updated_at: datetime
+    due_at: datetime | None
+    priority: Priority
+    tags: list[str]
 
 
 # ---- conversations ----
@@ -250,6 +319,8 @@ class ChatRequest(InputModel):
 
     conversation_id: int | None = Field(default=None, ge=ID_MIN, le=ID_MAX)
     message: str = Field(min_length=1, max_length=MESSAGE_MAX)
+    # This turn's time zone, when it is not the account's (a traveller's phone, say).
+    timezone: TimeZoneName | None = None
 
     @field_validator("message", mode="before")
     @classmethod

@@ -23,22 +23,15 @@ async def add_task(
     quotas: Quotas,
     *,
     user_id: str,
-    title: str,
-    description: str | None = None,
+    task: tasks.NewTask,
 ) -> dict[str, Any]:
     """`tasks.create_task` within the user's task quota (counted in the same statement)."""
-    task = await tasks.create_task(
-        session,
-        user_id=user_id,
-        title=title,
-        description=description,
-        max_tasks=quotas.tasks,
-    )
-    if task is None:
+    created = await tasks.create_task(session, user_id=user_id, task=task, max_tasks=quotas.tasks)
+    if created is None:
         raise QuotaExceededError(
             f"You have {quotas.tasks} tasks, the most allowed: delete some before adding more"
         )
-    return task
+    return created
 
 
 def no_room_for_a_conversation(quotas: Quotas) -> QuotaExceededError:

@@ -19,6 +19,13 @@ logger = logging.getLogger("todo_backend.agent")
 INSTRUCTIONS = """\
 You are the Todo Chatbot, a friendly assistant that manages the user's todo list with tools.
 The user's id is {user_id}: pass it as user_id to every tool.
+It is now {now} in the user's time zone, {zone}. Read dates the user gives ("tomorrow at 5pm",
+"next Friday") in that zone, and pass due_at, due_before and due_after as RFC 3339 date-times
+with that zone's offset. Say dates back to the user in that zone, in plain words.
+- Tasks have an optional due date, a priority (low, medium or high; "urgent" means high) and
+  tags (such as "work"; "#work" in a message is the tag work). Set them with add_task or
+  update_task; list_tasks filters by them (overdue, due_before, tags, priority, query) and
+  sorts them (sort). clear_due_at removes a due date; reopen_task undoes a completion.
 - To add a task, call add_task with a short, clean title (e.g. "I need to remember to pay bills"
   becomes "Pay bills").
 - To show tasks, call list_tasks with status all, pending or completed as asked. It returns the
@@ -30,6 +37,16 @@ The user's id is {user_id}: pass it as user_id to every tool.
 - Confirm every action in one short sentence that names the task, e.g. "Added task 3: 'Buy milk'."
 - If a tool returns an error, explain it plainly; "not found" means the task does not exist.
 Keep answers short. Use plain text, no markdown tables."""
+
+
+def instructions(turn: ChatTurn) -> str:
+    """The system prompt for this turn: the caller's id, and the date and time where they are."""
+    local_now = turn.now.astimezone(turn.zone)
+    return INSTRUCTIONS.format(
+        user_id=turn.tools.caller_id,
+        now=local_now.strftime("%A %d %B %Y, %H:%M (UTC%z)"),
+        zone=turn.zone.key,
+    )
 
 
 class LlmAgent:
@@ -57,7 +74,7 @@ class LlmAgent:
         async with mcp:
             agent = Agent(
                 name="Todo assistant",
-                instructions=INSTRUCTIONS.format(user_id=turn.tools.caller_id),
+                instructions=instructions(turn),
                 model=self.model,
                 mcp_servers=[mcp],
             )

@@ -1,9 +1,13 @@
 """Paging of list routes: the `limit` parameter, the `Link: <...>; rel="next"` header, and the
-cursor of lists ordered by a timestamp and then an id."""
+cursors: of lists ordered by a timestamp and then an id, and of lists in other orders."""
 
+import base64
+import binascii
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import HTTPException, Query, Request, status
 
 from todo_backend.models import ID_MAX, ID_MIN
@@ -25,6 +29,35 @@ def next_page_link(request: Request, cursor: str) -> str:
     return f'<{url.path}?{url.query}>; rel="next"'
 
 
+def _bad_cursor() -> HTTPException:
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, "cursor: use the one from the Link header"
+    )
+
+
+def values_cursor(values: Sequence[Any]) -> str:
+    """Where a list goes on, as the values of its last row's sort keys: the id alone as a plain
+    number (what the newest-first order has always used), others as URL-safe base64 JSON."""
+    if len(values) == 1:
+        return str(values[0])
+    return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
+
+
+def parse_values_cursor(cursor: str) -> list[Any]:
+    """The values of a cursor from `values_cursor`; a 422 for anything that is not one."""
+    if cursor.isdigit():
+        if len(cursor) > 10 or not ID_MIN <= int(cursor) <= ID_MAX:
+            raise _bad_cursor()
+        return [int(cursor)]
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise _bad_cursor() from None
+    if not isinstance(values, list):
+        raise _bad_cursor()
+    return values
+
+
 def time_cursor(moment: datetime, row_id: int) -> str:
     """Where a list ordered by time, then id, goes on: "<microseconds since 1970>.<id>"."""
     return f"{(moment - _EPOCH) // _MICROSECOND}.{row_id}"
@@ -44,6 +77,4 @@ def parse_time_cursor(cursor: str) -> tuple[datetime, int]:
             return _EPOCH + int(micros) * _MICROSECOND, int(row_id)
         except OverflowError:
             pass
-    raise HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT, "cursor: use the one from the Link header"
-    )
+    raise _bad_cursor()

@@ -32,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from todo_backend.data.engine import run
 from todo_backend.data.users import insert_under_quota, lock_user
 from todo_backend.models import Conversation, Message, Role, UTCDateTime, utc_now
+from todo_backend.task_fields import DEFAULT_TIME_ZONE
 
 _CONVERSATIONS: Table = Conversation.__table__  # type: ignore[attr-defined]  # SQLModel hides it
 _MESSAGES: Table = Message.__table__  # type: ignore[attr-defined]
@@ -66,6 +67,7 @@ class TurnStart:
     stored: int = 0
     history: list[tuple[str, str]] = field(default_factory=list)
     message_id: int | None = None
+    timezone: str = DEFAULT_TIME_ZONE  # the user's, read with the lock that checks the caller
 
 
 _NEW_CONVERSATION = insert_under_quota(
@@ -172,9 +174,13 @@ def _in_one_statement(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
-async def _lock_caller(session: AsyncSession, user_id: str, token_version: int) -> None:
-    if await lock_user(session, user_id=user_id) != token_version:
+async def _lock_caller(session: AsyncSession, user_id: str, token_version: int) -> str:
+    """Lock the caller's row if their token is current (`CallerNotCurrentError` if not); their
+    time zone."""
+    caller = await lock_user(session, user_id=user_id)
+    if caller is None or caller.token_version != token_version:
         raise CallerNotCurrentError
+    return caller.timezone
 
 
 async def start_conversation(
@@ -199,16 +205,18 @@ async def start_conversation(
         "p_now": utc_now(),
         "p_max_conversations": max_conversations,
     }
-    await _lock_caller(session, user_id, token_version)
+    zone = await _lock_caller(session, user_id, token_version)
     if _in_one_statement(session):
         started = (await run(session, _START_IN_ONE, params))[0]
-        return TurnStart(started["conversation_id"], message_id=started["message_id"])
+        return TurnStart(
+            started["conversation_id"], message_id=started["message_id"], timezone=zone
+        )
     created = await run(session, _NEW_CONVERSATION, params)
     if not created:
-        return TurnStart(None)
+        return TurnStart(None, timezone=zone)
     conversation_id = created[0]["id"]
     stored = await run(session, _MESSAGE, {**params, "p_conversation_id": conversation_id})
-    return TurnStart(conversation_id, message_id=stored[0]["id"])
+    return TurnStart(conversation_id, message_id=stored[0]["id"], timezone=zone)
 
 
 async def continue_conversation(
@@ -233,23 +241,23 @@ async def continue_conversation(
         "p_max_messages": max_messages,
         "p_history_limit": history_limit,
     }
-    await _lock_caller(session, user_id, token_version)
+    zone = await _lock_caller(session, user_id, token_version)
     if _in_one_statement(session):
         rows = await run(session, _CONTINUE_IN_ONE, params)
         if not rows[0]["found"]:
-            return TurnStart(None)
+            return TurnStart(None, timezone=zone)
         message_id = rows[0]["message_id"]
     else:
         rows = await run(session, _CONTEXT, params)
         if not rows:
-            return TurnStart(None)
+            return TurnStart(None, timezone=zone)
         # The count again in the insert: on SQLite the read above ran before this transaction.
         stored = await run(session, _MESSAGE_WITH_ROOM, params)
         message_id = stored[0]["id"] if stored else None
         if message_id is not None:
             await run(session, _TOUCH, params)
     history = [(row["role"], row["content"]) for row in rows if row["role"] is not None]
-    return TurnStart(conversation_id, int(rows[0]["stored"]), history, message_id)
+    return TurnStart(conversation_id, int(rows[0]["stored"]), history, message_id, zone)
 
 
 async def add_message(

@@ -24,10 +24,32 @@ async def get_user(session: AsyncSession, *, user_id: str) -> User | None:
     return await session.get(User, user_id)
 
 
+_TIME_ZONE = select(_USERS.c.timezone).where(_USERS.c.id == bindparam("user_id"))
+_SET_TIME_ZONE = (
+    update(_USERS)
+    .where(_USERS.c.id == bindparam("user_id", type_=String))
+    .values(timezone=bindparam("timezone", type_=String))
+)
+
+
+async def get_time_zone(reads: Reads | AsyncSession, *, user_id: str) -> str | None:
+    rows = await run(reads, _TIME_ZONE, {"user_id": user_id})
+    return str(rows[0]["timezone"]) if rows else None
+
+
+async def set_time_zone(session: AsyncSession, *, user_id: str, timezone: str) -> None:
+    await run(session, _SET_TIME_ZONE, {"user_id": user_id, "timezone": timezone})
+
+
 async def create_user(
     session: AsyncSession, *, user_create: UserCreate, password_hash: str
 ) -> User:
-    user = User(email=user_create.email, name=user_create.name, password_hash=password_hash)
+    user = User(
+        email=user_create.email,
+        name=user_create.name,
+        password_hash=password_hash,
+        timezone=user_create.timezone,
+    )
     session.add(user)
     return user
 
@@ -55,20 +77,32 @@ async def revoke_tokens(session: AsyncSession, *, user_id: str) -> None:
 # ---- quotas: what a user may keep ----
 
 # SQLite has one writer at a time and leaves FOR UPDATE out.
-_LOCK_USER = _TOKEN_VERSION.with_for_update()
+_LOCK_USER = (
+    select(_USERS.c.token_version, _USERS.c.timezone)
+    .where(_USERS.c.id == bindparam("user_id"))
+    .with_for_update()
+)
 
 
-async def lock_user(session: AsyncSession, *, user_id: str) -> int | None:
+@dataclass(frozen=True)
+class LockedUser:
+    """What locking a user's row reads of it: what a turn checks and needs anyway."""
+
+    token_version: int
+    timezone: str
+
+
+async def lock_user(session: AsyncSession, *, user_id: str) -> LockedUser | None:
     """Lock the user's row until the session's transaction ends, before a write within a quota;
-    the user's token version (None: no such user).
+    the user's token version and time zone (None: no such user).
 
     Under PostgreSQL's READ COMMITTED, concurrent writes' counts read snapshots taken before any
     of them inserted, so all of them would see room at the quota's edge. With the user's row
     locked first, each write's count (a later statement, with a later snapshot) sees the rows of
     the write before it. Not through `run`: a lock must begin the transaction, not end it."""
     connection = await session.connection()
-    version = (await connection.execute(_LOCK_USER, {"user_id": user_id})).scalar_one_or_none()
-    return None if version is None else int(version)
+    row = (await connection.execute(_LOCK_USER, {"user_id": user_id})).mappings().first()
+    return None if row is None else LockedUser(int(row["token_version"]), row["timezone"])
 
 
 def insert_under_quota(table: Table, values: dict[str, Any], *, user: str, limit: str) -> Insert:

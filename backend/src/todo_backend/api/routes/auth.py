@@ -14,7 +14,7 @@ from todo_backend.api.deps import (
 )
 from todo_backend.api.errors import error_responses
 from todo_backend.data import users
-from todo_backend.models import AuthResponse, SignIn, User, UserCreate, UserPublic
+from todo_backend.models import AuthResponse, SignIn, User, UserCreate, UserPublic, UserUpdate
 from todo_backend.ratelimit import RateLimitedError
 from todo_backend.security import create_token
 from todo_backend.settings import Settings
@@ -122,10 +122,27 @@ async def sign_out(user_id: CurrentUserId, session: SessionDep) -> None:
     logger.info("user signed out", extra={"user_id": user_id})
 
 
+def _gone() -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, "This account no longer exists")
+
+
 @router.get("/me", responses=error_responses(401))
 async def me(user_id: CurrentUserId, session: ReadSessionDep) -> UserPublic:
     """The signed-in user."""
     user = await users.get_user(session, user_id=user_id)
     if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "This account no longer exists")
+        raise _gone()
+    return UserPublic.model_validate(user)
+
+
+@router.patch("/me", responses=error_responses(401, 422))
+async def update_me(user_id: CurrentUserId, body: UserUpdate, session: SessionDep) -> UserPublic:
+    """Change the signed-in user's settings: their time zone (an IANA name), in which the
+    assistant reads and tells dates."""
+    await users.set_time_zone(session, user_id=user_id, timezone=body.timezone)
+    user = await users.get_user(session, user_id=user_id)
+    if user is None:
+        raise _gone()
+    await session.commit()
+    logger.info("user settings changed", extra={"user_id": user_id})
     return UserPublic.model_validate(user)

@@ -1,6 +1,8 @@
 """The task REST API; every route is scoped to the signed-in user."""
 
-from typing import Annotated, Any
+from datetime import date, datetime, time
+from typing import Annotated, Any, cast
+from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
@@ -20,15 +22,28 @@ from todo_backend.api.idempotent import (
     previous_response,
     replayed,
 )
-from todo_backend.api.paging import PageLimit, next_page_link
-from todo_backend.data import tasks
+from todo_backend.api.paging import (
+    PageLimit,
+    next_page_link,
+    parse_values_cursor,
+    values_cursor,
+)
+from todo_backend.data import tasks, users
+from todo_backend.data.tasks import NewTask, Sort, TaskChanges, TaskFilter
 from todo_backend.models import (
-    ID_MAX,
-    ID_MIN,
+    TITLE_MAX,
     TaskCreate,
     TaskPublic,
     TaskStatus,
     TaskUpdate,
+    utc_now,
+)
+from todo_backend.task_fields import (
+    DEFAULT_TIME_ZONE,
+    TAGS_MAX,
+    Priority,
+    aware_utc,
+    clean_tags,
 )
 
 router = APIRouter(
@@ -37,6 +52,7 @@ router = APIRouter(
 
 
 JSON = "application/json"
+WORDS_MAX = 10  # of a search (`q`): each is one more condition on every task
 
 
 def _json(rows: object) -> bytes:
@@ -57,32 +73,112 @@ def _found(task: dict[str, Any] | None, task_id: int) -> TaskPublic:
     return TaskPublic.model_validate(task)
 
 
+def _unprocessable(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+
+def _moment(name: str, value: str | None, zone: str) -> datetime | None:
+    """A query parameter's moment: RFC 3339 with an offset, or a date (its midnight in the
+    user's time zone)."""
+    if value is None:
+        return None
+    try:
+        if _is_date(value):
+            return datetime.combine(date.fromisoformat(value), time(), ZoneInfo(zone))
+        return aware_utc(datetime.fromisoformat(value))
+    except ValueError:
+        raise _unprocessable(
+            f"{name}: give a date-time with an offset, like 2026-12-08T17:00:00+01:00, "
+            "or a date, like 2026-12-08"
+        ) from None
+
+
+def _tags(values: list[str]) -> tuple[str, ...]:
+    try:
+        return tuple(cast(list[str], clean_tags(values)))
+    except ValueError as error:
+        raise _unprocessable(f"tag: {error}") from None
+
+
+Moment = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="An RFC 3339 date-time with an offset, or a date (midnight in the user's "
+        "time zone).",
+    ),
+]
+
+
 @router.get("", response_model=list[TaskPublic], responses=error_responses(422))
 async def list_tasks(
     request: Request,
     user_id: OwnerId,
     reads: ReadsDep,
     status: TaskStatus = "all",
+    priority: Annotated[list[Priority], Query(description="Any of these priorities.")] = [],  # noqa: B006
+    tag: Annotated[
+        list[str], Query(max_length=TAGS_MAX, description="Every one of these tags.")
+    ] = [],  # noqa: B006
+    due_before: Moment = None,
+    due_after: Moment = None,
+    overdue: Annotated[
+        bool, Query(description="Only pending tasks whose due date has passed.")
+    ] = False,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=TITLE_MAX,
+            description="Words that must all be in the title or description, in any case.",
+        ),
+    ] = None,
+    sort: Sort = "-created_at",
     limit: PageLimit = None,
     cursor: Annotated[
-        int | None,
-        Query(ge=ID_MIN, le=ID_MAX, description="Where to go on: from the Link header."),
+        str | None,
+        Query(max_length=2 * TITLE_MAX, description="Where to go on: from the Link header."),
     ] = None,
 ) -> Response:
-    """The user's tasks, newest first; `status` filters pending or completed ones. With
-    `limit`, one page: a `Link` header (rel="next") gives the next page while more remain."""
-    rows = await tasks.list_tasks(
-        reads,
-        user_id=user_id,
+    """The user's tasks, newest first unless `sort` says otherwise (undated tasks last when by
+    due date), filtered by every parameter given. With `limit`, one page: a `Link` header
+    (rel="next") gives the next page while more remain."""
+    zone = DEFAULT_TIME_ZONE
+    if _is_date(due_before) or _is_date(due_after):
+        zone = await users.get_time_zone(reads, user_id=user_id) or DEFAULT_TIME_ZONE
+    words = tuple(q.split()) if q else ()
+    if len(words) > WORDS_MAX:
+        raise _unprocessable(f"q: at most {WORDS_MAX} words")
+    where = TaskFilter(
         status=status,
-        limit=None if limit is None else limit + 1,  # one more tells whether more remain
-        before_id=cursor,
+        priorities=tuple(dict.fromkeys(priority)),
+        tags=_tags(tag),
+        due_before=_moment("due_before", due_before, zone),
+        due_after=_moment("due_after", due_after, zone),
+        overdue_at=utc_now() if overdue else None,
+        words=words,
+        sort=sort,
     )
+    after = None if cursor is None else parse_values_cursor(cursor)
+    try:
+        rows = await tasks.list_tasks(
+            reads,
+            user_id=user_id,
+            where=where,
+            limit=None if limit is None else limit + 1,  # one more tells whether more remain
+            after=after,
+        )
+    except ValueError:  # a cursor of another order
+        raise _unprocessable("cursor: use the one from the Link header") from None
     headers = None
     if limit is not None and len(rows) > limit:
         rows = rows[:limit]
-        headers = {"Link": next_page_link(request, str(rows[-1]["id"]))}
+        next_cursor = values_cursor(tasks.cursor_of(rows[-1], sort))
+        headers = {"Link": next_page_link(request, next_cursor)}
     return Response(_json(rows), media_type=JSON, headers=headers)
+
+
+def _is_date(value: str | None) -> bool:
+    return value is not None and len(value) == len("2026-12-08")
 
 
 @router.post(
@@ -104,13 +200,8 @@ async def create_task(
     )
     if keyed is not None and (previous := await previous_response(session, keyed)):
         return replayed(previous)
-    task = await quotas.add_task(
-        session,
-        settings.quotas,
-        user_id=user_id,
-        title=body.title,
-        description=body.description,
-    )
+    new = NewTask(body.title, body.description, body.due_at, body.priority, body.tags)
+    task = await quotas.add_task(session, settings.quotas, user_id=user_id, task=new)
     if keyed is None:  # the row as it is, as for the list
         await session.commit()
         return Response(_json(task), status_code=status.HTTP_201_CREATED, media_type=JSON)
@@ -132,20 +223,24 @@ async def get_task(user_id: OwnerId, task_id: TaskIdPath, reads: ReadsDep) -> Ta
 async def update_task(
     user_id: OwnerId, task_id: TaskIdPath, body: TaskUpdate, session: SessionDep
 ) -> TaskPublic:
-    """Change the fields sent; a `description` of null or "" clears it."""
-    if "title" in body.model_fields_set and body.title is None:
-        if await tasks.get_task(session, user_id=user_id, task_id=task_id) is None:
-            raise _not_found(task_id)
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "title: must not be empty")
-    sent_description = "description" in body.model_fields_set
-    task = await tasks.update_task(
-        session,
-        user_id=user_id,
-        task_id=task_id,
+    """Change the fields sent; a `description` or `due_at` of null clears it (so does a
+    `description` of ""), and `tags` replaces the task's tags."""
+    sent = body.model_fields_set
+    for required in ("title", "priority", "tags"):
+        if required in sent and getattr(body, required) is None:
+            if await tasks.get_task(session, user_id=user_id, task_id=task_id) is None:
+                raise _not_found(task_id)
+            raise _unprocessable(f"{required}: must not be null")
+    changes = TaskChanges(
         title=body.title,
-        description=(body.description or "") if sent_description else None,
+        description=(body.description or "") if "description" in sent else None,
         completed=body.completed,
+        due_at=body.due_at,
+        clear_due_at="due_at" in sent and body.due_at is None,
+        priority=body.priority,
+        tags=body.tags,
     )
+    task = await tasks.update_task(session, user_id=user_id, task_id=task_id, changes=changes)
     await session.commit()
     return _found(task, task_id)
 
