@@ -427,7 +427,8 @@ DIALOGUES = [
         [],
         [
             Step("add buy nails", "Added task", [("Buy nails", False)]),
-            Step("tag it home", "#home", [("Buy nails", False)], ["update_task"]),
+            # Tags are added to those the task has, so it is read first.
+            Step("tag it home", "#home", [("Buy nails", False)], ["list_tasks", "update_task"]),
         ],
     ),
     Dialogue(

@@ -2,6 +2,7 @@
 America/New_York: what it stores is the right instant (in UTC, as the API gives it back) and
 what it says is in the user's zone."""
 
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -43,8 +44,8 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def account(client: httpx.AsyncClient, request: pytest.FixtureRequest) -> Account:
-    email = f"dates-{request.node.name[-40:].replace('[', '-').replace(']', '')}@example.com"
+async def account(client: httpx.AsyncClient) -> Account:
+    email = f"dates-{uuid.uuid4().hex}@example.com"
     response = await client.post(
         "/api/auth/sign-up", json={"email": email, "password": "agent-pass", "name": "Dates"}
     )

@@ -92,12 +92,12 @@ class TaskRow:
 
     @classmethod
     def from_tool(cls, row: dict[str, Any]) -> "TaskRow":
-        due_at = row.get("due_at")
+        due_at = row.get("due_at")  # a datetime from the tool, a string from its JSON
         return cls(
             id=row["id"],
             title=row["title"],
             completed=row["completed"],
-            due_at=datetime.fromisoformat(due_at) if due_at else None,
+            due_at=datetime.fromisoformat(due_at) if isinstance(due_at, str) else due_at,
             priority=row.get("priority") or "medium",
             tags=tuple(row.get("tags") or ()),
         )
