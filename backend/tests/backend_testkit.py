@@ -14,6 +14,15 @@ from todo_backend.settings import Settings
 __all__ = ["TcpProxy"]  # re-exported: the tests cut the database with it
 
 TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+# The MCP tools, as clients and the model see them.
+TOOL_NAMES = {
+    "add_task",
+    "list_tasks",
+    "complete_task",
+    "reopen_task",
+    "delete_task",
+    "update_task",
+}
 # What a task that was given no due date, priority or tags has of them.
 UNPLANNED = {"due_at": None, "priority": "medium", "tags": []}
 

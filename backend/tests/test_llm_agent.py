@@ -21,7 +21,7 @@ from openai_test_server import (
     user_id_from,
 )
 
-from backend_testkit import UNPLANNED, Account, SignUp, llm_settings, stream_chat
+from backend_testkit import TOOL_NAMES, UNPLANNED, Account, SignUp, llm_settings, stream_chat
 from testkit import INITIALIZE, MCP_ACCEPT
 from todo_backend.chat import AGENT_FAILED_REPLY
 from todo_backend.main import create_app
@@ -95,14 +95,7 @@ async def test_the_model_calls_add_task_through_mcp_and_confirms(
     # The model was offered exactly the MCP tools, with their schemas.
     first = llm.requests[0]
     offered = {tool["function"]["name"]: tool["function"] for tool in first["tools"]}
-    assert set(offered) == {
-        "add_task",
-        "list_tasks",
-        "complete_task",
-        "reopen_task",
-        "delete_task",
-        "update_task",
-    }
+    assert set(offered) == TOOL_NAMES
     title_schema = offered["add_task"]["parameters"]["properties"]["title"]
     assert title_schema["maxLength"] == 200
     assert first["model"] == "test-model"

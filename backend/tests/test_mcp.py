@@ -15,17 +15,8 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from backend_testkit import TEST_SECRET, UNPLANNED
+from backend_testkit import TEST_SECRET, TOOL_NAMES, UNPLANNED
 from testkit import INITIALIZE, MCP_ACCEPT, run_service
-
-TOOL_NAMES = {
-    "add_task",
-    "list_tasks",
-    "complete_task",
-    "reopen_task",
-    "delete_task",
-    "update_task",
-}
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,6 @@ back by itself. tests/cluster/test_registry_path.py does the same through a regi
 
 import json
 import secrets
-import threading
-import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,7 @@ import pytest
 from testkit import wait_until
 from tests.support.browser import Browser, signed_up, tool_names
 from tests.support.cluster import REPO_ROOT, Cluster, CommandError, copy_checkout, pod_ready
+from tests.support.load import Load, UnexpectedAnswerError, expect
 from todo_common.build import VERSION
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1800)]
@@ -245,43 +243,20 @@ def test_t069_a_replaced_frontend_pod_keeps_the_session(deployed: Cluster) -> No
 # --- upgrades and rollbacks ----------------------------------------------------------------------
 
 
-class SteadyClient:
+class SteadyClient(Load):
     """A signed-in user whose browser keeps asking for the task list through the frontend's
-    NodePort, from a thread, while a deployment changes; counts what did not answer 200."""
+    NodePort, from a thread, while a deployment changes; counts what did not answer 200 with
+    the one task."""
 
     def __init__(self, base_url: str) -> None:
         self.browser = signed_up(base_url, "Steady")
         self.browser.chat("Add a task to stay online")
-        self.outcomes: Counter[str] = Counter()
-        self.failures: list[str] = []  # the first few, as the client saw them
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__(self._list_tasks)
 
-    def _run(self) -> None:
-        deadline = time.monotonic() + 900
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            try:
-                response = self.browser.api("GET", f"{self.browser.user_id}/tasks")
-                ok = response.status_code == 200 and len(response.json()) == 1
-                outcome = "ok" if ok else f"status {response.status_code}"
-                detail = response.text[:200]
-            except httpx.HTTPError as error:
-                outcome, detail = type(error).__name__, str(error)
-            self.outcomes[outcome] += 1
-            if outcome != "ok" and len(self.failures) < 5:
-                self.failures.append(f"{time.strftime('%H:%M:%S')} {outcome}: {detail}")
-
-    def __enter__(self) -> "SteadyClient":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def errors(self) -> int:
-        return sum(count for outcome, count in self.outcomes.items() if outcome != "ok")
+    def _list_tasks(self) -> None:
+        response = expect(self.browser.api("GET", f"{self.browser.user_id}/tasks"), 200)
+        if len(response.json()) != 1:
+            raise UnexpectedAnswerError("not the one task", response.text[:200])
 
 
 def test_a_rolling_upgrade_under_load_answers_every_request(

@@ -239,22 +239,25 @@ async def _changed(
     return _result(task, status)
 
 
+async def _mark(
+    ctx: ToolContext, user_id: str, task_id: int, *, completed: bool
+) -> TaskActionResult:
+    _check_caller(ctx, user_id)
+    changes = TaskChanges(completed=completed)
+    task = await tasks.update_task(ctx.session, user_id=user_id, task_id=task_id, changes=changes)
+    return await _changed(ctx, task, task_id, "completed" if completed else "reopened")
+
+
 @_validated
 async def complete_task(ctx: ToolContext, user_id: UserId, task_id: TaskId) -> TaskActionResult:
     """Mark a task as completed."""
-    _check_caller(ctx, user_id)
-    changes = TaskChanges(completed=True)
-    task = await tasks.update_task(ctx.session, user_id=user_id, task_id=task_id, changes=changes)
-    return await _changed(ctx, task, task_id, "completed")
+    return await _mark(ctx, user_id, task_id, completed=True)
 
 
 @_validated
 async def reopen_task(ctx: ToolContext, user_id: UserId, task_id: TaskId) -> TaskActionResult:
     """Mark a completed task as pending again (it was not done after all)."""
-    _check_caller(ctx, user_id)
-    changes = TaskChanges(completed=False)
-    task = await tasks.update_task(ctx.session, user_id=user_id, task_id=task_id, changes=changes)
-    return await _changed(ctx, task, task_id, "reopened")
+    return await _mark(ctx, user_id, task_id, completed=False)
 
 
 @_validated
