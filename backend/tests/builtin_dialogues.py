@@ -315,6 +315,30 @@ DIALOGUES = [
         ],
     ),
     Dialogue(
+        "a date it could not read is asked about, and the answer is read in its place",
+        [],
+        [
+            Step("add dentist on the 45th", "When did you mean?", [], []),
+            Step("the 15th", "Added task", [("Dentist", False)], ["add_task"]),
+        ],
+    ),
+    Dialogue(
+        "a new due date it could not read waits for the answer",
+        CALLS,
+        [
+            Step("move mom to the 45th", "Nothing has changed yet", CALLS, []),
+            Step("friday", "'Call mom', due Fri ", CALLS, ["list_tasks", "update_task"]),
+        ],
+    ),
+    Dialogue(
+        "no drops a date question",
+        [],
+        [
+            Step("add dentist on the 45th", "When did you mean?", [], []),
+            Step("never mind", "Nothing changed.", [], []),
+        ],
+    ),
+    Dialogue(
         "no cancels a bulk delete",
         TWO_DONE,
         [

@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 from todo_backend.agent.base import AgentEvent, HistoryMessage, ToolCallEvent
 from todo_backend.agent.builtin import followups, plan_replies, replies
 from todo_backend.agent.builtin.dates import Unreadable, resolve
-from todo_backend.agent.builtin.followups import Action, Pending, PendingChoice, PendingConfirmation
+from todo_backend.agent.builtin.followups import (
+    Action,
+    Pending,
+    PendingChoice,
+    PendingConfirmation,
+    PendingDate,
+)
 from todo_backend.agent.builtin.plan_replies import Speaker
 from todo_backend.agent.builtin.plans import read_plan, read_priority, tag_names
 from todo_backend.agent.builtin.questions import ListFilter
@@ -74,10 +80,10 @@ class TaskActions:
     def due(self, when: str) -> datetime | Unreadable:
         return resolve(when, self.now, self.zone)
 
-    def date_problem(self, when: str) -> str | None:
-        """The question to ask when `when` names no date; None when it names one."""
+    def date_problem(self, when: str, message: str) -> str | None:
+        """The question to ask when `when` in `message` names no date; None when it names one."""
         due = self.due(when)
-        return plan_replies.unreadable_date(due.phrase) if isinstance(due, Unreadable) else None
+        return followups.ask_date(due.phrase, message) if isinstance(due, Unreadable) else None
 
     async def add(self, raw: str, message: str, when: str | None = None) -> str:
         """Add the task or tasks one message asks for, all or none, with the due date, priority
@@ -91,7 +97,7 @@ class TaskActions:
         if when:
             due = self.due(when)
             if isinstance(due, Unreadable):
-                return plan_replies.unreadable_date(due.phrase)
+                return followups.ask_date(due.phrase, message)
             plans["due_at"] = due.isoformat()
         wanted: list[NewTask] = new_tasks(plan.title)
         for task in wanted:
@@ -168,7 +174,7 @@ class TaskActions:
         if action == "reschedule":
             due = self.due(text)
             if isinstance(due, Unreadable):
-                return plan_replies.unreadable_date(due.phrase)
+                return followups.ask_date(due.phrase)
             result = await self.tool("update_task", task_id=task_id, due_at=due.isoformat())
             return self.say.updated(result, "due")
         if action == "clear_due":
@@ -235,6 +241,8 @@ class TaskActions:
             return replies.kept()
         if isinstance(question, PendingConfirmation):
             return await self._confirm(question) if followups.is_yes(message) else None
+        if isinstance(question, PendingDate):
+            return None  # the agent reads the message again with the answer's date
         return await self._choose(question, message)
 
     async def _confirm(self, question: PendingConfirmation) -> str:

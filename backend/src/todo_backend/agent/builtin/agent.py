@@ -21,6 +21,8 @@ async def respond(work: TaskActions, message: str) -> str:
         answer = await work.answer(question, message)
         if answer is not None:
             return answer
+    if isinstance(question, followups.PendingDate):
+        message = question.with_date(message) or message
     parsed = parse(message)
     if isinstance(parsed, Unclear):
         return replies.unclear(parsed.intents)

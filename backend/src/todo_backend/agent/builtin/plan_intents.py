@@ -27,7 +27,7 @@ async def _reopen(work: TaskActions, parsed: Parsed) -> str:
 
 async def _reschedule(work: TaskActions, parsed: Parsed) -> str:
     when = parsed.fields["when"]
-    problem = work.date_problem(when)
+    problem = work.date_problem(when, parsed.text)
     if problem:
         return problem
     return await work.act_on_reference("reschedule", parsed.fields["ref"], when)

@@ -13,8 +13,6 @@ from todo_backend.agent.builtin.questions import ListFilter
 from todo_backend.agent.builtin.references import TaskRow
 from todo_backend.tools import LIST_DEFAULT
 
-_DATE_EXAMPLES = "For example 'tomorrow at 5pm', 'next Friday' or 'on the 3rd'."
-
 
 class Speaker:
     """Says a task's plan from the turn's now, in the user's zone."""
@@ -80,13 +78,6 @@ def reopened(result: dict[str, Any]) -> str:
 
 def not_complete(task: TaskRow) -> str:
     return f"Task {task.id} '{task.title}' is not complete. {replies.NOTHING_CHANGED}"
-
-
-def unreadable_date(phrase: str) -> str:
-    return (
-        f"I couldn't read '{phrase}' as a date. When should it be due? {_DATE_EXAMPLES} "
-        f"{replies.NOTHING_CHANGED}"
-    )
 
 
 def no_such_tags(task: TaskRow, tags: Sequence[str]) -> str:
