@@ -5,9 +5,10 @@ would send every execution through its compile and loading steps, and building a
 anew costs about as much as running it. Every one returns the task's public fields
 (TaskPublic's, the API's JSON keys), as a dict.
 
-A task's tags are rows of `task_tags`, read with the task as one space-separated column (tags
-have no spaces) and returned as a sorted list."""
+A task's tags are rows of `task_tags`, read with the task as one aggregated column, a sorted
+list: no Python runs per row of a list."""
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,8 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    Text,
+    TypeDecorator,
     and_,
     bindparam,
     case,
@@ -33,6 +36,7 @@ from sqlalchemy import (
     or_,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -48,21 +52,35 @@ _TASKS: Table = Task.__table__  # type: ignore[attr-defined]  # SQLModel hides i
 _TAGS: Table = TaskTag.__table__  # type: ignore[attr-defined]
 
 
-class _TagList(FunctionElement[str]):
-    """A task's tags as one string, "home work" (the aggregate's name differs by database)."""
+class _Tags(TypeDecorator[list[str]]):
+    """A task's tags as a sorted list: PostgreSQL's driver returns the array as one already;
+    SQLite's JSON array text is read here."""
 
-    type = String()
+    impl = Text
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[str]:
+        if isinstance(value, str):
+            return sorted(json.loads(value))
+        return value or []
+
+
+class _TagList(FunctionElement[list[str]]):
+    """A task's tags, aggregated (each database has its own aggregate for it)."""
+
+    type = _Tags()
     inherit_cache = True
 
 
 @compiles(_TagList)
-def _group_concat(element: _TagList, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"group_concat({compiler.process(element.clauses, **kw)}, ' ')"
+def _json_group_array(element: _TagList, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(_TagList, "postgresql")
-def _string_agg(element: _TagList, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"string_agg({compiler.process(element.clauses, **kw)}, ' ')"
+def _array_agg(element: _TagList, compiler: SQLCompiler, **kw: Any) -> str:
+    tag = compiler.process(element.clauses, **kw)
+    return f"coalesce(array_agg({tag} ORDER BY {tag}), '{{}}')"
 
 
 _TAGS_OF_TASK = (
@@ -327,15 +345,12 @@ def after_params(sort: Sort, cursor: Sequence[Any]) -> dict[str, Any]:
 # ---- reading rows ----
 
 
-def _public(row: Any) -> dict[str, Any]:
-    task = dict(row)
-    tags = task["tags"]
-    task["tags"] = sorted(tags.split()) if tags else []
-    return task
-
-
 def _one(rows: Any) -> dict[str, Any] | None:
-    return _public(rows[0]) if rows else None
+    if not rows:
+        return None
+    task = dict(rows[0])
+    task["tags"] = task["tags"] or []  # a new task's (none yet)
+    return task
 
 
 @cache
@@ -434,7 +449,7 @@ async def list_tasks(
     if after is not None:
         params.update(after_params(where.sort, after))
     rows = await run(reads, query, params)
-    return [_public(row) for row in rows]
+    return [dict(row) for row in rows]
 
 
 async def get_task(

@@ -5,7 +5,8 @@ from typing import Annotated, Any, cast
 from zoneinfo import ZoneInfo
 
 import orjson
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from pydantic import BaseModel, Field
 
 from todo_backend import idempotency, quotas
 from todo_backend.api.deps import (
@@ -23,11 +24,12 @@ from todo_backend.api.idempotent import (
     replayed,
 )
 from todo_backend.api.paging import (
-    PageLimit,
+    PAGE_MAX,
     next_page_link,
     parse_values_cursor,
     values_cursor,
 )
+from todo_backend.api.query import query_parameters, query_reader
 from todo_backend.data import tasks, users
 from todo_backend.data.tasks import NewTask, Sort, TaskChanges, TaskFilter
 from todo_backend.models import (
@@ -100,65 +102,68 @@ def _tags(values: list[str]) -> tuple[str, ...]:
         raise _unprocessable(f"tag: {error}") from None
 
 
-Moment = Annotated[
-    str | None,
-    Query(
-        max_length=40,
-        description="An RFC 3339 date-time with an offset, or a date (midnight in the user's "
-        "time zone).",
-    ),
-]
+_MOMENT = "An RFC 3339 date-time with an offset, or a date (midnight in the user's time zone)."
 
 
-@router.get("", response_model=list[TaskPublic], responses=error_responses(422))
+class TaskListQuery(BaseModel):
+    """What the task list takes; every parameter is optional and they combine with AND."""
+
+    status: TaskStatus = Field(default="all", description="pending, completed or all of them.")
+    priority: list[Priority] = Field(default=[], description="Any of these priorities.")
+    tag: list[str] = Field(default=[], max_length=TAGS_MAX, description="Every one of these tags.")
+    due_before: str | None = Field(default=None, max_length=40, description=_MOMENT)
+    due_after: str | None = Field(default=None, max_length=40, description=_MOMENT)
+    overdue: bool = Field(default=False, description="Only pending tasks past their due date.")
+    q: str | None = Field(
+        default=None,
+        max_length=TITLE_MAX,
+        description="Words that must all be in the title or description, in any case.",
+    )
+    sort: Sort = Field(
+        default="-created_at",
+        description="The order; tasks without a due date come last in both due-date orders.",
+    )
+    limit: int | None = Field(
+        default=None, ge=1, le=PAGE_MAX, description="At most this many; without it, all of them."
+    )
+    cursor: str | None = Field(
+        default=None, max_length=2 * TITLE_MAX, description="Where to go on: from the Link header."
+    )
+
+
+@router.get(
+    "",
+    response_model=list[TaskPublic],
+    responses=error_responses(422),
+    openapi_extra={"parameters": query_parameters(TaskListQuery)},
+)
 async def list_tasks(
     request: Request,
     user_id: OwnerId,
     reads: ReadsDep,
-    status: TaskStatus = "all",
-    priority: Annotated[list[Priority], Query(description="Any of these priorities.")] = [],  # noqa: B006
-    tag: Annotated[
-        list[str], Query(max_length=TAGS_MAX, description="Every one of these tags.")
-    ] = [],  # noqa: B006
-    due_before: Moment = None,
-    due_after: Moment = None,
-    overdue: Annotated[
-        bool, Query(description="Only pending tasks whose due date has passed.")
-    ] = False,
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=TITLE_MAX,
-            description="Words that must all be in the title or description, in any case.",
-        ),
-    ] = None,
-    sort: Sort = "-created_at",
-    limit: PageLimit = None,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=2 * TITLE_MAX, description="Where to go on: from the Link header."),
-    ] = None,
+    query: Annotated[TaskListQuery, Depends(query_reader(TaskListQuery))],
 ) -> Response:
-    """The user's tasks, newest first unless `sort` says otherwise (undated tasks last when by
-    due date), filtered by every parameter given. With `limit`, one page: a `Link` header
-    (rel="next") gives the next page while more remain."""
+    """The user's tasks, newest first unless `sort` says otherwise, filtered by every parameter
+    given. With `limit`, one page: a `Link` header (rel="next") gives the next page while more
+    remain."""
+    due_before, due_after, limit = query.due_before, query.due_after, query.limit
     zone = DEFAULT_TIME_ZONE
     if _is_date(due_before) or _is_date(due_after):
         zone = await users.get_time_zone(reads, user_id=user_id) or DEFAULT_TIME_ZONE
-    words = tuple(q.split()) if q else ()
+    words = tuple(query.q.split()) if query.q else ()
     if len(words) > WORDS_MAX:
         raise _unprocessable(f"q: at most {WORDS_MAX} words")
     where = TaskFilter(
-        status=status,
-        priorities=tuple(dict.fromkeys(priority)),
-        tags=_tags(tag),
+        status=query.status,
+        priorities=tuple(dict.fromkeys(query.priority)),
+        tags=_tags(query.tag),
         due_before=_moment("due_before", due_before, zone),
         due_after=_moment("due_after", due_after, zone),
-        overdue_at=utc_now() if overdue else None,
+        overdue_at=utc_now() if query.overdue else None,
         words=words,
-        sort=sort,
+        sort=query.sort,
     )
-    after = None if cursor is None else parse_values_cursor(cursor)
+    after = None if query.cursor is None else parse_values_cursor(query.cursor)
     try:
         rows = await tasks.list_tasks(
             reads,
@@ -172,7 +177,7 @@ async def list_tasks(
     headers = None
     if limit is not None and len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = values_cursor(tasks.cursor_of(rows[-1], sort))
+        next_cursor = values_cursor(tasks.cursor_of(rows[-1], query.sort))
         headers = {"Link": next_page_link(request, next_cursor)}
     return Response(_json(rows), media_type=JSON, headers=headers)
 
