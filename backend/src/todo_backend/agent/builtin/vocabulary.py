@@ -75,7 +75,12 @@ NOT_A_NEW_TODO = (
     # "put task 3 back to pending": reopen
     rf".*\s(?:not\s+(?:yet\s+)?{DONE}|pending|undone|unfinished|incomplete)(?:\s+again)?$",
 )
-EVERYDAY_TODO = "".join(f"(?!{p})" for p in NOT_A_NEW_TODO) + rf"(?P<title>{TODO_VERB}\b.+)"
+# The verb is looked for first: most messages start with none, and skip the exceptions.
+EVERYDAY_TODO = (
+    rf"(?={TODO_VERB}\b)"
+    + "".join(f"(?!{p})" for p in NOT_A_NEW_TODO)
+    + rf"(?P<title>{TODO_VERB}\b.+)"
+)
 
 PENDING_WORDS = re.compile(rf"\b(?:{PENDING})\b", re.IGNORECASE)
 COMPLETED_WORDS = re.compile(rf"\b(?<!not )(?:{COMPLETED})\b", re.IGNORECASE)
