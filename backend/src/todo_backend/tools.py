@@ -22,8 +22,9 @@ from pydantic import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend import quotas
-from todo_backend.data import tasks
-from todo_backend.data.tasks import NewTask, Sort, TaskChanges, TaskFilter
+from todo_backend.data import task_lists, tasks
+from todo_backend.data.task_lists import Sort, TaskFilter
+from todo_backend.data.tasks import NewTask, TaskChanges
 from todo_backend.models import (
     DESCRIPTION_MAX,
     ID_MAX,
@@ -220,7 +221,7 @@ async def list_tasks(
         words=tuple(query.split()) if query else (),
         sort=sort,
     )
-    rows = await tasks.list_tasks(ctx.session, user_id=user_id, where=where, limit=limit + 1)
+    rows = await task_lists.list_tasks(ctx.session, user_id=user_id, where=where, limit=limit + 1)
     summaries = [TaskSummary.model_validate(row) for row in rows[:limit]]
     return TaskList(tasks=summaries, more=len(rows) > limit)
 

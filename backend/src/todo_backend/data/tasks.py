@@ -1,38 +1,36 @@
-"""Tasks: one write path per operation, for the REST API, the MCP tools and the agents alike.
+"""Tasks: one write path per operation, for the REST API, the MCP tools and the agents alike
+(lists are `task_lists`).
 
 Core statements, built once (`functools.cache` for those with variants): the ORM's attributes
 would send every execution through its compile and loading steps, and building a statement
 anew costs about as much as running it. Every one returns the task's public fields
 (TaskPublic's, the API's JSON keys), as a dict.
 
-A task's tags are rows of `task_tags`, read with the task as one space-separated column (tags
-have no spaces) and returned as a sorted list."""
+A task's tags are rows of `task_tags`, read with the task as one aggregated column, a sorted
+list: no Python runs per row of a list."""
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal, get_args
+from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Integer,
-    Select,
     String,
     Table,
-    and_,
+    Text,
+    TypeDecorator,
     bindparam,
-    case,
-    cast,
     delete,
     false,
-    func,
     insert,
     not_,
     null,
-    or_,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -41,47 +39,59 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from todo_backend.data.engine import Reads, run
 from todo_backend.data.users import insert_under_quota, lock_user
-from todo_backend.models import Task, TaskPublic, TaskStatus, TaskTag, UTCDateTime, utc_now
-from todo_backend.task_fields import DEFAULT_PRIORITY, PRIORITY_RANK, Priority
+from todo_backend.models import Task, TaskPublic, TaskTag, UTCDateTime, utc_now
+from todo_backend.task_fields import DEFAULT_PRIORITY, Priority
 
-_TASKS: Table = Task.__table__  # type: ignore[attr-defined]  # SQLModel hides it
-_TAGS: Table = TaskTag.__table__  # type: ignore[attr-defined]
+TASKS: Table = Task.__table__  # type: ignore[attr-defined]  # SQLModel hides it
+TAGS: Table = TaskTag.__table__  # type: ignore[attr-defined]
 
 
-class _TagList(FunctionElement[str]):
-    """A task's tags as one string, "home work" (the aggregate's name differs by database)."""
+class _Tags(TypeDecorator[list[str]]):
+    """A task's tags as a sorted list: PostgreSQL's driver returns the array as one already;
+    SQLite's JSON array text is read here."""
 
-    type = String()
+    impl = Text
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[str]:
+        if isinstance(value, str):
+            return sorted(json.loads(value))
+        return value or []
+
+
+class _TagList(FunctionElement[list[str]]):
+    """A task's tags, aggregated (each database has its own aggregate for it)."""
+
+    type = _Tags()
     inherit_cache = True
 
 
 @compiles(_TagList)
-def _group_concat(element: _TagList, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"group_concat({compiler.process(element.clauses, **kw)}, ' ')"
+def _json_group_array(element: _TagList, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(_TagList, "postgresql")
-def _string_agg(element: _TagList, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"string_agg({compiler.process(element.clauses, **kw)}, ' ')"
+def _array_agg(element: _TagList, compiler: SQLCompiler, **kw: Any) -> str:
+    tag = compiler.process(element.clauses, **kw)
+    return f"coalesce(array_agg({tag} ORDER BY {tag}), '{{}}')"
 
 
-_TAGS_OF_TASK = (
-    select(_TagList(_TAGS.c.tag)).where(_TAGS.c.task_id == _TASKS.c.id).scalar_subquery()
-)
-_PUBLIC = [
-    _TAGS_OF_TASK.label("tags") if name == "tags" else _TASKS.c[name]
+_TAGS_OF_TASK = select(_TagList(TAGS.c.tag)).where(TAGS.c.task_id == TASKS.c.id).scalar_subquery()
+PUBLIC = [
+    _TAGS_OF_TASK.label("tags") if name == "tags" else TASKS.c[name]
     for name in TaskPublic.model_fields
 ]
 # A new task has no tags yet (and in an INSERT's RETURNING the subquery would not correlate).
-_PUBLIC_NEW = [null().label("tags") if c.name == "tags" else c for c in _PUBLIC]
-_OWNED = (_TASKS.c.id == bindparam("p_task_id", type_=Integer)) & (
-    _TASKS.c.user_id == bindparam("p_user_id", type_=String)
+_PUBLIC_NEW = [null().label("tags") if c.name == "tags" else c for c in PUBLIC]
+_OWNED = (TASKS.c.id == bindparam("p_task_id", type_=Integer)) & (
+    TASKS.c.user_id == bindparam("p_user_id", type_=String)
 )
 _NOW = bindparam("p_now", type_=UTCDateTime)
 
 # A task, only while its user has fewer than max_tasks.
 _CREATE_TASK = insert_under_quota(
-    _TASKS,
+    TASKS,
     {
         "title": bindparam("p_title", type_=String),
         "description": bindparam("p_description", type_=String),
@@ -95,247 +105,30 @@ _CREATE_TASK = insert_under_quota(
     user="p_user_id",
     limit="p_max_tasks",
 ).returning(*_PUBLIC_NEW)
-_GET_TASK = select(*_PUBLIC).where(_OWNED)
+_GET_TASK = select(*PUBLIC).where(_OWNED)
 _TOGGLE_TASK = (
-    update(_TASKS)
+    update(TASKS)
     .where(_OWNED)
-    .values(completed=not_(_TASKS.c.completed), updated_at=_NOW)
-    .returning(*_PUBLIC)
+    .values(completed=not_(TASKS.c.completed), updated_at=_NOW)
+    .returning(*PUBLIC)
 )
-_DELETE_TASK = delete(_TASKS).where(_OWNED).returning(*_PUBLIC)
-_CLEAR_TAGS = delete(_TAGS).where(_TAGS.c.task_id == bindparam("p_task_id", type_=Integer))
-_ADD_TAG = insert(_TAGS).values(
+_DELETE_TASK = delete(TASKS).where(_OWNED).returning(*PUBLIC)
+_CLEAR_TAGS = delete(TAGS).where(TAGS.c.task_id == bindparam("p_task_id", type_=Integer))
+_ADD_TAG = insert(TAGS).values(
     task_id=bindparam("p_task_id", type_=Integer),
     user_id=bindparam("p_user_id", type_=String),
     tag=bindparam("p_tag", type_=String),
 )
 
-# ---- lists: filters and orders ----
-
-Sort = Literal["-created_at", "created_at", "due_at", "-due_at", "priority", "-priority", "title"]
-SORTS: tuple[Sort, ...] = get_args(Sort)
-
-
-@dataclass(frozen=True)
-class TaskFilter:
-    """Which of a user's tasks a list returns, and in what order."""
-
-    status: TaskStatus = "all"
-    priorities: tuple[Priority, ...] = ()  # any of them
-    tags: tuple[str, ...] = ()  # all of them
-    due_before: datetime | None = None
-    due_after: datetime | None = None
-    overdue_at: datetime | None = None  # pending and due before this moment
-    words: tuple[str, ...] = ()  # each in the title or the description, in any case
-    sort: Sort = "-created_at"
-
-
-@dataclass(frozen=True)
-class _SortKey:
-    """One key of an order: its expression of a row, the same expression of the bound value
-    `p_after_<field>`, and how that value is taken from the last task of the page before."""
-
-    field: str
-    of_row: ColumnElement[Any]
-    of_bound: ColumnElement[Any]
-    value_of: Callable[[dict[str, Any]], Any]
-    descending: bool
-
-
-def _rank(priority: str) -> int:
-    return PRIORITY_RANK[priority]
-
-
-_RANK = case(PRIORITY_RANK, value=_TASKS.c.priority)
-_NO_DUE_DATE = case((_TASKS.c.due_at.is_(None), 1), else_=0)  # due dates first, then the rest
-
-
-def _keys(sort: Sort) -> tuple[list[_SortKey], bool]:
-    """An order's keys before the id, and whether the id (the last tie-breaker) descends. Ids
-    grow with time: the creation order is the id's."""
-    descending = sort.startswith("-")
-    name = sort.removeprefix("-")
-
-    def bound(field: str, type_: Any) -> Any:
-        return bindparam(f"p_after_{field}", type_=type_)
-
-    if name == "due_at":
-        return [
-            _SortKey(
-                "no_due",
-                _NO_DUE_DATE,
-                bound("no_due", Integer),
-                lambda task: int(task["due_at"] is None),
-                False,
-            ),
-            _SortKey(
-                "due_at",
-                _TASKS.c.due_at,
-                bound("due_at", UTCDateTime),
-                lambda task: task["due_at"],
-                descending,
-            ),
-        ], descending
-    if name == "priority":
-        return [
-            _SortKey(
-                "rank",
-                _RANK,
-                bound("rank", Integer),
-                lambda task: _rank(task["priority"]),
-                descending,
-            )
-        ], descending
-    if name == "title":
-        # lower() in SQL on both sides: SQLite's is ASCII-only and Python's is not, so the
-        # cursor keeps the title itself.
-        return [
-            _SortKey(
-                "title",
-                func.lower(_TASKS.c.title),
-                func.lower(cast(bound("title", String), String)),
-                lambda task: task["title"],
-                descending,
-            )
-        ], descending
-    return [], descending
-
-
-def _after_cursor(keys: list[_SortKey], id_descending: bool) -> ColumnElement[bool]:
-    """The rows after the cursor's row in the order of `keys`, then the id: after it in the
-    first key, or equal in the first and after it in the next, and so on."""
-    columns = [(key.of_row, key.of_bound, key.descending) for key in keys]
-    columns.append((_TASKS.c.id, bindparam("p_after_id", type_=Integer), id_descending))
-    alternatives = []
-    for index, (column, value, descending) in enumerate(columns):
-        equal_before = [c.is_not_distinct_from(v) for c, v, _ in columns[:index]]
-        beyond = column < value if descending else column > value
-        alternatives.append(and_(*equal_before, beyond))
-    return or_(*alternatives)
-
-
-def _ordered(keys: list[_SortKey], id_descending: bool) -> list[ColumnElement[Any]]:
-    orders: list[ColumnElement[Any]] = [
-        key.of_row.desc() if key.descending else key.of_row.asc() for key in keys
-    ]
-    orders.append(_TASKS.c.id.desc() if id_descending else _TASKS.c.id.asc())
-    return orders
-
-
-@cache
-def _list_statement(
-    status: TaskStatus,
-    priorities: int,
-    tags: int,
-    due_before: bool,
-    due_after: bool,
-    overdue: bool,
-    words: int,
-    sort: Sort,
-    after_cursor: bool,
-    limited: bool,
-) -> Select[Any]:
-    """One statement per kind of list: its filters (how many values of each), order, cursor and
-    limit. Values are bound one parameter each (not an expanding IN), so the statement compiles
-    once."""
-    query = select(*_PUBLIC).where(_TASKS.c.user_id == bindparam("p_user_id"))
-    if status != "all":
-        query = query.where(_TASKS.c.completed == (status == "completed"))
-    if priorities:
-        query = query.where(
-            _TASKS.c.priority.in_([bindparam(f"p_priority_{i}") for i in range(priorities)])
-        )
-    if tags:
-        # The tasks that have every one of the tags: the (user_id, tag) index finds them.
-        tagged = (
-            select(_TAGS.c.task_id)
-            .where(
-                _TAGS.c.user_id == bindparam("p_user_id"),
-                _TAGS.c.tag.in_([bindparam(f"p_tag_{i}") for i in range(tags)]),
-            )
-            .group_by(_TAGS.c.task_id)
-            .having(func.count() == tags)
-        )
-        query = query.where(_TASKS.c.id.in_(tagged))
-    if due_before:
-        query = query.where(_TASKS.c.due_at < bindparam("p_due_before", type_=UTCDateTime))
-    if due_after:
-        query = query.where(_TASKS.c.due_at >= bindparam("p_due_after", type_=UTCDateTime))
-    if overdue:
-        query = query.where(
-            _TASKS.c.completed == false(),
-            _TASKS.c.due_at < bindparam("p_overdue_at", type_=UTCDateTime),
-        )
-    for i in range(words):
-        pattern = bindparam(f"p_word_{i}", type_=String)
-        query = query.where(
-            or_(
-                _TASKS.c.title.ilike(pattern, escape="\\"),
-                _TASKS.c.description.ilike(pattern, escape="\\"),
-            )
-        )
-    keys, id_descending = _keys(sort)
-    if after_cursor:
-        query = query.where(_after_cursor(keys, id_descending))
-    if limited:
-        query = query.limit(bindparam("p_limit"))
-    statement: Select[Any] = query.order_by(*_ordered(keys, id_descending))
-    return statement
-
-
-def _like_pattern(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def cursor_of(task: dict[str, Any], sort: Sort) -> list[Any]:
-    """Where a list in this order goes on after `task`: the values of its sort fields, then its
-    id (JSON-ready; a due date as RFC 3339 text)."""
-    keys, _ = _keys(sort)
-    values: list[Any] = []
-    for key in keys:
-        value = key.value_of(task)
-        values.append(value.isoformat() if isinstance(value, datetime) else value)
-    return [*values, task["id"]]
-
-
-def after_params(sort: Sort, cursor: Sequence[Any]) -> dict[str, Any]:
-    """The bound values of a cursor from `cursor_of`; ValueError for anything else."""
-    keys, _ = _keys(sort)
-    if len(cursor) != len(keys) + 1:
-        raise ValueError("not a cursor of this order")
-    params: dict[str, Any] = {}
-    for key, value in zip(keys, cursor, strict=False):
-        if key.field == "due_at" and value is not None:
-            if not isinstance(value, str):
-                raise ValueError("not a cursor of this order")
-            value = datetime.fromisoformat(value)
-            if value.tzinfo is None:
-                raise ValueError("not a cursor of this order")
-        elif (key.field in ("no_due", "rank") and not isinstance(value, int)) or (
-            key.field == "title" and not isinstance(value, str)
-        ):
-            raise ValueError("not a cursor of this order")
-        params[f"p_after_{key.field}"] = value
-    row_id = cursor[-1]
-    if not isinstance(row_id, int) or isinstance(row_id, bool):
-        raise ValueError("not a cursor of this order")
-    params["p_after_id"] = row_id
-    return params
-
-
 # ---- reading rows ----
 
 
-def _public(row: Any) -> dict[str, Any]:
-    task = dict(row)
-    tags = task["tags"]
-    task["tags"] = sorted(tags.split()) if tags else []
-    return task
-
-
 def _one(rows: Any) -> dict[str, Any] | None:
-    return _public(rows[0]) if rows else None
+    if not rows:
+        return None
+    task = dict(rows[0])
+    task["tags"] = task["tags"] or []  # a new task's (none yet)
+    return task
 
 
 @cache
@@ -354,7 +147,7 @@ def _update_statement(
         values["due_at"] = bindparam("p_due_at", type_=UTCDateTime)
     if priority:
         values["priority"] = bindparam("p_priority", type_=String)
-    return update(_TASKS).where(_OWNED).values(**values).returning(*_PUBLIC)
+    return update(TASKS).where(_OWNED).values(**values).returning(*PUBLIC)
 
 
 async def _replace_tags(
@@ -396,45 +189,6 @@ async def create_task(
     if created is not None and task.tags:
         created = await _replace_tags(session, created, task.tags)
     return created
-
-
-async def list_tasks(
-    reads: Reads | AsyncSession,
-    *,
-    user_id: str,
-    where: TaskFilter = TaskFilter(),
-    limit: int | None = None,
-    after: Sequence[Any] | None = None,
-) -> list[dict[str, Any]]:
-    """The user's tasks that `where` selects, in its order; with `after` (a `cursor_of`), only
-    those after that task, and at most `limit` of them. Plain values, not ORM objects: listing
-    is the hottest path."""
-    query = _list_statement(
-        where.status,
-        len(where.priorities),
-        len(where.tags),
-        where.due_before is not None,
-        where.due_after is not None,
-        where.overdue_at is not None,
-        len(where.words),
-        where.sort,
-        after is not None,
-        limit is not None,
-    )
-    params: dict[str, Any] = {
-        "p_user_id": user_id,
-        "p_limit": limit,
-        "p_due_before": where.due_before,
-        "p_due_after": where.due_after,
-        "p_overdue_at": where.overdue_at,
-    }
-    params.update({f"p_priority_{i}": value for i, value in enumerate(where.priorities)})
-    params.update({f"p_tag_{i}": value for i, value in enumerate(where.tags)})
-    params.update({f"p_word_{i}": _like_pattern(w) for i, w in enumerate(where.words)})
-    if after is not None:
-        params.update(after_params(where.sort, after))
-    rows = await run(reads, query, params)
-    return [_public(row) for row in rows]
 
 
 async def get_task(

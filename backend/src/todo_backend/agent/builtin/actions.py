@@ -3,11 +3,23 @@ an event, and delete, complete and rename touch only a task the user has named f
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from todo_backend.agent.base import AgentEvent, HistoryMessage, ToolCallEvent
-from todo_backend.agent.builtin import followups, replies
-from todo_backend.agent.builtin.followups import Action, Pending, PendingChoice, PendingConfirmation
+from todo_backend.agent.builtin import followups, plan_replies, replies
+from todo_backend.agent.builtin.dates import Unreadable, resolve
+from todo_backend.agent.builtin.followups import (
+    Action,
+    Pending,
+    PendingChoice,
+    PendingConfirmation,
+    PendingDate,
+)
+from todo_backend.agent.builtin.plan_replies import Speaker
+from todo_backend.agent.builtin.plans import read_plan, read_priority, tag_names
+from todo_backend.agent.builtin.questions import ListFilter
 from todo_backend.agent.builtin.references import (
     PRONOUN,
     Ambiguous,
@@ -16,22 +28,32 @@ from todo_backend.agent.builtin.references import (
     TaskRow,
     mentions,
     reference_words,
-    resolve,
     task_number,
+)
+from todo_backend.agent.builtin.references import (
+    resolve as resolve_reference,
 )
 from todo_backend.agent.builtin.titles import NewTask, amended, new_tasks
 from todo_backend.models import ID_MAX, ID_MIN, TaskStatus
 from todo_backend.tools import LIST_MAX, TaskToolError, ToolContext, call_tool
 
 _PRONOUN = re.compile(PRONOUN, re.IGNORECASE)
+# Which tasks a loose name means first, for the actions that care: pending ones to complete,
+# completed ones to reopen.
+_PREFER_COMPLETED: dict[Action, bool] = {"complete": False, "reopen": True}
 
 
 class TaskActions:
     """One turn's work with the task tools; `events` holds every call and its result."""
 
-    def __init__(self, ctx: ToolContext, history: Sequence[HistoryMessage]) -> None:
+    def __init__(
+        self, ctx: ToolContext, history: Sequence[HistoryMessage], now: datetime, zone: ZoneInfo
+    ) -> None:
         self.ctx = ctx
         self.history = history
+        self.now = now  # the turn's one "now": relative dates are read from it, in `zone`
+        self.zone = zone
+        self.say = Speaker(now, zone)
         self.events: list[AgentEvent] = []
         self._listed: dict[TaskStatus, list[TaskRow]] = {}
 
@@ -55,9 +77,29 @@ class TaskActions:
             self._listed[status] = [TaskRow.from_tool(row) for row in listed["tasks"]]
         return self._listed[status]
 
-    async def add(self, raw: str) -> str:
-        """Add the task or tasks one message asks for, all or none."""
-        wanted: list[NewTask] = new_tasks(raw)
+    def due(self, when: str) -> datetime | Unreadable:
+        return resolve(when, self.now, self.zone)
+
+    def date_problem(self, when: str, message: str) -> str | None:
+        """The question to ask when `when` in `message` names no date; None when it names one."""
+        due = self.due(when)
+        return followups.ask_date(due.phrase, message) if isinstance(due, Unreadable) else None
+
+    async def add(self, raw: str, message: str, when: str | None = None) -> str:
+        """Add the task or tasks one message asks for, all or none, with the due date, priority
+        and tags its words give them."""
+        plan = read_plan(raw)
+        when = when or plan.when
+        plans: dict[str, Any] = {"tags": plan.tags} if plan.tags else {}
+        priority = plan.priority or read_priority(message)[1]  # "add an urgent task to ..."
+        if priority:
+            plans["priority"] = priority
+        if when:
+            due = self.due(when)
+            if isinstance(due, Unreadable):
+                return followups.ask_date(due.phrase, message)
+            plans["due_at"] = due.isoformat()
+        wanted: list[NewTask] = new_tasks(plan.title)
         for task in wanted:
             problem = replies.title_problem(task.title)
             if problem:
@@ -65,12 +107,21 @@ class TaskActions:
         results = []
         for task in wanted:
             extra = {"description": task.description} if task.description else {}
-            results.append(await self.tool("add_task", title=task.title, **extra))
-        return replies.done(results[0]) if len(results) == 1 else replies.added_several(results)
+            results.append(await self.tool("add_task", title=task.title, **extra, **plans))
+        if len(results) > 1:
+            return replies.added_several(results)
+        return self.say.added(results[0])
+
+    async def listing(self, wanted: ListFilter) -> str:
+        """The tasks a list question asks for."""
+        if not wanted.filtered() and wanted.sort is None:
+            return self.say.task_list(await self.tasks(wanted.status), wanted)
+        listed = await self.tool("list_tasks", **wanted.arguments(), limit=LIST_MAX)
+        return self.say.task_list([TaskRow.from_tool(row) for row in listed["tasks"]], wanted)
 
     async def search(self, query: str) -> str:
         found = [task for task in await self.tasks() if mentions(query, task)]
-        return replies.search_results(found, " ".join(reference_words(query)))
+        return replies.search_results(found, " ".join(reference_words(query)), self.say.line)
 
     async def ask_to_delete_all(self, status: TaskStatus) -> str:
         kind = "completed tasks" if status == "completed" else "tasks"
@@ -93,6 +144,19 @@ class TaskActions:
         if isinstance(task, TaskRow):
             if action == "complete" and task.completed:
                 return replies.already_complete(task)
+            if action == "reopen" and not task.completed:
+                return plan_replies.not_complete(task)
+        if action in (
+            "reopen",
+            "reschedule",
+            "clear_due",
+            "prioritise",
+            "tag",
+            "untag",
+            "untag_all",
+        ):
+            return await self._plan(action, task, text or "")
+        if isinstance(task, TaskRow):
             task = task.id
         if action == "delete":
             return replies.done(await self.tool("delete_task", task_id=task))
@@ -101,6 +165,41 @@ class TaskActions:
         if action == "rename":
             return replies.done(await self.tool("update_task", task_id=task, title=text))
         return replies.described(await self.tool("update_task", task_id=task, description=text))
+
+    async def _plan(self, action: Action, task: TaskRow | int, text: str) -> str:
+        """Reopen a task, or change its due date, priority or tags."""
+        task_id = task.id if isinstance(task, TaskRow) else task
+        if action == "reopen":
+            return plan_replies.reopened(await self.tool("reopen_task", task_id=task_id))
+        if action == "reschedule":
+            due = self.due(text)
+            if isinstance(due, Unreadable):
+                return followups.ask_date(due.phrase)
+            result = await self.tool("update_task", task_id=task_id, due_at=due.isoformat())
+            return self.say.updated(result, "due")
+        if action == "clear_due":
+            result = await self.tool("update_task", task_id=task_id, clear_due_at=True)
+            return self.say.updated(result, "due")
+        if action == "prioritise":
+            result = await self.tool("update_task", task_id=task_id, priority=text)
+            return self.say.updated(result, "priority")
+        row = task if isinstance(task, TaskRow) else await self._row(task_id)
+        if row is None:
+            return replies.no_such_number(task_id)
+        named = tag_names(text)
+        if action == "tag":
+            tags = sorted({*row.tags, *named})
+        elif action == "untag":
+            if not set(named) & set(row.tags):
+                return plan_replies.no_such_tags(row, named)
+            tags = [tag for tag in row.tags if tag not in named]
+        else:
+            tags = []
+        result = await self.tool("update_task", task_id=task_id, tags=tags)
+        return self.say.updated(result, "tags")
+
+    async def _row(self, task_id: int) -> TaskRow | None:
+        return next((task for task in await self.tasks() if task.id == task_id), None)
 
     async def act_on_reference(
         self, action: Action, reference: str, text: str | None = None
@@ -117,7 +216,9 @@ class TaskActions:
             return await self.act(action, number, text)
         if not reference_words(reference):
             return replies.WHICH_TASK  # asked before listing: there is nothing to look for
-        found = resolve(reference, await self.tasks(), prefer_pending=action == "complete")
+        found = resolve_reference(
+            reference, await self.tasks(), prefer_completed=_PREFER_COMPLETED.get(action)
+        )
         if isinstance(found, Found):
             return await self.act(action, found.task, text)
         if isinstance(found, Ambiguous):
@@ -140,6 +241,8 @@ class TaskActions:
             return replies.kept()
         if isinstance(question, PendingConfirmation):
             return await self._confirm(question) if followups.is_yes(message) else None
+        if isinstance(question, PendingDate):
+            return None  # the agent reads the message again with the answer's date
         return await self._choose(question, message)
 
     async def _confirm(self, question: PendingConfirmation) -> str:
@@ -161,7 +264,7 @@ class TaskActions:
                 return None
             return await self.act(question.action, number, question.text)
         options = [t for t in await self.tasks() if t.id in question.task_ids]
-        found = resolve(answer, options)
+        found = resolve_reference(answer, options)
         if isinstance(found, Found):
             return await self.act(question.action, found.task, question.text)
         if isinstance(found, Ambiguous) and len(found.candidates) == 1:

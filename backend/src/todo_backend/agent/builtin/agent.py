@@ -21,6 +21,8 @@ async def respond(work: TaskActions, message: str) -> str:
         answer = await work.answer(question, message)
         if answer is not None:
             return answer
+    if isinstance(question, followups.PendingDate):
+        message = question.with_date(message) or message
     parsed = parse(message)
     if isinstance(parsed, Unclear):
         return replies.unclear(parsed.intents)
@@ -40,7 +42,7 @@ class BuiltinAgent:
         """Nothing to release: no network, no state."""
 
     async def run(self, turn: ChatTurn) -> AsyncIterator[AgentEvent]:
-        work = TaskActions(turn.tools, turn.history)
+        work = TaskActions(turn.tools, turn.history, turn.now, turn.zone)
         try:
             reply = await respond(work, turn.message)
         except TaskToolError as error:

@@ -10,15 +10,35 @@ from dataclasses import dataclass
 from typing import Literal
 
 from todo_backend.agent.base import HistoryMessage
+from todo_backend.agent.builtin.dates import WHEN
 from todo_backend.agent.builtin.references import TaskRow
 
-Action = Literal["delete", "complete", "rename", "describe"]
+Action = Literal[
+    "delete",
+    "complete",
+    "rename",
+    "describe",
+    "reopen",
+    "reschedule",
+    "clear_due",
+    "prioritise",
+    "tag",
+    "untag",
+    "untag_all",
+]
 
 _PROMISES: dict[Action, str] = {
     "delete": "delete it",
     "complete": "mark it complete",
     "rename": "rename it to '{}'",
     "describe": "set its description to '{}'",
+    "reopen": "mark it as not done",
+    "reschedule": "make it due {}",
+    "clear_due": "remove its due date",
+    "prioritise": "make it {} priority",
+    "tag": "tag it {}",
+    "untag": "remove {} from it",
+    "untag_all": "remove its tags",
 }
 _NOTHING_YET = "Nothing has changed yet"
 _CHOICE = re.compile(
@@ -30,6 +50,12 @@ _CONFIRMATION = re.compile(
     r"^This will delete \d+ [^:]+: (?P<options>.+)\. Say 'yes' to delete them", re.DOTALL
 )
 _OPTION_ID = re.compile(r"(?:^|, )(\d+)\. ")
+_DATE_EXAMPLES = "For example 'tomorrow at 5pm', 'next Friday' or 'on the 3rd'."
+_DATE_QUESTION = re.compile(
+    r"^I couldn't read '(?P<phrase>.+?)' as a date in \"(?P<message>.+)\"\. When did you mean\?",
+    re.DOTALL,
+)
+_WHEN = re.compile(WHEN, re.IGNORECASE)
 
 
 def _phrases(text: str) -> frozenset[str]:
@@ -68,7 +94,22 @@ class PendingConfirmation:
     task_ids: tuple[int, ...]
 
 
-Pending = PendingChoice | PendingConfirmation
+@dataclass(frozen=True)
+class PendingDate:
+    """The agent could not read a date in `message`; an answer that is a date takes its place."""
+
+    phrase: str
+    message: str
+
+    def with_date(self, answer: str) -> str | None:
+        """The message again with the answer for its date; None when the answer is no date."""
+        answer = answer.strip().rstrip(".!?")
+        if not _WHEN.fullmatch(answer):
+            return None
+        return self.message.replace(self.phrase, answer, 1)
+
+
+Pending = PendingChoice | PendingConfirmation | PendingDate
 
 
 def ask_which(action: Action, candidates: Sequence[TaskRow], text: str | None = None) -> str:
@@ -89,6 +130,16 @@ def ask_to_delete(tasks: Sequence[TaskRow], kind: str) -> str:
     return (
         f"This will delete {len(tasks)} {kind}: {options}. Say 'yes' to delete them, "
         f"or 'no' to keep them. {_NOTHING_YET}."
+    )
+
+
+def ask_date(phrase: str, message: str | None = None) -> str:
+    """'I couldn't read 'on the 45th' as a date in "add dentist on the 45th". When did you mean?
+    ...': with the message quoted, the answer to it is read back next turn."""
+    where = f' in "{message}"' if message else ""
+    return (
+        f"I couldn't read '{phrase}' as a date{where}. When did you mean? {_DATE_EXAMPLES} "
+        f"{_NOTHING_YET}."
     )
 
 
@@ -114,6 +165,9 @@ def pending(history: Sequence[HistoryMessage]) -> Pending | None:
     confirmation = _CONFIRMATION.match(last)
     if confirmation:
         return PendingConfirmation(tuple(int(i) for i in _OPTION_ID.findall(confirmation[1])))
+    date = _DATE_QUESTION.match(last)
+    if date:
+        return PendingDate(date["phrase"], date["message"])
     return None
 
 

@@ -1,73 +1,31 @@
 """What a message asks for: a table of intents, each with its patterns, the phrasings that must
 reach it and those that must not.
 
-Each row also names its handler, written just above the table. Patterns are matched against
+Each row also names its handler, written just above its rows. This file holds the rows for
+talking, adding, listing and searching and puts the table together; `change_intents` holds those
+that change or remove a task and `plan_intents` those that plan one. Patterns are matched against
 the whole message after `parser.normalise`, and no pattern's meaning depends on its place in the
 table: a message that matches the patterns of two intents is `Unclear`, and the agent asks
 instead of guessing. `backend/tests/test_builtin_parser.py` runs every
 example and counter-example, so adding a phrasing is adding one example and running one test."""
 
-import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Literal
-
 from todo_backend.agent.builtin import replies
 from todo_backend.agent.builtin.actions import TaskActions
-from todo_backend.agent.builtin.references import PRONOUN, TASK_WORD, strip_quotes
-from todo_backend.agent.builtin.titles import clean_title
+from todo_backend.agent.builtin.change_intents import CHANGE_INTENTS
+from todo_backend.agent.builtin.dates import WHEN
+from todo_backend.agent.builtin.intent_spec import IntentName, IntentSpec, Parsed
+from todo_backend.agent.builtin.plan_intents import PLAN_INTENTS
+from todo_backend.agent.builtin.plans import PRIORITY
+from todo_backend.agent.builtin.questions import FILTER_WORDS, read_filter
+from todo_backend.agent.builtin.references import TASK_WORD
 from todo_backend.agent.builtin.vocabulary import (
     DESTINATION,
-    DONE,
     EVERYDAY_TODO,
-    NAMED_TASK,
-    NUMBERS,
-    PAST,
     SEARCH_WORDS,
     STATUS_FILTER,
-    TODO_VERB,
-    list_status,
 )
 
-IntentName = Literal[
-    "greeting",
-    "thanks",
-    "help",
-    "add",
-    "list",
-    "search",
-    "complete",
-    "delete",
-    "delete_all",
-    "rename",
-    "amend",
-    "describe",
-]
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """A message read as one intent: the fields its pattern named, and the message itself."""
-
-    intent: IntentName
-    fields: dict[str, str]
-    text: str  # the normalised message, for handlers that read more than the fields
-
-
-# What an intent does: acts through the task tools and returns the reply that says what changed.
-Handler = Callable[[TaskActions, Parsed], Awaitable[str]]
-
-
-@dataclass(frozen=True)
-class IntentSpec:
-    """One thing a user can ask for: how it is said, what must and must not reach it, and what
-    the agent then does."""
-
-    name: IntentName
-    patterns: tuple[str, ...]  # regexes over the whole normalised message; named groups are fields
-    examples: tuple[str, ...]
-    counter_examples: tuple[str, ...] = ()
-    handler: Handler = field(kw_only=True)
+__all__ = ["INTENTS", "IntentName", "IntentSpec", "Parsed"]
 
 
 async def _greeting(work: TaskActions, parsed: Parsed) -> str:
@@ -83,51 +41,15 @@ async def _help(work: TaskActions, parsed: Parsed) -> str:
 
 
 async def _add(work: TaskActions, parsed: Parsed) -> str:
-    return await work.add(parsed.fields["title"])
+    return await work.add(parsed.fields["title"], parsed.text, parsed.fields.get("when"))
 
 
 async def _list(work: TaskActions, parsed: Parsed) -> str:
-    status = list_status(parsed.text)
-    return replies.task_list(await work.tasks(status), status)
+    return await work.listing(read_filter(parsed.text, work.now, work.zone))
 
 
 async def _search(work: TaskActions, parsed: Parsed) -> str:
     return await work.search(parsed.fields["query"])
-
-
-async def _complete(work: TaskActions, parsed: Parsed) -> str:
-    reference = " ".join(filter(None, [parsed.fields["ref"], parsed.fields.get("state")]))
-    return await work.act_on_reference("complete", reference)
-
-
-async def _delete(work: TaskActions, parsed: Parsed) -> str:
-    return await work.act_on_reference("delete", parsed.fields["ref"])
-
-
-async def _delete_all(work: TaskActions, parsed: Parsed) -> str:
-    """Several tasks at once: never done on the spot, the agent asks for a "yes" first."""
-    if "ids" in parsed.fields:
-        return await work.ask_to_delete_numbers(
-            [int(n) for n in re.findall(r"\d+", parsed.fields["ids"])]
-        )
-    return await work.ask_to_delete_all("completed" if parsed.fields.get("status") else "all")
-
-
-async def _rename(work: TaskActions, parsed: Parsed) -> str:
-    title = clean_title(parsed.fields["title"])
-    problem = replies.title_problem(title)
-    if problem:
-        return problem
-    return await work.act_on_reference("rename", parsed.fields["ref"], title)
-
-
-async def _amend(work: TaskActions, parsed: Parsed) -> str:
-    return await work.amend(parsed.fields["title"])
-
-
-async def _describe(work: TaskActions, parsed: Parsed) -> str:
-    description = strip_quotes(parsed.fields["description"])
-    return await work.act_on_reference("describe", parsed.fields["ref"], description)
 
 
 INTENTS: tuple[IntentSpec, ...] = (
@@ -156,15 +78,20 @@ INTENTS: tuple[IntentSpec, ...] = (
     IntentSpec(
         "add",
         (
-            rf"(?:add|create)\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?(?:{TASK_WORD}\s*)?"
+            # "add #errands to the car" tags a task; "add a high priority task to ..." adds one.
+            rf"(?:add|create)\s+(?!(?:#[a-z][\w-]*\s*)+\s+to\s)(?:me\s+)?(?:a\s+|an\s+)?"
+            rf"(?:new\s+)?(?:{PRIORITY}\s+)?(?:new\s+)?(?:{TASK_WORD}\s*)?"
             r"(?:to\s+|:\s*|called\s+|named\s+|titled\s+|for\s+)?(?P<title>.+)",
-            rf"(?:make|put|insert|save)\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?{TASK_WORD}\s*"
+            rf"(?:make|put|insert|save)\s+(?:me\s+)?(?:a\s+|an\s+)?(?:new\s+)?"
+            rf"(?:{PRIORITY}\s+)?{TASK_WORD}\s*"
             r"(?:to\s+|:\s*|called\s+|named\s+|titled\s+|for\s+)?(?P<title>.+)",
             rf"(?:put|insert|save|stick)\s+(?P<title>.+?\s+{DESTINATION})",
             r"(?:remind me to|i need to remember to|remember to|don'?t (?:let me )?forget to|"
             r"i (?:still )?(?:need|have|got|must|should) to|i must|i should|i gotta|i want to)"
             r"\s+(?P<title>.+)",
             rf"(?:new\s+)?{TASK_WORD}\s*:\s*(?P<title>.+)",
+            rf"remind\s+me\s+(?P<when>{WHEN})\s+to\s+(?P<title>.+)",
+            rf"{PRIORITY}\s*:\s*(?P<title>.+)",  # "urgent: call the bank"
             # An everyday verb starts a new to-do, verb and all ("Put the bins out").
             EVERYDAY_TODO,
         ),
@@ -192,6 +119,13 @@ INTENTS: tuple[IntentSpec, ...] = (
             "Clear the table after dinner",
             "Throw out the old magazines",
             "add eggs, bread and butter",
+            "remind me to call mom tomorrow at 5pm",
+            "Remind me tomorrow at 9am to call the plumber",
+            "add a high priority task to renew passport",
+            "urgent: email the boss tomorrow #work",
+            "add buy paint, tag it home",
+            "Book flights in 2 hours",
+            "add dentist on the 45th",
         ),
         (
             "drop the milk task",
@@ -201,6 +135,11 @@ INTENTS: tuple[IntentSpec, ...] = (
             "change task 3 to Call mom tonight",
             "show my tasks",
             "clear all",
+            "add #errands to the car",
+            "move the dentist to Thursday",
+            "make milk urgent",
+            "cancel the report's deadline",
+            "find the passport one",
         ),
         handler=_add,
     ),
@@ -209,10 +148,13 @@ INTENTS: tuple[IntentSpec, ...] = (
         (
             rf"(?:show|list|display|see|view|give me|tell me|print)\b"
             rf"(?!.*\b{SEARCH_WORDS}\s)(?:.*\s)?"
-            rf"(?:{TASK_WORD}|list|everything|all|{STATUS_FILTER})\b.*",
+            rf"(?:{TASK_WORD}|list|everything|all|{STATUS_FILTER}|{FILTER_WORDS})\b.*",
             rf"(?:what|which|how many|whats|what's|anything)\b"
             rf"(?!.*\b{SEARCH_WORDS}\s)(?:.*\s)?"
-            rf"(?:{TASK_WORD}|list|agenda|plate|do i have|{STATUS_FILTER})\b.*",
+            rf"(?:{TASK_WORD}|list|agenda|plate|do i have|ones|{STATUS_FILTER}|{FILTER_WORDS})\b.*",
+            # "#work tasks", "urgent tasks", "today's tasks"
+            rf"(?:(?:my|the|all)\s+)?(?:#[a-z][\w-]*|{PRIORITY}|today'?s|tomorrow'?s)(?:\s+#[a-z][\w-]*)*"
+            rf"(?:\s+{TASK_WORD})?",
         ),
         (
             "Show me all my tasks",
@@ -226,8 +168,22 @@ INTENTS: tuple[IntentSpec, ...] = (
             "what did I finish",
             "what's on my plate",
             "show me everything",
+            "what's due this week?",
+            "anything overdue?",
+            "show my high priority tasks",
+            "what's urgent?",
+            "#work tasks",
+            "show tasks tagged home",
+            "which ones have I finished?",
+            "what have I ticked off so far?",
+            "what's due tomorrow?",
+            "show my tasks by due date",
+            "urgent tasks",
+            "what's due?",
+            "show my deadlines",
+            "what have I got coming up",
         ),
-        ("anything about the dentist?", "the milk task is done"),
+        ("anything about the dentist?", "the milk task is done", "the car is due friday"),
         handler=_list,
     ),
     IntentSpec(
@@ -237,6 +193,8 @@ INTENTS: tuple[IntentSpec, ...] = (
             r"(?:show|find|search|list|what)(?:\s+(?:me|for|my|tasks?|all|the|do i have))*)"
             rf"\s+(?:{SEARCH_WORDS}|on)\s+(?P<query>.+)",
             r"search(?:\s+my\s+(?:tasks|list))?\s+(?:for\s+)?(?P<query>.+)",
+            # "find the passport one": a task named as one, not a new to-do to find something
+            rf"(?:find|look\s+up|where(?:'s|\s+is))\s+(?P<query>(?:the|my)\s+.+?\s+(?:one|{TASK_WORD}))",
         ),
         (
             "anything about the dentist?",
@@ -246,153 +204,12 @@ INTENTS: tuple[IntentSpec, ...] = (
             "show tasks with milk",
             "search milk",
             "search my tasks for the dentist",
+            "find the passport one",
+            "where's the dentist task",
         ),
         ("show my tasks",),
         handler=_search,
     ),
-    IntentSpec(
-        "complete",
-        (
-            rf"(?:mark|set|flag)\s+(?P<ref>.+?)\s+(?:as\s+)?{DONE}",
-            rf"(?:change|set|update|switch|mark)\s+(?P<ref>.+?)\s+(?:to|as)\s+{DONE}",
-            r"(?:complete|completed|finish|finished|check off|tick off|cross off|close|done with)"
-            r"\s+(?P<ref>.+)",
-            r"i(?:'ve| have)?\s+(?:just\s+|already\s+|finally\s+)?(?:finished|completed|done|did|"
-            r"ticked off|checked off)(?:\s+with)?\s+(?P<ref>.+)",
-            # "walked the dog", "I've paid the rent": a past tense finishes the task of its verb,
-            # but "feed the cat" or "need milk" only end in "ed".
-            rf"(?:i(?:'ve| have)?\s+)?(?:just\s+|already\s+|finally\s+)?"
-            rf"(?!(?:finished|completed|done|did|need|needed|wanted|added|{TODO_VERB})\b)"
-            rf"(?P<ref>{PAST}\s+.+)",
-            rf"(?P<ref>.+?)\s+(?:is|are|was|were)\s+(?:now\s+|all\s+)?{DONE}",
-            # "milk done": a bare name and a state, when the name is no command or question.
-            rf"(?!(?:mark|set|flag|change|update|switch|what|which|how|i|delete|remove|clear|erase|"
-            rf"get rid)\b)(?P<ref>[^']+?)"
-            r"(?<!\sas)(?<!\sto)(?<!\sis)(?<!\sare)(?<!\swas)(?<!\swere)(?<!\snow)(?<!\sall)"
-            rf"\s+{DONE}",
-            rf"(?!(?:what|which|who|how|where|when)\b)(?P<ref>.+?)'s\s+(?:now\s+|all\s+)?{DONE}",
-            rf"(?P<ref>.+?)\s+(?:is|are|was|were|has been|have been)\s+(?:now\s+|all\s+)?"
-            rf"(?!{DONE}$)(?P<state>{PAST})",
-        ),
-        (
-            "Mark task 3 as complete",
-            "complete task #4",
-            "Mark the milk task as done",
-            "mark it done",
-            "Change task 3 to done",
-            "I finished the bills",
-            "the milk task is done",
-            "check off buy milk",
-            "the car is washed",
-            "I've paid the rent",
-            "finished the report",
-            "I finished calling the plumber",
-            "call mom is done",
-            "that's done",
-            "the report's done",
-            "task 3 done",
-            "milk done ✅",
-            "walked the dog",
-            "paid the rent",
-        ),
-        (
-            "I need to pay the rent",
-            "what have I completed",
-            "feed the cat",
-            "need milk",
-            "what's done",
-        ),
-        handler=_complete,
-    ),
-    IntentSpec(
-        "delete",
-        (
-            r"(?:delete|remove|erase|trash|scrap|get rid of)\s+"
-            rf"(?!(?:all|every|everything)\b)(?!(?:my\s+|the\s+)?{DONE}(?:\s+(?:tasks|todos|items|ones))?$)"
-            rf"(?!{NUMBERS}$)(?P<ref>.+)",
-            # "drop" and "cancel" start new to-dos too ("Drop off the kids"): they delete only a
-            # task they name as one ("drop the milk task", "cancel task 3").
-            rf"(?:drop|cancel)\s+(?P<ref>(?:the\s+)?(?:{TASK_WORD}\s+)?(?:#|number\s+)?\d+"
-            rf"|.+?\s+{TASK_WORD})",
-        ),
-        (
-            "Delete the meeting task",
-            "delete task 7",
-            "remove the milk one",
-            "get rid of meeting notes",
-            "drop the milk task",
-            "cancel task 3",
-            "delete it",
-            "now delete it",
-        ),
-        ("Drop off the kids at school", "delete all completed tasks", "Cancel the gym membership"),
-        handler=_delete,
-    ),
-    IntentSpec(
-        "delete_all",
-        (
-            r"(?:delete|remove|clear(?:\s+out)?|erase|get rid of)\s+(?:all|every|everything)\b"
-            rf"(?:\s+(?:of\s+)?(?:my|the))?\s*(?:(?P<status>{DONE})\s*)?(?:{TASK_WORD}|ones)?"
-            r"(?:\s+(?:on|from|in)\s+my\s+list)?",
-            r"(?:delete|remove|clear(?:\s+out)?|erase|get rid of)\s+(?:my\s+|the\s+)?"
-            rf"(?P<status>{DONE})(?:\s+(?:tasks|todos|to-dos|items|ones))?",
-            rf"(?:delete|remove|erase|get rid of)\s+{NUMBERS}",
-        ),
-        (
-            "delete all completed tasks",
-            "clear all done tasks",
-            "delete everything",
-            "delete tasks 1 and 2",
-            "remove completed",
-            "remove tasks #3, #4 and #5",
-        ),
-        ("delete the done task", "delete task 3"),
-        handler=_delete_all,
-    ),
-    IntentSpec(
-        "rename",
-        (
-            r"(?:rename|retitle|reword)\s+(?P<ref>.+?)\s+(?:to|into|as)\s+"
-            rf"(?!{DONE}$)(?P<title>.+)",
-            # "change" and "update" rename only a task they name as one: "update the report to
-            # include Q3 numbers" is a new to-do, not a new title for "Write the report".
-            rf"(?:change|update|edit|modify)\s+(?P<ref>{NAMED_TASK})\s+(?:to|into|as)\s+"
-            rf"(?!{DONE}$)(?P<title>.+)",
-        ),
-        (
-            "Change task 1 to 'Call mom tonight'",
-            "rename the milk task to buy oat milk",
-            "change it to call dad",
-            "change the gym task to yoga",
-            "update 'Buy milk' to buy oat milk",
-            "rename mom to Call mum",
-            "oops, change that to call dad",
-        ),
-        (
-            "Change task 3 to done",
-            "change the description of task 1 to two litres",
-            "update the report to include Q3 numbers",
-            "change the car oil to synthetic",
-        ),
-        handler=_rename,
-    ),
-    IntentSpec(
-        "amend",
-        (
-            rf"(?:(?:actually|no|sorry|oops|wait)[,\s]+)*(?:make|change)\s+{PRONOUN}\s+"
-            r"(?!(?:to|into)\s)(?P<title>.+)",
-        ),
-        ("actually make that oat milk", "make it two pints", "no, make that 3 eggs"),
-        ("make a task to buy milk",),
-        handler=_amend,
-    ),
-    IntentSpec(
-        "describe",
-        (
-            r"(?:change|update|set|edit)\s+the\s+(?:description|details|notes?)\s+"
-            r"(?:of|for|on)\s+(?P<ref>.+?)\s+to\s+(?P<description>.+)",
-        ),
-        ("set the description of task 2 to two litres",),
-        handler=_describe,
-    ),
+    *CHANGE_INTENTS,
+    *PLAN_INTENTS,
 )

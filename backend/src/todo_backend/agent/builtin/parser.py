@@ -1,7 +1,8 @@
 """Reading a message: the one intent of the table in `intents` that it matches, with its fields.
 
 No pattern's meaning depends on its place in the table: a message that matches the patterns of
-two intents is `Unclear`, and the agent asks instead of guessing."""
+two intents is `Unclear`, and the agent asks instead of guessing. A message with words an intent
+refuses (a negation, for completing) never reaches it, whichever of its patterns it fits."""
 
 import re
 from dataclasses import dataclass
@@ -25,7 +26,11 @@ Parse = Parsed | Unclear | NotUnderstood
 
 
 _COMPILED = tuple(
-    (spec.name, tuple(re.compile(p, re.IGNORECASE | re.DOTALL) for p in spec.patterns))
+    (
+        spec.name,
+        re.compile(spec.refused, re.IGNORECASE) if spec.refused else None,
+        tuple(re.compile(p, re.IGNORECASE | re.DOTALL) for p in spec.patterns),
+    )
     for spec in INTENTS
 )
 _BY_NAME: dict[IntentName, IntentSpec] = {spec.name: spec for spec in INTENTS}
@@ -62,7 +67,9 @@ def parse(message: str) -> Parse:
     if not text:
         return Parsed("help", {}, text)
     found: dict[IntentName, set[tuple[tuple[str, str], ...]]] = {}
-    for name, patterns in _COMPILED:
+    for name, refused, patterns in _COMPILED:
+        if refused and refused.search(text):
+            continue
         for pattern in patterns:
             match = pattern.fullmatch(text)
             if match:

@@ -6,6 +6,7 @@ loose phrase can never destroy the wrong task."""
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any, Literal
@@ -85,10 +86,21 @@ class TaskRow:
     id: int
     title: str
     completed: bool
+    due_at: datetime | None = None
+    priority: str = "medium"
+    tags: tuple[str, ...] = ()
 
     @classmethod
     def from_tool(cls, row: dict[str, Any]) -> "TaskRow":
-        return cls(id=row["id"], title=row["title"], completed=row["completed"])
+        due_at = row.get("due_at")  # a datetime from the tool, a string from its JSON
+        return cls(
+            id=row["id"],
+            title=row["title"],
+            completed=row["completed"],
+            due_at=datetime.fromisoformat(due_at) if isinstance(due_at, str) else due_at,
+            priority=row.get("priority") or "medium",
+            tags=tuple(row.get("tags") or ()),
+        )
 
     def label(self) -> str:
         """'3. Call mom': how replies and questions name a task."""
@@ -207,7 +219,7 @@ def _normal(text: str) -> str:
 
 
 def resolve(
-    reference: str, tasks: Iterable[TaskRow], *, prefer_pending: bool = False
+    reference: str, tasks: Iterable[TaskRow], *, prefer_completed: bool | None = None
 ) -> Resolution | NoReference:
     """The one task `reference` names for sure, or why there isn't one.
 
@@ -225,8 +237,9 @@ def resolve(
             return Ambiguous(tuple(sorted(exact, key=lambda t: t.id)))
     wanted = _wanted(words)
     scored = [(t, score) for t in tasks if (score := _coverage(wanted, t.title)) is not None]
-    if prefer_pending and any(not t.completed for t, _ in scored):
-        scored = [(t, score) for t, score in scored if not t.completed]
+    # Completing means a pending task and reopening a completed one, when some fit.
+    if prefer_completed is not None and any(t.completed == prefer_completed for t, _ in scored):
+        scored = [(t, score) for t, score in scored if t.completed == prefer_completed]
     if not scored:
         return NotFound(" ".join(words))
     if len(scored) == 1 and scored[0][1] >= TITLE_COVERAGE:

@@ -1,7 +1,7 @@
 """What the built-in agent says: every reply names the task it changed, by number and title, or
 says that nothing changed."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from todo_backend.agent.builtin.references import TaskRow
@@ -14,7 +14,10 @@ HELP = (
     '- "Add a task to buy groceries", "add eggs, bread and butter"\n'
     '- "Show me all my tasks", "What\'s left?", "What have I completed?"\n'
     '- "Anything about the dentist?"\n'
-    '- "Mark task 3 as complete", "I\'ve paid the rent"\n'
+    '- "Remind me to call mom tomorrow at 5pm", "add pay rent by Friday, urgent #home"\n'
+    '- "What\'s due this week?", "Anything overdue?", "Show my high priority tasks"\n'
+    '- "Move the dentist to Thursday", "Make the report urgent", "Tag it work"\n'
+    '- "Mark task 3 as complete", "I\'ve paid the rent", "Reopen task 3"\n'
     "- \"Change task 1 to 'Call mom tonight'\", then \"actually make that 'Call dad'\"\n"
     '- "Delete the meeting task", "Delete all completed tasks"'
 )
@@ -28,11 +31,12 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
 
 
-def done(result: dict[str, Any]) -> str:
-    """The confirmation of one tool's change, from the tool's own result."""
+def done(result: dict[str, Any], plan: str = "") -> str:
+    """The confirmation of one tool's change, from the tool's own result; `plan` is what it says
+    of the task's due date, priority and tags (', due Tue 8 Dec, 17:00')."""
     task, title = result["task_id"], result["title"]
     return {
-        "created": f"Added task {task}: '{title}'.",
+        "created": f"Added task {task}: '{title}'{plan}.",
         "completed": f"Marked task {task} '{title}' as complete.",
         "deleted": f"Deleted task {task} '{title}'.",
         "updated": f"Updated task {task}: it is now '{title}'.",
@@ -100,7 +104,14 @@ def title_problem(title: str) -> str | None:
     return None
 
 
-def task_list(tasks: Sequence[TaskRow], status: TaskStatus) -> str:
+def task_line(task: TaskRow) -> str:
+    return f"- [{'x' if task.completed else ' '}] {task.title} (task {task.id})"
+
+
+Line = Callable[[TaskRow], str]  # how a list names one task
+
+
+def task_list(tasks: Sequence[TaskRow], status: TaskStatus, line: Line = task_line) -> str:
     """The tasks (newest first) as a reply: at most as many as list_tasks gives by default,
     saying when there are more, which the dashboard's list shows."""
     if len(tasks) > LIST_DEFAULT:
@@ -108,7 +119,7 @@ def task_list(tasks: Sequence[TaskRow], status: TaskStatus) -> str:
         heading = (
             f"Your newest {LIST_DEFAULT} {kind}tasks (you have more; the task list shows them all):"
         )
-        return "\n".join([heading, *_task_lines(tasks[:LIST_DEFAULT])])
+        return "\n".join([heading, *map(line, tasks[:LIST_DEFAULT])])
     if not tasks:
         return {
             "all": "You have no tasks yet. Try 'Add a task to buy milk'.",
@@ -121,11 +132,7 @@ def task_list(tasks: Sequence[TaskRow], status: TaskStatus) -> str:
         "pending": f"You have {_plural(count, 'pending task')}:",
         "completed": f"You have completed {_plural(count, 'task')}:",
     }[status]
-    return "\n".join([heading, *_task_lines(tasks)])
-
-
-def _task_lines(tasks: Sequence[TaskRow]) -> list[str]:
-    return [f"- [{'x' if t.completed else ' '}] {t.title} (task {t.id})" for t in tasks]
+    return "\n".join([heading, *map(line, tasks)])
 
 
 def added_several(results: Sequence[dict[str, Any]]) -> str:
@@ -133,11 +140,10 @@ def added_several(results: Sequence[dict[str, Any]]) -> str:
     return f"Added {_plural(len(results), 'task')}: {names}."
 
 
-def search_results(tasks: Sequence[TaskRow], query: str) -> str:
+def search_results(tasks: Sequence[TaskRow], query: str, line: Line = task_line) -> str:
     if not tasks:
         return f"No tasks mention '{query}'."
-    lines = [f"- [{'x' if t.completed else ' '}] {t.title} (task {t.id})" for t in tasks]
-    return "\n".join([f"{_plural(len(tasks), 'task')} about '{query}':", *lines])
+    return "\n".join([f"{_plural(len(tasks), 'task')} about '{query}':", *map(line, tasks)])
 
 
 _MEANINGS = {
@@ -150,6 +156,12 @@ _MEANINGS = {
     "rename": "rename a task",
     "amend": "change the last task",
     "describe": "describe a task",
+    "reopen": "mark a task as not done",
+    "reschedule": "change a due date",
+    "clear_due": "remove a due date",
+    "prioritise": "change a priority",
+    "tag": "tag a task",
+    "untag": "untag a task",
 }
 
 

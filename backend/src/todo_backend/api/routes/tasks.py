@@ -30,8 +30,9 @@ from todo_backend.api.paging import (
     values_cursor,
 )
 from todo_backend.api.query import query_parameters, query_reader
-from todo_backend.data import tasks, users
-from todo_backend.data.tasks import NewTask, Sort, TaskChanges, TaskFilter
+from todo_backend.data import task_lists, tasks, users
+from todo_backend.data.task_lists import Sort, TaskFilter
+from todo_backend.data.tasks import NewTask, TaskChanges
 from todo_backend.models import (
     TITLE_MAX,
     TaskCreate,
@@ -165,7 +166,7 @@ async def list_tasks(
     )
     after = None if query.cursor is None else parse_values_cursor(query.cursor)
     try:
-        rows = await tasks.list_tasks(
+        rows = await task_lists.list_tasks(
             reads,
             user_id=user_id,
             where=where,
@@ -177,7 +178,7 @@ async def list_tasks(
     headers = None
     if limit is not None and len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = values_cursor(tasks.cursor_of(rows[-1], query.sort))
+        next_cursor = values_cursor(task_lists.cursor_of(rows[-1], query.sort))
         headers = {"Link": next_page_link(request, next_cursor)}
     return Response(_json(rows), media_type=JSON, headers=headers)
 
