@@ -65,6 +65,8 @@ def test_add_and_edit_a_due_date_a_priority_and_tags(new_page, sign_up) -> None:
     add.get_by_label("Due").fill(FUTURE_DUE)
     add.get_by_label("Priority").select_option(label="High")
     add.get_by_label("Tags").fill("Health, #Errands  health")
+    # The tags as they will be saved, shown as chips while typing.
+    expect(add.locator(".tag-preview .chip")).to_have_text(["#health", "#errands"])
     add.get_by_role("button", name="Add task").click()
 
     task = _task(page, "Dentist")
@@ -86,12 +88,14 @@ def test_add_and_edit_a_due_date_a_priority_and_tags(new_page, sign_up) -> None:
     expect(add.get_by_label("Due")).to_have_value("")
     expect(add.get_by_label("Priority")).to_have_value("medium")
     expect(add.get_by_label("Tags")).to_have_value("")
+    expect(add.locator(".tag-preview .chip")).to_have_count(0)
 
     page.get_by_role("button", name="Edit “Dentist”").click()
     editor = page.locator(".task-edit")
     expect(editor.get_by_label("Due")).to_have_value(FUTURE_DUE)
     expect(editor.get_by_label("Priority")).to_have_value("high")
     expect(editor.get_by_label("Tags")).to_have_value("errands health")
+    expect(editor.locator(".tag-preview .chip")).to_have_text(["#errands", "#health"])
     editor.get_by_label("Due").fill("2030-03-15T08:30")
     editor.get_by_label("Priority").select_option(label="Low")
     editor.get_by_label("Tags").fill("health")

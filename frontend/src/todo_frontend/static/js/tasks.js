@@ -24,6 +24,14 @@ function taskOf(values, initial) {
   return task;
 }
 
+// The tags typed so far as the chips they will become, under the tags field.
+function previewTags(form) {
+  const chips = tagsOf(form.elements.tags.value).map((tag) =>
+    Object.assign(document.createElement("span"), { className: "chip small", textContent: `#${tag}` }),
+  );
+  form.querySelector(".tag-preview").replaceChildren(...chips);
+}
+
 function valuesOf(form) {
   return Object.fromEntries(EDITED_FIELDS.map((name) => [name, form.elements[name].value]));
 }
@@ -131,8 +139,10 @@ export function createTaskList({ root, addForm, searchForm, statusLine, editTemp
     item.classList.add("editing");
     item.append(form);
     editing = { id: item.dataset.taskId, initial, values: valuesOf(form) };
+    previewTags(form);
     form.addEventListener("input", () => {
       editing.values = valuesOf(form);
+      previewTags(form);
     });
     if (takeFocus) form.elements.title.focus();
   }
@@ -154,6 +164,7 @@ export function createTaskList({ root, addForm, searchForm, statusLine, editTemp
     if (!task.title) return;
     // Cleared at once, so the next task can be typed while this one is saved.
     addForm.reset();
+    previewTags(addForm);
     addForm.elements.title.focus();
     act(async () => {
       try {
@@ -161,12 +172,15 @@ export function createTaskList({ root, addForm, searchForm, statusLine, editTemp
       } catch (error) {
         if (!addForm.elements.title.value) {
           for (const name of EDITED_FIELDS) addForm.elements[name].value = typed[name];
+          previewTags(addForm);
         }
         throw error;
       }
       announce(`Added “${task.title}”.`);
     });
   });
+
+  addForm.elements.tags.addEventListener("input", () => previewTags(addForm));
 
   searchForm.addEventListener("submit", (event) => {
     event.preventDefault();
