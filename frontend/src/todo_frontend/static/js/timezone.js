@@ -6,7 +6,8 @@ import { send } from "./api.js";
 export function createTimeZonePicker({ form, announce, onChanged }) {
   const select = form.elements.timezone;
   const saved = select.value;
-  const names = new Set(Intl.supportedValuesOf("timeZone"));
+  // A browser without the list (before 2022) still offers UTC and the saved zone.
+  const names = new Set(Intl.supportedValuesOf?.("timeZone") ?? []);
   names.add("UTC");
   names.delete(saved); // rendered by the server, already selected
   for (const name of [...names].sort()) select.add(new Option(name, name));
