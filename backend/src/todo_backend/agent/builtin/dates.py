@@ -4,7 +4,13 @@ hours", "end of the month", "by Monday morning"), read from the turn's `now` in 
 A small grammar says which phrases are dates, so that the agent knows exactly what it read;
 python-dateutil does the calendar work (weekdays, month ends, month names, months of different
 lengths). A phrase the grammar takes for a date but that names none ("the 45th", "31 February",
-"25pm") is `Unreadable`: the agent asks about it instead of guessing."""
+"25pm") is `Unreadable`: the agent asks about it instead of guessing.
+
+Why not a natural-language date parser: tried from a fixed "now", dateparser read several of
+these phrases wrongly without a sign of doubt ("on the 3rd" as 7 March, "friday at 9" as 7
+September, "on the 45th" as the year 2045) and cannot read "end of the month"; parsedatetime
+has had no release since 2020 and misses "on the 3rd" and "end of the month". A wrong date
+silently kept is worse than a question, so the grammar decides and dateutil computes."""
 
 import re
 from dataclasses import dataclass
