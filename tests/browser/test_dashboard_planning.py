@@ -244,6 +244,51 @@ def test_the_time_zone_comes_from_the_browser_and_can_be_changed(new_page, sign_
     expect(zone).to_have_value("Asia/Tokyo")
     expect(due).to_have_text("Due Fri, Mar 15, 2030 at 1:00 AM")
 
+    # The forms read and write the account's zone too, not the browser's: what is typed is
+    # what the list then shows.
+    page.get_by_role("button", name="Edit “Flight”").click()
+    editor = page.locator(".task-edit")
+    expect(editor.get_by_label("Due")).to_have_value("2030-03-15T01:00")
+    editor.get_by_label("Due").fill("2030-03-15T09:00")
+    editor.get_by_role("button", name="Save").click()
+    expect(due).to_have_text("Due Fri, Mar 15, 2030 at 9:00 AM")
+    add = page.locator("#add-task")
+    add.get_by_label("New task").fill("Hotel")
+    add.get_by_label("Due").fill("2030-03-16T08:00")
+    add.get_by_role("button", name="Add task").click()
+    expect(_task(page, "Hotel").locator("time")).to_have_text("Due Sat, Mar 16, 2030 at 8:00 AM")
+    due_dates = {task["title"]: task["due_at"] for task in _tasks_in_the_api(page)}
+    assert due_dates == {"Flight": "2030-03-15T00:00:00Z", "Hotel": "2030-03-15T23:00:00Z"}
+
+
+# What a due date typed in the forms means in the account's time zone: the zone's offset on that
+# very day (clocks change), half-hour offsets, and back to the same wall time in the edit form.
+TYPED_DUE_DATES = [
+    ("Europe/Paris", "2030-03-31T01:30", "2030-03-31T00:30:00.000Z"),  # before summer time
+    ("Europe/Paris", "2030-03-31T03:30", "2030-03-31T01:30:00.000Z"),  # after it, that night
+    ("Europe/Paris", "2030-12-08T17:00", "2030-12-08T16:00:00.000Z"),
+    ("America/New_York", "2030-11-03T12:00", "2030-11-03T17:00:00.000Z"),  # back to EST
+    ("America/St_Johns", "2030-03-15T09:00", "2030-03-15T11:30:00.000Z"),
+    ("Asia/Kolkata", "2030-03-15T09:00", "2030-03-15T03:30:00.000Z"),
+    ("UTC", "2030-01-01T00:00", "2030-01-01T00:00:00.000Z"),
+]
+
+
+def test_a_typed_due_date_is_read_in_the_account_zone_whatever_the_browser(new_page) -> None:
+    page = new_page(timezone_id="Asia/Tokyo")
+    page.goto("/sign-in")  # the module is served from our origin
+    read_back = page.evaluate(
+        """async (examples) => {
+            const fields = await import("/static/js/task_fields.js");
+            return examples.map(([zone, typed]) => {
+                const dueAt = fields.dueAtOf(typed, zone);
+                return [zone, fields.localInputValue(dueAt, zone), new Date(dueAt).toISOString()];
+            });
+        }""",
+        [[zone, typed] for zone, typed, _ in TYPED_DUE_DATES],
+    )
+    assert read_back == [[zone, typed, moment] for zone, typed, moment in TYPED_DUE_DATES]
+
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
 def test_axe_finds_nothing_wrong(new_page, sign_up, color_scheme: str) -> None:

@@ -16,7 +16,7 @@ const tasks = createTaskList({
 });
 const timeZoneForm = document.getElementById("timezone-form");
 if (timeZoneForm) {
-  createTimeZonePicker({ form: timeZoneForm, announce: tasks.announce, onChanged: tasks.refresh });
+  createTimeZonePicker({ form: timeZoneForm, announce: tasks.announce, onChanged: tasks.changeTimeZone });
 }
 const chatkitRoot = document.getElementById("chatkit");
 if (chatkitRoot) {

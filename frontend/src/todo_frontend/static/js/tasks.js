@@ -11,13 +11,14 @@ const SEARCH_PAUSE_MS = 300; // search once typing pauses, not at every key
 const NARROWING_PARAMETERS = ["priority", "tag", "overdue", "q"];
 
 // The add or edit form's values as the API takes them: the title and details, and of the due
-// date, priority and tags only those changed from `initial` (the values the form opened with).
+// date (typed in the account's time zone `zone`), priority and tags only those changed from
+// `initial` (the values the form opened with).
 // So an edit leaves alone what the assistant changed meanwhile, and a backend older than these
 // fields (during a rolling upgrade) still takes a task that has none.
-function taskOf(values, initial) {
+function taskOf(values, initial, zone) {
   const description = values.description.trim();
   const task = { title: values.title.trim(), description: description || null };
-  if (values.due !== initial.due) task.due_at = dueAtOf(values.due);
+  if (values.due !== initial.due) task.due_at = dueAtOf(values.due, zone);
   if (values.priority !== initial.priority) task.priority = values.priority;
   const tags = tagsOf(values.tags);
   if (tags.join(" ") !== tagsOf(initial.tags).join(" ")) task.tags = tags;
@@ -160,7 +161,7 @@ export function createTaskList({ root, addForm, searchForm, statusLine, editTemp
   addForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const typed = valuesOf(addForm);
-    const task = taskOf(typed, blankTask);
+    const task = taskOf(typed, blankTask, root.dataset.timeZone);
     if (!task.title) return;
     // Cleared at once, so the next task can be typed while this one is saved.
     addForm.reset();
@@ -250,7 +251,7 @@ export function createTaskList({ root, addForm, searchForm, statusLine, editTemp
         openEditor(item, {
           title: titleOf(item),
           description: description?.textContent ?? "",
-          due: localInputValue(item.dataset.dueAt),
+          due: localInputValue(item.dataset.dueAt, root.dataset.timeZone),
           priority: item.dataset.priority,
           tags: item.dataset.tags,
         });
@@ -279,7 +280,7 @@ export function createTaskList({ root, addForm, searchForm, statusLine, editTemp
     if (!form) return;
     event.preventDefault();
     const item = form.closest("[data-task-id]");
-    const task = taskOf(valuesOf(form), editing.initial);
+    const task = taskOf(valuesOf(form), editing.initial, root.dataset.timeZone);
     if (!task.title) return;
     act(async () => {
       await api(`tasks/${item.dataset.taskId}`, { method: "PUT", body: task });
@@ -292,5 +293,12 @@ export function createTaskList({ root, addForm, searchForm, statusLine, editTemp
     if (event.key === "Escape" && event.target.closest(".task-edit")) closeEditor();
   });
 
-  return { refresh, announce };
+  // The account's time zone is now `zone`: the forms read and write due dates in it, and the
+  // list shows them in it.
+  async function changeTimeZone(zone) {
+    root.dataset.timeZone = zone;
+    await refresh();
+  }
+
+  return { refresh, announce, changeTimeZone };
 }

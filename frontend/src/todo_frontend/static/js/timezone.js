@@ -22,6 +22,6 @@ export function createTimeZonePicker({ form, announce, onChanged }) {
       return;
     }
     announce(`Time zone set to ${timezone}.`);
-    onChanged();
+    onChanged(timezone);
   });
 }
