@@ -29,7 +29,8 @@ def next_page_link(request: Request, cursor: str) -> str:
     return f'<{url.path}?{url.query}>; rel="next"'
 
 
-def _bad_cursor() -> HTTPException:
+def bad_cursor() -> HTTPException:
+    """The 422 for a cursor this API did not give."""
     return HTTPException(
         status.HTTP_422_UNPROCESSABLE_CONTENT, "cursor: use the one from the Link header"
     )
@@ -47,14 +48,14 @@ def parse_values_cursor(cursor: str) -> list[Any]:
     """The values of a cursor from `values_cursor`; a 422 for anything that is not one."""
     if cursor.isdigit():
         if len(cursor) > 10 or not ID_MIN <= int(cursor) <= ID_MAX:
-            raise _bad_cursor()
+            raise bad_cursor()
         return [int(cursor)]
     try:
         values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError):
-        raise _bad_cursor() from None
+        raise bad_cursor() from None
     if not isinstance(values, list):
-        raise _bad_cursor()
+        raise bad_cursor()
     return values
 
 
@@ -77,4 +78,4 @@ def parse_time_cursor(cursor: str) -> tuple[datetime, int]:
             return _EPOCH + int(micros) * _MICROSECOND, int(row_id)
         except OverflowError:
             pass
-    raise _bad_cursor()
+    raise bad_cursor()

@@ -25,6 +25,7 @@ from todo_backend.api.idempotent import (
 )
 from todo_backend.api.paging import (
     PAGE_MAX,
+    bad_cursor,
     next_page_link,
     parse_values_cursor,
     values_cursor,
@@ -156,7 +157,7 @@ async def list_tasks(
         raise _unprocessable(f"q: at most {WORDS_MAX} words")
     where = TaskFilter(
         status=query.status,
-        priorities=tuple(dict.fromkeys(query.priority)),
+        priorities=tuple(query.priority),
         tags=_tags(query.tag),
         due_before=_moment("due_before", due_before, zone),
         due_after=_moment("due_after", due_after, zone),
@@ -174,7 +175,7 @@ async def list_tasks(
             after=after,
         )
     except ValueError:  # a cursor of another order
-        raise _unprocessable("cursor: use the one from the Link header") from None
+        raise bad_cursor() from None
     headers = None
     if limit is not None and len(rows) > limit:
         rows = rows[:limit]
