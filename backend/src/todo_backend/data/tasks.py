@@ -114,11 +114,6 @@ _TOGGLE_TASK = (
 )
 _DELETE_TASK = delete(TASKS).where(_OWNED).returning(*PUBLIC)
 _CLEAR_TAGS = delete(TAGS).where(TAGS.c.task_id == bindparam("p_task_id", type_=Integer))
-_ADD_TAG = insert(TAGS).values(
-    task_id=bindparam("p_task_id", type_=Integer),
-    user_id=bindparam("p_user_id", type_=String),
-    tag=bindparam("p_tag", type_=String),
-)
 
 # ---- reading rows ----
 
@@ -150,6 +145,19 @@ def _update_statement(
     return update(TASKS).where(_OWNED).values(**values).returning(*PUBLIC)
 
 
+@cache
+def _add_tags_statement(count: int) -> Any:
+    """One INSERT of `count` tags of a task (one statement per count, as for lists)."""
+    task_id = bindparam("p_task_id", type_=Integer)
+    user_id = bindparam("p_user_id", type_=String)
+    return insert(TAGS).values(
+        [
+            {"task_id": task_id, "user_id": user_id, "tag": bindparam(f"p_tag_{i}", type_=String)}
+            for i in range(count)
+        ]
+    )
+
+
 async def _replace_tags(
     session: AsyncSession, task: dict[str, Any], tags: Sequence[str]
 ) -> dict[str, Any]:
@@ -157,8 +165,9 @@ async def _replace_tags(
     params = {"p_task_id": task["id"], "p_user_id": task["user_id"]}
     if task["tags"]:
         await run(session, _CLEAR_TAGS, params)
-    for tag in tags:
-        await run(session, _ADD_TAG, {**params, "p_tag": tag})
+    if tags:
+        params.update({f"p_tag_{i}": tag for i, tag in enumerate(tags)})
+        await run(session, _add_tags_statement(len(tags)), params)
     return {**task, "tags": sorted(tags)}
 
 
