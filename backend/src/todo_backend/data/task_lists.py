@@ -256,14 +256,17 @@ async def list_tasks(
     """The user's tasks that `where` selects, in its order; with `after` (a `cursor_of`), only
     those after that task, and at most `limit` of them. Plain values, not ORM objects: listing
     is the hottest path."""
+    # A value given twice selects nothing more, but would be one more kind of statement cached.
+    priorities = tuple(dict.fromkeys(where.priorities))
+    words = tuple(dict.fromkeys(where.words))
     query = _list_statement(
         where.status,
-        len(where.priorities),
+        len(priorities),
         len(where.tags),
         where.due_before is not None,
         where.due_after is not None,
         where.overdue_at is not None,
-        len(where.words),
+        len(words),
         where.sort,
         after is not None,
         limit is not None,
@@ -275,9 +278,9 @@ async def list_tasks(
         "p_due_after": where.due_after,
         "p_overdue_at": where.overdue_at,
     }
-    params.update({f"p_priority_{i}": value for i, value in enumerate(where.priorities)})
+    params.update({f"p_priority_{i}": value for i, value in enumerate(priorities)})
     params.update({f"p_tag_{i}": value for i, value in enumerate(where.tags)})
-    params.update({f"p_word_{i}": _like_pattern(w) for i, w in enumerate(where.words)})
+    params.update({f"p_word_{i}": _like_pattern(w) for i, w in enumerate(words)})
     if after is not None:
         params.update(after_params(where.sort, after))
     rows = await run(reads, query, params)
