@@ -11,6 +11,7 @@ code runs on a newer schema as it is, and never tries to "upgrade" it."""
 
 import logging
 import re
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,8 @@ def alembic_config(connection: Connection | None = None) -> "Config":
     return config
 
 
-def _revisions() -> tuple[set[str], set[str]]:
+@cache  # the files do not change while the process runs
+def _revisions() -> tuple[frozenset[str], frozenset[str]]:
     """Every revision of the migration files, and those a later one replaces, read from the
     files themselves (as Alembic would, without loading it)."""
     revisions: set[str] = set()
@@ -50,14 +52,14 @@ def _revisions() -> tuple[set[str], set[str]]:
             revisions.add(revision.group(1))
         if down_revision := _DOWN_REVISION.search(source):
             replaced.add(down_revision.group(1))
-    return revisions, replaced
+    return frozenset(revisions), frozenset(replaced)
 
 
 def head_revision() -> str | None:
     """The newest migration's revision; None unless exactly one revision is the newest."""
     revisions, replaced = _revisions()
     heads = revisions - replaced
-    return heads.pop() if len(heads) == 1 else None
+    return next(iter(heads)) if len(heads) == 1 else None
 
 
 async def _current_revision(engine: AsyncEngine) -> str | None:
