@@ -10,8 +10,7 @@ from todo_frontend.task_list import TaskQuery, due_text, is_time_zone
 
 
 def _query(url_query: str) -> TaskQuery:
-    params = QueryParams(url_query)
-    return TaskQuery.of(params, {name: params.getlist(name) for name in ("priority", "tag")})
+    return TaskQuery.of(QueryParams(url_query))
 
 
 def test_a_url_query_becomes_the_apis_list_parameters() -> None:

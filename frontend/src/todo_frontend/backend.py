@@ -22,6 +22,9 @@ class AuthResult(BaseModel):
     user: User
 
 
+Priority = Literal["low", "medium", "high"]
+
+
 class Task(BaseModel):
     id: int
     title: str
@@ -31,7 +34,7 @@ class Task(BaseModel):
     updated_at: datetime
     # Defaults for a backend older than due dates, priorities and tags (a rolling upgrade).
     due_at: datetime | None = None
-    priority: Literal["low", "medium", "high"] = "medium"
+    priority: Priority = "medium"
     tags: list[str] = []
 
 

@@ -210,7 +210,7 @@ class SessionEndedError(Exception):
 
 async def _task_list(request: Request, session: Session) -> TaskList:
     """The list the page's URL asks for, with the user's time zone and every tag they use."""
-    query = TaskQuery.of(request.query_params, _repeated(request))
+    query = TaskQuery.of(request.query_params)
     backend = services_of(request).backend
     token, request_id = session.token, request_id_of(request.scope)
     try:
@@ -241,10 +241,6 @@ async def _task_list(request: Request, session: Session) -> TaskList:
         zone_name=user.timezone,
         now=datetime.now(UTC),
     )
-
-
-def _repeated(request: Request) -> dict[str, list[str]]:
-    return {name: request.query_params.getlist(name) for name in ("priority", "tag")}
 
 
 def _session_ended(request: Request) -> Response:

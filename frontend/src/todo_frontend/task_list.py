@@ -3,7 +3,7 @@ names and values as the API's list parameters), the tasks they select, the count
 use, and each due date as a person reads it in their own time zone."""
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -12,11 +12,12 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 from zoneinfo import available_timezones as available_time_zones
 
-from todo_frontend.backend import Task
+from starlette.datastructures import QueryParams
+
+from todo_frontend.backend import Priority, Task
 
 Status = Literal["all", "pending", "completed"]
 STATUSES: dict[Status, str] = {"all": "All", "pending": "Pending", "completed": "Completed"}
-Priority = Literal["low", "medium", "high"]
 PRIORITIES: dict[Priority, str] = {"high": "High", "medium": "Medium", "low": "Low"}
 SORTS = {
     "-created_at": "Newest first",
@@ -60,11 +61,11 @@ class TaskQuery:
     sort: str = DEFAULT_SORT
 
     @classmethod
-    def of(cls, params: Mapping[str, str], multi: Mapping[str, Sequence[str]]) -> "TaskQuery":
-        """From a URL's query: `params` its single values, `multi` its repeated ones."""
+    def of(cls, params: QueryParams) -> "TaskQuery":
+        """From a URL's query (priority and tag may repeat)."""
         statuses: list[Status] = [name for name in STATUSES if name == params.get("status")]
-        priorities = tuple(name for name in PRIORITIES if name in multi.get("priority", ()))
-        tags = tuple(dict.fromkeys(t for t in multi.get("tag", ()) if TAG.fullmatch(t)))
+        priorities = tuple(name for name in PRIORITIES if name in params.getlist("priority"))
+        tags = tuple(dict.fromkeys(t for t in params.getlist("tag") if TAG.fullmatch(t)))
         sort = params.get("sort", DEFAULT_SORT)
         return cls(
             status=statuses[0] if statuses else "all",
