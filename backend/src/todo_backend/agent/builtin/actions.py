@@ -11,6 +11,7 @@ from todo_backend.agent.base import AgentEvent, HistoryMessage, ToolCallEvent
 from todo_backend.agent.builtin import followups, plan_replies, replies
 from todo_backend.agent.builtin.dates import Unreadable, resolve
 from todo_backend.agent.builtin.followups import (
+    PLAN_ACTIONS,
     Action,
     Pending,
     PendingChoice,
@@ -146,15 +147,7 @@ class TaskActions:
                 return replies.already_complete(task)
             if action == "reopen" and not task.completed:
                 return plan_replies.not_complete(task)
-        if action in (
-            "reopen",
-            "reschedule",
-            "clear_due",
-            "prioritise",
-            "tag",
-            "untag",
-            "untag_all",
-        ):
+        if action in PLAN_ACTIONS:
             return await self._plan(action, task, text or "")
         if isinstance(task, TaskRow):
             task = task.id

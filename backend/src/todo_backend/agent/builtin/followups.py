@@ -7,25 +7,16 @@ questions and the one that reads them back live here together, so the two cannot
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from todo_backend.agent.base import HistoryMessage
 from todo_backend.agent.builtin.dates import WHEN
 from todo_backend.agent.builtin.references import TaskRow
 
-Action = Literal[
-    "delete",
-    "complete",
-    "rename",
-    "describe",
-    "reopen",
-    "reschedule",
-    "clear_due",
-    "prioritise",
-    "tag",
-    "untag",
-    "untag_all",
-]
+# The actions that change a task's status or plan (due date, priority, tags).
+PlanAction = Literal["reopen", "reschedule", "clear_due", "prioritise", "tag", "untag", "untag_all"]
+Action = Literal["delete", "complete", "rename", "describe", PlanAction]
+PLAN_ACTIONS: frozenset[Action] = frozenset(get_args(PlanAction))
 
 _PROMISES: dict[Action, str] = {
     "delete": "delete it",

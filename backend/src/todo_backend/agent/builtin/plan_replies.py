@@ -11,6 +11,7 @@ from todo_backend.agent.builtin import replies
 from todo_backend.agent.builtin.dates import spoken
 from todo_backend.agent.builtin.questions import ListFilter
 from todo_backend.agent.builtin.references import TaskRow
+from todo_backend.task_fields import DEFAULT_PRIORITY
 from todo_backend.tools import LIST_DEFAULT
 
 
@@ -30,7 +31,7 @@ class Speaker:
             words.append(f"due {spoken(task.due_at, self.now, self.zone)}{late}")
         elif "due" in said:
             words.append("no due date")
-        if task.priority != "medium" or "priority" in said:
+        if task.priority != DEFAULT_PRIORITY or "priority" in said:
             words.append(f"{task.priority} priority")
         if task.tags:
             words.append(" ".join(f"#{tag}" for tag in task.tags))

@@ -3,12 +3,10 @@ tags ("urgent: email the boss tomorrow at 9am #work"), each taken out of the tit
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
 
 from todo_backend.agent.builtin.dates import split_when
 from todo_backend.agent.builtin.references import TASK_WORD
-
-Priority = Literal["low", "medium", "high"]
+from todo_backend.task_fields import Priority
 
 # How people say a priority. Low first where one contains the other: "not important" is low.
 PRIORITY_WORDS: dict[Priority, str] = {

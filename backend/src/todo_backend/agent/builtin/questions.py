@@ -8,9 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from todo_backend.agent.builtin.dates import period
-from todo_backend.agent.builtin.plans import PRIORITY_WORDS, Priority, tag_names
+from todo_backend.agent.builtin.plans import PRIORITY_WORDS, tag_names
 from todo_backend.agent.builtin.vocabulary import list_status
 from todo_backend.models import TaskStatus
+from todo_backend.task_fields import Priority
 
 PERIOD = r"today|tonight|tomorrow|this\s+week|next\s+week|this\s+month|next\s+month|this\s+weekend"
 OVERDUE = r"overdue|late|past\s+due|missed"

@@ -11,6 +11,8 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any, Literal
 
+from todo_backend.task_fields import DEFAULT_PRIORITY, Priority
+
 # Two words are the same word when their stems are equal or this similar (difflib's ratio), and
 # both have four letters or more: one letter missing or extra ("plumer" for "plumber", 0.92), or
 # one changed in a word of seven letters ("plumbar", 0.86); never one changed in a shorter word
@@ -87,19 +89,18 @@ class TaskRow:
     title: str
     completed: bool
     due_at: datetime | None = None
-    priority: str = "medium"
+    priority: Priority = DEFAULT_PRIORITY
     tags: tuple[str, ...] = ()
 
     @classmethod
     def from_tool(cls, row: dict[str, Any]) -> "TaskRow":
-        due_at = row.get("due_at")  # a datetime from the tool, a string from its JSON
         return cls(
             id=row["id"],
             title=row["title"],
             completed=row["completed"],
-            due_at=datetime.fromisoformat(due_at) if isinstance(due_at, str) else due_at,
-            priority=row.get("priority") or "medium",
-            tags=tuple(row.get("tags") or ()),
+            due_at=row["due_at"],
+            priority=row["priority"],
+            tags=tuple(row["tags"]),
         )
 
     def label(self) -> str:
