@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from todo_backend.agent.builtin.dates import split_when
 from todo_backend.agent.builtin.references import TASK_WORD
-from todo_backend.task_fields import Priority
+from todo_backend.task_fields import TAG_MAX, Priority
 
 # How people say a priority. Low first where one contains the other: "not important" is low.
 PRIORITY_WORDS: dict[Priority, str] = {
@@ -27,9 +27,10 @@ _TRAILING = re.compile(
 _BEFORE_TASK_WORD = re.compile(rf"\b(?P<priority>{PRIORITY})\s+(?={TASK_WORD}\b)", re.IGNORECASE)
 
 # A tag is a hashtag that starts with a letter: "#12" is a task or an issue number.
-_HASHTAG = re.compile(r"(?<![\w&#])#(?P<tag>[A-Za-z][\w-]{0,31})\b")
-_TRAILING_HASHTAGS = re.compile(r"(?:\s+#[A-Za-z][\w-]{0,31}\b)+$")
-TAG_NAME = r"[A-Za-z0-9_-]{1,32}"
+HASHTAG_NAME = rf"[A-Za-z][\w-]{{0,{TAG_MAX - 1}}}"
+_HASHTAG = re.compile(rf"(?<![\w&#])#(?P<tag>{HASHTAG_NAME})\b")
+_TRAILING_HASHTAGS = re.compile(rf"(?:\s+#{HASHTAG_NAME}\b)+$")
+TAG_NAME = rf"[A-Za-z0-9_-]{{1,{TAG_MAX}}}"
 TAG_LIST = rf"#?{TAG_NAME}(?:(?:\s*,\s*|\s+and\s+|\s+)#?{TAG_NAME})*"
 _TAGGED = re.compile(
     r"[\s,;-]+(?:and\s+)?(?:tag(?:ged)?|label(?:led)?)(?:\s+(?:it|this|them))?"

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from todo_backend.agent.builtin.dates import period
-from todo_backend.agent.builtin.plans import PRIORITY_WORDS, tag_names
+from todo_backend.agent.builtin.plans import HASHTAG_NAME, PRIORITY, PRIORITY_WORDS, tag_names
 from todo_backend.agent.builtin.vocabulary import list_status
 from todo_backend.models import TaskStatus
 from todo_backend.task_fields import Priority
@@ -18,7 +18,7 @@ OVERDUE = r"overdue|late|past\s+due|missed"
 # Words that ask what comes up next, with no period: sorted by due date.
 DUE_SOON = r"due|deadlines?|upcoming|coming\s+up|soon"
 # Words that make a list question a filtered one, for the list intent's patterns.
-FILTER_WORDS = rf"(?:{DUE_SOON}|{OVERDUE}|{PERIOD}|{'|'.join(PRIORITY_WORDS.values())}|tagged|#\w+)"
+FILTER_WORDS = rf"(?:{DUE_SOON}|{OVERDUE}|{PERIOD}|{PRIORITY}|tagged|#\w+)"
 
 _PERIOD = re.compile(rf"\b(?P<period>{PERIOD})\b", re.IGNORECASE)
 _OVERDUE = re.compile(rf"\b(?:{OVERDUE})\b", re.IGNORECASE)
@@ -29,7 +29,7 @@ _PRIORITIES = [
 ]
 _TAGS = re.compile(
     r"(?:\btagged\s+(?:with\s+)?|\bwith\s+(?:the\s+)?tags?\s+)(?P<tags>[\w-]+(?:\s+and\s+[\w-]+)*)"
-    r"|#(?P<hashtag>[A-Za-z][\w-]{0,31})",
+    rf"|#(?P<hashtag>{HASHTAG_NAME})",
     re.IGNORECASE,
 )
 _SORTS = [
