@@ -51,7 +51,17 @@ _MONTH = (
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 _ORDINAL = r"\d{1,2}(?:st|nd|rd|th)"
-_UNIT = r"(?:minute|min|hour|hr|day|week|month)s?"
+# The units of "in 2 hours", and their names in timedelta and relativedelta.
+_UNITS = {
+    "minute": "minutes",
+    "min": "minutes",
+    "hour": "hours",
+    "hr": "hours",
+    "day": "days",
+    "week": "weeks",
+    "month": "months",
+}
+_UNIT = "(?:" + "|".join(_UNITS) + ")s?"
 _WEEKDAY = "(?:" + "|".join(_WEEKDAYS) + ")"
 _PART = r"(?:in\s+the\s+)?(?:morning|afternoon|evening)|night|noon|midday|lunchtime"
 _CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}|noon|midday|midnight"
@@ -90,15 +100,6 @@ _IN = re.compile(r"in\s+(?P<count>a|an|one|\d+)\s+(?P<unit>[a-z]+?)s?$")
 _CLOCK_PARTS = re.compile(
     r"(?:at\s+)?(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>am|pm|a\.m\.|p\.m\.)?"
 )
-_UNITS = {
-    "minute": "minutes",
-    "min": "minutes",
-    "hour": "hours",
-    "hr": "hours",
-    "day": "days",
-    "week": "weeks",
-    "month": "months",
-}
 
 
 @dataclass(frozen=True)
@@ -146,13 +147,17 @@ def resolve(phrase: str, now: datetime, zone: ZoneInfo) -> datetime | Unreadable
     return datetime.combine(day, at, zone)
 
 
-def _ahead(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
-    """'in 2 hours' from now to the minute; None for whole days ('in 3 days'), which are days."""
+def _amount(text: str) -> tuple[int, str]:
+    """'in 2 hours' -> (2, "hours"); ValueError for what is not 'in <count> <unit>'."""
     match = _IN.fullmatch(text)
     if match is None:
         raise ValueError(text)
-    count = 1 if match["count"] in ("a", "an", "one") else int(match["count"])
-    unit = _UNITS[match["unit"]]
+    return 1 if match["count"] in ("a", "an", "one") else int(match["count"]), _UNITS[match["unit"]]
+
+
+def _ahead(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """'in 2 hours' from now to the minute; None for whole days ('in 3 days'), which are days."""
+    count, unit = _amount(text)
     if unit in ("minutes", "hours"):
         moment = now + timedelta(**{unit: count})  # in UTC: an hour is an hour across DST
         return moment.astimezone(zone).replace(second=0, microsecond=0)
@@ -169,10 +174,7 @@ def _day(text: str, today: date) -> date:
     if text.endswith("day after tomorrow"):
         return today + timedelta(days=2)
     if text.startswith("in "):
-        match = _IN.fullmatch(text)
-        assert match is not None  # _ahead has read it
-        count = 1 if match["count"] in ("a", "an", "one") else int(match["count"])
-        unit = _UNITS[match["unit"]]
+        count, unit = _amount(text)
         return today + (
             relativedelta(months=count) if unit == "months" else timedelta(**{unit: count})
         )
