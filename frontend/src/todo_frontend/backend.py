@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -56,6 +56,10 @@ class NewApiToken(ApiToken):
 
 
 _API_TOKENS = TypeAdapter(list[ApiToken])
+_AUTH_RESULT = TypeAdapter(AuthResult)
+_USER = TypeAdapter(User)
+_NEW_API_TOKEN = TypeAdapter(NewApiToken)
+Answer = TypeVar("Answer")
 
 
 class BackendUnavailableError(Exception):
@@ -70,6 +74,15 @@ class BackendRejectedError(Exception):
         self.status_code = status_code
         self.detail = detail
         self.retry_after = retry_after
+
+
+def _answer(answer: TypeAdapter[Answer], response: httpx.Response, what: str) -> Answer:
+    """The backend's answer read as `answer`; anything else from it is a fault of the backend,
+    as good as it being unavailable."""
+    try:
+        return answer.validate_json(response.content)
+    except ValidationError as error:
+        raise BackendUnavailableError(f"backend sent an unexpected {what}") from error
 
 
 def _detail(response: httpx.Response) -> str:
@@ -125,13 +138,6 @@ class Backend:
             )
         return response
 
-    @staticmethod
-    def _parse_auth(response: httpx.Response) -> AuthResult:
-        try:
-            return AuthResult.model_validate_json(response.content)
-        except ValidationError as error:
-            raise BackendUnavailableError("backend sent an unexpected sign-in answer") from error
-
     async def sign_in(
         self, *, email: str, password: str, request_id: str, client_address: str | None
     ) -> AuthResult:
@@ -142,7 +148,7 @@ class Backend:
             request_id=request_id,
             client_address=client_address,
         )
-        return self._parse_auth(response)
+        return _answer(_AUTH_RESULT, response, "sign-in answer")
 
     async def sign_up(
         self,
@@ -164,7 +170,7 @@ class Backend:
             request_id=request_id,
             client_address=client_address,
         )
-        return self._parse_auth(response)
+        return _answer(_AUTH_RESULT, response, "sign-in answer")
 
     async def sign_out(self, *, token: str, request_id: str) -> None:
         """Revoke the token at the backend, so a copied session cookie stops working too."""
@@ -172,10 +178,7 @@ class Backend:
 
     async def me(self, *, token: str, request_id: str) -> User:
         response = await self._call("GET", "/api/auth/me", token=token, request_id=request_id)
-        try:
-            return User.model_validate_json(response.content)
-        except ValidationError as error:
-            raise BackendUnavailableError("backend sent an unexpected user") from error
+        return _answer(_USER, response, "user")
 
     async def list_tasks(
         self,
@@ -190,19 +193,13 @@ class Backend:
         response = await self._call(
             "GET", f"/api/{user_id}/tasks", token=token, request_id=request_id, params=query
         )
-        try:
-            return _TASKS.validate_json(response.content)
-        except ValidationError as error:
-            raise BackendUnavailableError("backend sent an unexpected task list") from error
+        return _answer(_TASKS, response, "task list")
 
     async def list_api_tokens(self, *, token: str, user_id: str, request_id: str) -> list[ApiToken]:
         response = await self._call(
             "GET", f"/api/{user_id}/tokens", token=token, request_id=request_id
         )
-        try:
-            return _API_TOKENS.validate_json(response.content)
-        except ValidationError as error:
-            raise BackendUnavailableError("backend sent an unexpected token list") from error
+        return _answer(_API_TOKENS, response, "token list")
 
     async def create_api_token(
         self, *, token: str, user_id: str, name: str, expires_in_days: int, request_id: str
@@ -214,10 +211,7 @@ class Backend:
             token=token,
             request_id=request_id,
         )
-        try:
-            return NewApiToken.model_validate_json(response.content)
-        except ValidationError as error:
-            raise BackendUnavailableError("backend sent an unexpected new token") from error
+        return _answer(_NEW_API_TOKEN, response, "new token")
 
     async def revoke_api_token(
         self, *, token: str, user_id: str, token_id: int, request_id: str
