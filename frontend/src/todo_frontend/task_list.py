@@ -105,13 +105,13 @@ class TaskQuery:
 
 def due_text(due_at: datetime, zone: ZoneInfo, now: datetime) -> str:
     """A due date as a person says it in `zone`: "today at 5:00 PM", "Tue, Dec 8 at 9:30 AM"."""
-    local = due_at.astimezone(zone)
-    days_away = (local.date() - now.astimezone(zone).date()).days
+    local, today = due_at.astimezone(zone), now.astimezone(zone).date()
+    days_away = (local.date() - today).days
     time = f"{local:%I:%M %p}".lstrip("0")
     relative = {-1: "yesterday", 0: "today", 1: "tomorrow"}
     if days_away in relative:
         day = relative[days_away]
-    elif local.year == now.astimezone(zone).year:
+    elif local.year == today.year:
         day = f"{local:%a, %b} {local.day}"
     else:
         day = f"{local:%a, %b} {local.day}, {local.year}"
