@@ -191,7 +191,7 @@ class TaskActions:
         result = await self.tool("update_task", task_id=task_id, tags=tags)
         return self.say.updated(result, "tags")
 
-    async def _row(self, task_id: int) -> TaskRow | None:
+    async def _row(self, task_id: int | None) -> TaskRow | None:
         return next((task for task in await self.tasks() if task.id == task_id), None)
 
     async def act_on_reference(
@@ -223,7 +223,7 @@ class TaskActions:
     async def amend(self, change: str) -> str:
         """'actually make that oat milk': retitle the task the last reply named."""
         task_id = followups.last_task(self.history)
-        task = next((t for t in await self.tasks() if t.id == task_id), None)
+        task = await self._row(task_id)
         if task is None:
             return replies.WHICH_TASK
         return await self.act("rename", task, amended(task.title, change))
