@@ -15,6 +15,7 @@ import io
 import secrets
 import subprocess
 import tarfile
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ import httpx
 import pytest
 
 from testkit import wait_until
-from tests.support.browser import PASSWORD, signed_up
+from tests.support.browser import PASSWORD, Browser
 from tests.support.cluster import REPO_ROOT, Cluster
 from tests.support.load import Load, Step, UnexpectedAnswerError, expect
 from todo_backend.migrate import head_revision
@@ -180,6 +181,28 @@ def previous_release_files(destination: Path, unavailable: Callable[[str], NoRet
     return destination
 
 
+def _signed_up_after_the_purge(base_url: str, name: str) -> Browser:
+    """`signed_up`, once the new deployment takes a sign-up. For a moment after a purge and a
+    deploy, the frontend's calls have been answered 404 "Not Found" in CI (the open
+    investigation that test_registry_path reports): setting up the old release must not fail
+    on it, so what answered is reported as a warning instead."""
+    browser = Browser(base_url)
+    email = f"{name.lower()}-{secrets.token_hex(4)}@example.com"
+    refused: list[str] = []
+
+    def taken() -> bool:
+        response = browser.sign_up(name, email)
+        if response.status_code != 303:
+            refused.append(f"{response.status_code} {Browser.form_error(response)!r}")
+        return response.status_code == 303
+
+    wait_until(taken, seconds=60, what=f"{base_url} to take a sign-up", interval=1)
+    if refused:
+        warnings.warn(f"sign-up after the purge: {', '.join(refused)}", stacklevel=1)
+    browser.open_dashboard()
+    return browser
+
+
 @pytest.fixture(scope="module")
 def on_previous_release(
     cluster: Cluster,
@@ -205,7 +228,7 @@ def on_previous_release(
         image = registry.deployment_image(release)
         assert image.startswith(f"{previous_registry}/todo-{release}:"), image
 
-    ada = Person(signed_up(registry.frontend_url, "Ada"))
+    ada = Person(_signed_up_after_the_purge(registry.frontend_url, "Ada"))
     grace = Person(ApiClient(registry.backend_url, "Grace"))
     for person in (ada, grace):
         person.create(title="Buy milk", description="two litres, semi-skimmed")
